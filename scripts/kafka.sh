@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# One local single-node Apache Kafka 4.x broker (KRaft) for development, tests and CI.
+#
+#   scripts/kafka.sh start    start a broker on BOOTSTRAP_SERVERS' port unless one already answers
+#   scripts/kafka.sh stop     stop the broker that `start` started (never someone else's)
+#   scripts/kafka.sh status   say whether a broker answers, and where
+#   scripts/kafka.sh logs     follow the broker log
+#   scripts/kafka.sh run-class CLASS ARGS…   run a Kafka tool class (e.g. ConsumerPerformance) on its jars
+#
+# With a Docker engine it runs compose.yaml; otherwise it runs the same broker natively on Java 17+
+# from jars that Maven resolves once into .kafka/libs. Besides PLAINTEXT on BOOTSTRAP_SERVERS' port,
+# the native broker has a SASL_PLAINTEXT listener on KAFKA_SASL_PORT (default 9094) with the SCRAM
+# and PLAIN user KAFKA_SASL_USER / KAFKA_SASL_PASSWORD, used by the security tests.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HOME_DIR=${KAFKA_HOME_DIR:-$ROOT/.kafka}
+LIBS=$HOME_DIR/libs
+DATA=$HOME_DIR/data
+PID_FILE=$HOME_DIR/broker.pid
+LOG_FILE=$HOME_DIR/broker.log
+COMPOSE_MARK=$HOME_DIR/compose.started
+POM=$ROOT/scripts/kafka/pom.xml
+
+# BOOTSTRAP_SERVERS from the environment, else from .env, else the default; we serve its first entry.
+bootstrap=${BOOTSTRAP_SERVERS:-$(sed -n 's/^BOOTSTRAP_SERVERS=//p' "$ROOT/.env" 2>/dev/null | tail -n 1 || true)}
+bootstrap=${bootstrap:-localhost:9092}
+first=${bootstrap%%,*}
+HOST=${first%:*}
+PORT=${first##*:}
+CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}
+SASL_PORT=${KAFKA_SASL_PORT:-9094}
+SASL_USER=${KAFKA_SASL_USER:-saldo}
+SASL_PASSWORD=${KAFKA_SASL_PASSWORD:-saldo-secret}
+START_TIMEOUT_S=${KAFKA_START_TIMEOUT_S:-120}
+
+say() { printf 'kafka.sh: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# A Kafka Metadata request (v4, all topics) over bash's /dev/tcp. The broker answers only once it
+# has registered with the controller; we read the broker count from the response.
+answers() {
+  timeout 3 bash -c '
+    exec 3<>"/dev/tcp/$1/$2" || exit 1
+    printf "\x00\x00\x00\x14\x00\x03\x00\x04\x00\x00\x00\x01\x00\x05saldo\xff\xff\xff\xff\x00" >&3
+    reply=$(head -c 16 <&3 | od -An -tu1 | tr -s " " " ")
+    set -- $reply
+    [ "$#" -eq 16 ] && [ $((${13} + ${14} + ${15} + ${16})) -gt 0 ]
+  ' _ "$HOST" "$PORT" 2>/dev/null
+}
+
+docker_engine() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
+
+# The first JDK of version 17 or newer: JAVA_HOME, the default java, then /usr/lib/jvm.
+find_java() {
+  local candidate version
+  for candidate in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} "$(command -v java 2>/dev/null || true)" /usr/lib/jvm/*/bin/java; do
+    [ -x "$candidate" ] || continue
+    version=$("$candidate" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)
+    if [ -n "$version" ] && [ "$version" -ge 17 ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+fetch_jars() {
+  [ -f "$LIBS/.complete" ] && [ "$LIBS/.complete" -nt "$POM" ] && return 0
+  command -v mvn >/dev/null 2>&1 || die "Maven is needed once to fetch the Kafka jars: install it (apt-get install -y maven) or run Docker."
+  say "fetching Apache Kafka jars from Maven Central into $LIBS (once)…"
+  rm -rf "$LIBS"
+  mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS" \
+    || die "Maven could not resolve the Kafka jars (see the output above); check access to Maven Central."
+  touch "$LIBS/.complete"
+}
+
+write_config() {
+  mkdir -p "$DATA"
+  cat >"$HOME_DIR/server.properties" <<EOF
+# Written by scripts/kafka.sh: a single-node KRaft broker for development and tests.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@localhost:$CONTROLLER_PORT
+listeners=PLAINTEXT://:$PORT,CONTROLLER://localhost:$CONTROLLER_PORT,SASL_PLAINTEXT://:$SASL_PORT
+advertised.listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASSWORD";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+log.dirs=$DATA
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.cleaner.backoff.ms=1000
+EOF
+}
+
+format_storage() {
+  [ -f "$DATA/meta.properties" ] && return 0
+  local cluster_id
+  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  say "formatting KRaft storage in $DATA (cluster $cluster_id)"
+  "$JAVA" -cp "$LIBS/*" -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" kafka.tools.StorageTool format \
+    -t "$cluster_id" -c "$HOME_DIR/server.properties" \
+    --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]" \
+    --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]" >/dev/null
+}
+
+wait_until_answers() {
+  local started=$SECONDS
+  until answers; do
+    if [ -n "${1:-}" ] && ! kill -0 "$1" 2>/dev/null; then
+      tail -n 30 "$LOG_FILE" >&2 || true
+      die "the broker exited during start (log above, full log in $LOG_FILE)."
+    fi
+    [ $((SECONDS - started)) -lt "$START_TIMEOUT_S" ] || die "no answer on $HOST:$PORT after ${START_TIMEOUT_S}s; see $LOG_FILE."
+    sleep 0.5
+  done
+}
+
+start_native() {
+  JAVA=$(find_java) || die "no Java 17+ found: install a JDK 17 or newer (apt-get install -y openjdk-17-jre-headless) or a Docker engine."
+  mkdir -p "$HOME_DIR"
+  fetch_jars
+  write_config
+  format_storage
+  say "starting Apache Kafka natively on $HOST:$PORT (log: $LOG_FILE)"
+  # setsid: the broker outlives this shell and is not hit by the caller's Ctrl-C.
+  setsid "$JAVA" -Xms1g -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" \
+    -cp "$LIBS/*" kafka.Kafka "$HOME_DIR/server.properties" >"$LOG_FILE" 2>&1 </dev/null &
+  echo $! >"$PID_FILE"
+  wait_until_answers "$!"
+}
+
+start_docker() {
+  say "starting Apache Kafka with docker compose on $HOST:$PORT"
+  (cd "$ROOT" && docker compose up -d --wait kafka)
+  mkdir -p "$HOME_DIR" && touch "$COMPOSE_MARK"
+  wait_until_answers
+}
+
+native_pid() {
+  local pid
+  [ -f "$PID_FILE" ] || return 1
+  pid=$(cat "$PID_FILE")
+  kill -0 "$pid" 2>/dev/null && grep -q 'kafka.Kafka' "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+}
+
+cmd_start() {
+  if answers; then say "a broker already answers on $HOST:$PORT; nothing to do."; return 0; fi
+  case "$HOST" in localhost | 127.0.0.1 | ::1) ;; *) die "BOOTSTRAP_SERVERS=$bootstrap points at another host; start that broker there, or use localhost:PORT." ;; esac
+  if [ "${KAFKA_RUNNER:-auto}" != native ] && docker_engine; then start_docker; else start_native; fi
+  say "broker ready on $HOST:$PORT"
+}
+
+cmd_stop() {
+  local pid
+  if pid=$(native_pid); then
+    say "stopping broker (pid $pid)"
+    kill "$pid"
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2>/dev/null && { say "broker did not stop in 30s; killing it"; kill -9 "$pid"; }
+    rm -f "$PID_FILE"
+  elif [ -f "$COMPOSE_MARK" ]; then
+    (cd "$ROOT" && docker compose down)
+    rm -f "$COMPOSE_MARK"
+  else
+    say "no broker started by this script is running; nothing to stop."
+  fi
+}
+
+cmd_status() {
+  if answers; then
+    local how="not started by this script"
+    native_pid >/dev/null && how="native, pid $(cat "$PID_FILE")"
+    [ -f "$COMPOSE_MARK" ] && how="docker compose"
+    echo "a broker answers on $HOST:$PORT ($how)"
+  else
+    echo "no broker answers on $HOST:$PORT"
+    return 1
+  fi
+}
+
+cmd_logs() {
+  if [ -f "$COMPOSE_MARK" ]; then (cd "$ROOT" && docker compose logs -f kafka); else tail -n 100 -F "$LOG_FILE"; fi
+}
+
+cmd_run_class() {
+  JAVA=$(find_java) || die "no Java 17+ found: install a JDK 17 or newer."
+  fetch_jars
+  exec "$JAVA" -Xmx1g -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" -cp "$LIBS/*" "$@"
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  logs) cmd_logs ;;
+  run-class) shift; cmd_run_class "$@" ;;
+  *) echo "usage: scripts/kafka.sh start|stop|status|logs|run-class CLASS [ARGS…]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,38 @@
+import { Elysia } from 'elysia'
+import type { KafkaStatus } from '../../kafka/materializer.ts'
+import type { ReplayProgress } from '../../kafka/replay-progress.ts'
+import type { BalanceStore } from '../../store/store.ts'
+import { HealthBody, ReadyBody } from '../models.ts'
+
+export interface HealthRoutesDeps {
+  store: BalanceStore
+  progress: ReplayProgress
+  kafkaStatus: () => KafkaStatus
+}
+
+/** Liveness (the process answers) and readiness (every partition replayed), for load balancers. */
+export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps) {
+  const startedAt = Date.now()
+  return new Elysia()
+    .get('/health', () => ({ status: 'ok' as const, uptimeSeconds: (Date.now() - startedAt) / 1000 }), {
+      response: { 200: HealthBody },
+      detail: { summary: 'Liveness: 200 while the process runs' },
+    })
+    .get(
+      '/ready',
+      ({ status }) => {
+        const kafka = kafkaStatus()
+        const body: ReadyBody = {
+          ...progress.snapshot(),
+          keys: store.size,
+          kafka: { connected: kafka.connected, ...(kafka.lastError ? { lastError: kafka.lastError } : {}) },
+          warnings: kafka.warning ? [kafka.warning] : [],
+        }
+        return body.ready ? body : status(503, body)
+      },
+      {
+        response: { 200: ReadyBody, 503: ReadyBody },
+        detail: { summary: 'Readiness: 200 once every partition is replayed, with per-partition progress' },
+      },
+    )
+}

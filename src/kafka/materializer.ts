@@ -1,0 +1,258 @@
+import { hostname } from 'node:os'
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import { decodeRecord } from '../balance.ts'
+import type { Config } from '../config.ts'
+import type { Logger } from '../log.ts'
+import type { BalanceStore, Change } from '../store/store.ts'
+import type { ApplyStats } from './apply-stats.ts'
+import type { ReplayProgress } from './replay-progress.ts'
+import { ensureTopic, topicOffsets } from './topic.ts'
+
+export type MaterializerConfig = Pick<
+  Config,
+  | 'TOPIC'
+  | 'GROUP'
+  | 'INSTANCE_ID'
+  | 'TOPIC_PARTITIONS'
+  | 'TOPIC_REPLICATION'
+  | 'FETCH_MAX_WAIT_MS'
+  | 'FETCH_MAX_BYTES_PER_PARTITION'
+  | 'KAFKA_RECONNECT_BACKOFF_MS'
+  | 'PROGRESS_LOG_INTERVAL_MS'
+>
+
+export interface MaterializerDeps {
+  kafka: Kafka
+  store: BalanceStore
+  progress: ReplayProgress
+  stats: ApplyStats
+  log: Logger
+  config: MaterializerConfig
+}
+
+/** Called after each applied batch, in offset order per partition. */
+export type ApplyListener = (partition: number, changes: readonly Change[], nextOffset: number) => void
+
+export interface KafkaStatus {
+  connected: boolean
+  lastError: string | undefined
+  warning: string | undefined
+}
+
+/**
+ * Replays the topic from the store's positions (or the beginning) to the end offsets seen at boot,
+ * then tails it for ever, applying each batch to the store. Every instance reads every partition: it
+ * joins a consumer group of its own, and its store's positions, not committed offsets, say where to
+ * read. Survives broker outages: kafkajs retries, and this loop recreates the consumer when it gives up.
+ */
+export class Materializer {
+  readonly #deps: MaterializerDeps
+  readonly #groupId: string
+  readonly #listeners: ApplyListener[] = []
+  #consumer: Consumer | undefined
+  #prepared = false
+  #stopping = false
+  #loop: Promise<void> | undefined
+  #wake: (() => void) | undefined
+  #lastFetchAt = 0
+  #lastError: string | undefined
+  #warning: string | undefined
+
+  constructor(deps: MaterializerDeps) {
+    this.#deps = deps
+    const instance = deps.config.INSTANCE_ID ?? `${hostname()}-${process.pid}`
+    this.#groupId = `${deps.config.GROUP}-${instance}`
+  }
+
+  onApply(listener: ApplyListener): void {
+    this.#listeners.push(listener)
+  }
+
+  /** Starts replaying and tailing in the background; progress shows in ReplayProgress. */
+  start(): void {
+    this.#loop ??= this.#run()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true
+    this.#wake?.()
+    await this.#consumer?.disconnect().catch(() => {})
+    await this.#loop
+  }
+
+  status(now = Date.now()): KafkaStatus {
+    // A healthy consumer fetches at least every FETCH_MAX_WAIT_MS; silence for much longer means trouble.
+    const quietMs = Math.max(10_000, this.#deps.config.FETCH_MAX_WAIT_MS * 10)
+    return {
+      connected: this.#lastFetchAt > 0 && now - this.#lastFetchAt < quietMs,
+      lastError: this.#lastError,
+      warning: this.#warning,
+    }
+  }
+
+  async #run(): Promise<void> {
+    const { log, config } = this.#deps
+    const progressTimer = setInterval(() => this.#logProgress(), config.PROGRESS_LOG_INTERVAL_MS)
+    this.#deps.progress.onReady(() => {
+      clearInterval(progressTimer)
+      const { progress, store } = this.#deps
+      log.info('replay complete; tailing', {
+        keys: store.size,
+        replayedOffsets: progress.replayedOffsets,
+        ms: progress.replayMs,
+      })
+    })
+    while (!this.#stopping) {
+      try {
+        if (!this.#prepared) await this.#prepare()
+        const reason = await this.#consume()
+        if (!this.#stopping) this.#fail('consumer stopped', reason)
+      } catch (error) {
+        if (!this.#stopping) this.#fail('cannot reach Kafka', error)
+      }
+      if (!this.#stopping) await this.#pause(config.KAFKA_RECONNECT_BACKOFF_MS)
+    }
+    clearInterval(progressTimer)
+  }
+
+  #fail(what: string, error: unknown): void {
+    this.#lastError = `${what}: ${(error as Error)?.message ?? String(error)}`
+    this.#deps.log.error(`${what}; serving the last known state and retrying`, {
+      error,
+      retryInMs: this.#deps.config.KAFKA_RECONNECT_BACKOFF_MS,
+    })
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      this.#wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+
+  /** Makes sure the topic exists and fixes the replay's goal: the end offsets at this moment. */
+  async #prepare(): Promise<void> {
+    const { kafka, config, log, store, progress } = this.#deps
+    const admin = kafka.admin()
+    await admin.connect()
+    try {
+      const spec = {
+        topic: config.TOPIC,
+        partitions: config.TOPIC_PARTITIONS,
+        replication: config.TOPIC_REPLICATION,
+      }
+      this.#warning = await ensureTopic(admin, spec, log)
+      const { starts, ends } = await topicOffsets(admin, config.TOPIC)
+      const from = new Map<number, number>()
+      for (const [partition, start] of starts) from.set(partition, Math.max(start, store.position(partition)))
+      log.info('replaying topic', { topic: config.TOPIC, partitions: ends.size, keysInStore: store.size })
+      progress.begin(ends, from)
+      this.#prepared = true
+    } finally {
+      await admin.disconnect()
+    }
+  }
+
+  /** Runs one consumer until it stops for good; resolves with the reason. */
+  async #consume(): Promise<unknown> {
+    const { kafka, config } = this.#deps
+    const consumer = kafka.consumer({
+      groupId: this.#groupId,
+      allowAutoTopicCreation: false,
+      minBytes: 1,
+      maxWaitTimeInMs: config.FETCH_MAX_WAIT_MS,
+      maxBytesPerPartition: config.FETCH_MAX_BYTES_PER_PARTITION,
+      maxBytes: Math.max(config.FETCH_MAX_BYTES_PER_PARTITION, 64 * 1024 * 1024),
+    })
+    this.#consumer = consumer
+    const stopped = new Promise<unknown>((resolve) => {
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart) this.#fail('consumer crashed, kafkajs restarts it', payload.error)
+        else resolve(payload.error)
+      })
+      consumer.on(consumer.events.STOP, () => resolve(new Error('the consumer stopped')))
+    })
+    consumer.on(consumer.events.FETCH, () => {
+      this.#lastFetchAt = Date.now()
+      this.#lastError = undefined
+    })
+    // A batch made only of transaction markers is never given to eachBatch, but still moves the position.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) this.#applyChanges(payload.partition, [], Number(payload.lastOffset) + 1)
+    })
+    // After any (re)join, read on from our own positions, never from committed offsets.
+    consumer.on(consumer.events.GROUP_JOIN, () => this.#seekToPositions(consumer))
+    try {
+      await consumer.connect()
+      await consumer.subscribe({ topic: config.TOPIC, fromBeginning: true })
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        eachBatch: (payload) => this.#applyBatch(payload),
+      })
+      this.#seekToPositions(consumer)
+      return await stopped
+    } finally {
+      this.#consumer = undefined
+      await consumer.disconnect().catch(() => {})
+    }
+  }
+
+  #seekToPositions(consumer: Consumer): void {
+    for (const [partition, offset] of this.#deps.store.positions()) {
+      consumer.seek({ topic: this.#deps.config.TOPIC, partition, offset: String(offset) })
+    }
+  }
+
+  async #applyBatch({ batch }: EachBatchPayload): Promise<void> {
+    const { stats, log, store } = this.#deps
+    const partition = batch.partition
+    const from = store.position(partition)
+    const changes: Change[] = []
+    for (const message of batch.messages) {
+      const offset = Number(message.offset)
+      // After a rejoin or reconnect a fetch may repeat what was applied; applying it again would
+      // briefly serve older values.
+      if (offset < from) continue
+      const decoded = decodeRecord(message.key, message.value)
+      if (decoded.kind === 'reject') {
+        stats.rejected[decoded.reason]++
+        log.warn('rejected record; the key keeps its previous value', {
+          topic: batch.topic,
+          partition,
+          offset,
+          reason: decoded.reason,
+          detail: decoded.detail,
+        })
+        continue
+      }
+      if (decoded.kind === 'put') stats.applied++
+      else stats.tombstones++
+      changes.push(decoded)
+    }
+    this.#applyChanges(partition, changes, Number(batch.lastOffset()) + 1)
+  }
+
+  #applyChanges(partition: number, changes: readonly Change[], nextOffset: number): void {
+    const { store, progress } = this.#deps
+    if (nextOffset <= store.position(partition) && changes.length === 0) return
+    store.apply(partition, changes, nextOffset)
+    progress.advance(partition, nextOffset)
+    for (const listener of this.#listeners) listener(partition, changes, nextOffset)
+  }
+
+  #logProgress(): void {
+    const { progress, log } = this.#deps
+    if (progress.ready || !this.#prepared) return
+    const snap = progress.snapshot()
+    log.info('replay progress', {
+      partitions: snap.partitions.map((p) => `${p.partition}:${p.position}/${p.endOffset}`).join(' '),
+      remaining: snap.remaining,
+      recordsPerSecond: snap.recordsPerSecond,
+      etaSeconds: snap.etaSeconds,
+    })
+  }
+}

@@ -1,0 +1,104 @@
+import { type Static, Type } from '@sinclair/typebox'
+
+export const PartitionProgress = Type.Object({
+  partition: Type.Integer(),
+  position: Type.Integer({ description: 'next offset to read' }),
+  endOffset: Type.Integer({ description: 'end offset (high watermark) measured at boot' }),
+  caughtUp: Type.Boolean(),
+})
+export type PartitionProgress = Static<typeof PartitionProgress>
+
+export const Progress = Type.Object({
+  ready: Type.Boolean(),
+  partitions: Type.Array(PartitionProgress),
+  remaining: Type.Integer({ description: 'offsets left to replay' }),
+  recordsPerSecond: Type.Number(),
+  etaSeconds: Type.Union([Type.Number(), Type.Null()]),
+})
+export type Progress = Static<typeof Progress>
+
+/**
+ * Tracks the replay: per partition, the position reached and the end offset seen at boot. A partition
+ * is caught up when its position is at or past that end (compacted logs have gaps, so we compare
+ * positions rather than wait for a record at end-1). Ready once every partition is caught up; it
+ * stays ready while tailing.
+ */
+export class ReplayProgress {
+  readonly #ends = new Map<number, number>()
+  readonly #positions = new Map<number, number>()
+  #ready = false
+  #startedAt = 0
+  #startOffsets = 0
+  #readyAt: number | undefined
+  readonly #onReady: Array<() => void> = []
+
+  /** Starts a replay towards `ends`; `starts` are where each partition begins (checkpoint or log start). */
+  begin(ends: ReadonlyMap<number, number>, starts: ReadonlyMap<number, number>, now = Date.now()): void {
+    this.#ends.clear()
+    this.#positions.clear()
+    for (const [partition, end] of ends) {
+      this.#ends.set(partition, end)
+      this.#positions.set(partition, starts.get(partition) ?? 0)
+    }
+    this.#startedAt = now
+    this.#startOffsets = this.#sumPositions()
+    this.#check(now)
+  }
+
+  /** Records that `partition` has been applied up to (not including) `position`. */
+  advance(partition: number, position: number, now = Date.now()): void {
+    if (position > (this.#positions.get(partition) ?? 0)) this.#positions.set(partition, position)
+    if (!this.#ready) this.#check(now)
+  }
+
+  get ready(): boolean {
+    return this.#ready
+  }
+
+  /** Milliseconds from begin to ready, once ready. */
+  get replayMs(): number | undefined {
+    return this.#readyAt === undefined ? undefined : this.#readyAt - this.#startedAt
+  }
+
+  /** Offsets replayed since begin (an upper bound on records: compaction leaves gaps). */
+  get replayedOffsets(): number {
+    return this.#sumPositions() - this.#startOffsets
+  }
+
+  /** Calls `listener` once, when ready (at once if already ready). */
+  onReady(listener: () => void): void {
+    if (this.#ready) listener()
+    else this.#onReady.push(listener)
+  }
+
+  snapshot(now = Date.now()): Progress {
+    const partitions = [...this.#ends].map(([partition, endOffset]) => {
+      const position = this.#positions.get(partition) ?? 0
+      return { partition, position, endOffset, caughtUp: position >= endOffset }
+    })
+    const remaining = partitions.reduce((sum, p) => sum + Math.max(0, p.endOffset - p.position), 0)
+    const seconds = ((this.#readyAt ?? now) - this.#startedAt) / 1000
+    const recordsPerSecond = seconds > 0 ? Math.round(this.replayedOffsets / seconds) : 0
+    const etaSeconds =
+      remaining === 0 ? 0 : recordsPerSecond > 0 ? Math.ceil(remaining / recordsPerSecond) : null
+    return { ready: this.#ready, partitions, remaining, recordsPerSecond, etaSeconds }
+  }
+
+  #sumPositions(): number {
+    let sum = 0
+    for (const [partition, position] of this.#positions) {
+      sum += Math.min(position, this.#ends.get(partition) ?? position)
+    }
+    return sum
+  }
+
+  #check(now: number): void {
+    if (this.#ends.size === 0) return
+    for (const [partition, end] of this.#ends) {
+      if ((this.#positions.get(partition) ?? 0) < end) return
+    }
+    this.#ready = true
+    this.#readyAt = now
+    for (const listener of this.#onReady.splice(0)) listener()
+  }
+}

@@ -1,0 +1,39 @@
+import type { Balance } from '../balance.ts'
+import type { BalanceStore, Change } from './store.ts'
+
+/** The query path: a Map from cliente_id to its latest balance, and the position per partition. */
+export class MemoryStore implements BalanceStore {
+  readonly #rows = new Map<string, Balance>()
+  readonly #positions = new Map<number, number>()
+
+  get(clienteId: string): Balance | undefined {
+    return this.#rows.get(clienteId)
+  }
+
+  get size(): number {
+    return this.#rows.size
+  }
+
+  position(partition: number): number {
+    return this.#positions.get(partition) ?? 0
+  }
+
+  positions(): ReadonlyMap<number, number> {
+    return this.#positions
+  }
+
+  apply(partition: number, changes: readonly Change[], nextOffset: number): void {
+    for (const change of changes) {
+      if (change.kind === 'put') this.#rows.set(change.balance.cliente_id, change.balance)
+      else this.#rows.delete(change.clienteId)
+    }
+    this.#positions.set(partition, nextOffset)
+  }
+
+  clear(): void {
+    this.#rows.clear()
+    this.#positions.clear()
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,235 @@
+import { afterEach, setDefaultTimeout } from 'bun:test'
+import { randomUUID } from 'node:crypto'
+import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs'
+import { type Config, loadConfig } from '../src/config.ts'
+import { createLogger, type Logger } from '../src/log.ts'
+import { createService, type Service } from '../src/service.ts'
+
+// Integration tests wait on a real broker; 5 s is too short on a 2-core machine.
+setDefaultTimeout(120_000)
+
+/** The one place that says where the test broker is (scripts/kafka.sh starts it there). */
+export const BOOTSTRAP_SERVERS = process.env.BOOTSTRAP_SERVERS ?? 'localhost:9092'
+
+export const kafka = new Kafka({
+  clientId: 'saldo-tests',
+  brokers: BOOTSTRAP_SERVERS.split(','),
+  logLevel: logLevel.NOTHING,
+})
+
+// Cleanups run after each test, newest first, even when the test failed.
+const cleanups: Array<() => unknown> = []
+export function onCleanup(fn: () => unknown): void {
+  cleanups.push(fn)
+}
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn()
+})
+
+/** A topic name no other test uses. */
+export function uniqueTopic(prefix = 'contas-test'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`
+}
+
+export interface WaitOptions {
+  timeoutMs?: number
+  intervalMs?: number
+  what?: string
+}
+
+/**
+ * Polls `probe` until it returns something truthy, and returns that. On timeout it fails with `what`
+ * and the last value or error, so a failing test says what it was waiting for.
+ */
+export async function waitFor<T>(
+  probe: () => T | Promise<T>,
+  options: WaitOptions = {},
+): Promise<NonNullable<T>> {
+  const { timeoutMs = 30_000, intervalMs = 50, what = 'condition' } = options
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value) return value as NonNullable<T>
+      last = value
+    } catch (error) {
+      last = error
+    }
+    if (Date.now() > deadline) {
+      const detail = last instanceof Error ? last.message : JSON.stringify(last)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${detail}`)
+    }
+    await Bun.sleep(intervalMs)
+  }
+}
+
+export interface TopicOptions {
+  partitions?: number
+  compact?: boolean
+  configs?: Record<string, string>
+}
+
+/** Creates a fresh topic (compacted by default) and deletes it after the test. */
+export async function createTopic(options: TopicOptions = {}): Promise<string> {
+  const { partitions = 3, compact = true, configs = {} } = options
+  const topic = uniqueTopic()
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const configEntries = Object.entries({
+      ...(compact ? { 'cleanup.policy': 'compact' } : {}),
+      ...configs,
+    }).map(([name, value]) => ({ name, value }))
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: partitions, configEntries }],
+    })
+  } finally {
+    await admin.disconnect()
+  }
+  onCleanup(() => deleteTopic(topic))
+  return topic
+}
+
+export async function deleteTopic(topic: string): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {})
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+// One producer per topic: kafkajs keeps asking for the metadata of every topic a producer has
+// used, and fails once another test's topic is deleted.
+const producers = new Map<string, Promise<Producer>>()
+
+/** Sends records as they are (keys and values may be anything, for poison tests); waits for acks. */
+export async function produce(topic: string, messages: Message[]): Promise<void> {
+  let pending = producers.get(topic)
+  if (!pending) {
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true })
+    pending = producer.connect().then(() => producer)
+    producers.set(topic, pending)
+    onCleanup(async () => {
+      producers.delete(topic)
+      await producer.disconnect()
+    })
+  }
+  const producer = await pending
+  for (let i = 0; i < messages.length; i += 10_000) {
+    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 10_000) })
+  }
+}
+
+export function balanceRecord(id: string, saldo: number, timestamp = '2025-10-14T10:30:45'): Message {
+  return { key: id, value: JSON.stringify({ cliente_id: id, saldo, timestamp }) }
+}
+
+/** Reads a topic from the beginning to its current end, independently of saldo: the reference. */
+export async function readTopic(
+  topic: string,
+): Promise<Array<{ partition: number; offset: number; key: string | null; value: string | null }>> {
+  const admin = kafka.admin()
+  await admin.connect()
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]))
+  await admin.disconnect()
+  const records: Array<{ partition: number; offset: number; key: string | null; value: string | null }> = []
+  const pending = new Set([...ends].filter(([, end]) => end > 0).map(([p]) => p))
+  if (pending.size === 0) return records
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 100 })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          records.push({
+            partition: batch.partition,
+            offset: Number(m.offset),
+            key: m.key?.toString() ?? null,
+            value: m.value?.toString() ?? null,
+          })
+        }
+        if (Number(batch.lastOffset()) + 1 >= (ends.get(batch.partition) ?? 0))
+          pending.delete(batch.partition)
+        if (pending.size === 0) resolve()
+      },
+    })
+  })
+  try {
+    await waitFor(() => done.then(() => true), { what: `reading ${topic} to its end` })
+  } finally {
+    await consumer.disconnect()
+  }
+  return records
+}
+
+/** The latest value of every key, from an independent read of the topic (tombstones remove keys). */
+export async function latestByKey(topic: string): Promise<Map<string, string>> {
+  const latest = new Map<string, string>()
+  for (const r of (await readTopic(topic)).sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
+    if (r.key === null) continue
+    if (r.value === null) latest.delete(r.key)
+    else latest.set(r.key, r.value)
+  }
+  return latest
+}
+
+/** Settings for a service under test: the test broker, the given topic, any free port, quiet logs. */
+export function testConfig(topic: string, overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    BOOTSTRAP_SERVERS,
+    TOPIC: topic,
+    GROUP: 'saldo-test',
+    INSTANCE_ID: randomUUID().slice(0, 8),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    FETCH_MAX_WAIT_MS: '50',
+    KAFKA_RECONNECT_BACKOFF_MS: '500',
+    ...overrides,
+  })
+}
+
+/** A logger that keeps its lines, so a test can check what was logged. */
+export function captureLog(level: Config['LOG_LEVEL'] = 'debug'): {
+  log: Logger
+  lines: Array<Record<string, unknown>>
+} {
+  const lines: Array<Record<string, unknown>> = []
+  const log = createLogger({ LOG_LEVEL: level, LOG_FORMAT: 'json' }, {}, (line) =>
+    lines.push(JSON.parse(line)),
+  )
+  return { log, lines }
+}
+
+export interface RunningService extends Service {
+  url: string
+  get(path: string): Promise<Response>
+}
+
+/** Starts saldo-api in this process on `topic`, and stops it after the test. */
+export function startService(
+  topic: string,
+  overrides: Record<string, string> = {},
+  log?: Logger,
+): RunningService {
+  const config = testConfig(topic, overrides)
+  const service = createService(config, log ?? createLogger(config))
+  service.start()
+  onCleanup(() => service.stop())
+  const url = `http://127.0.0.1:${service.app.server?.port}`
+  return Object.assign(service, { url, get: (path: string) => fetch(`${url}${path}`) })
+}
+
+/** Waits until a service answers /ready with 200. */
+export async function waitUntilReady(service: RunningService, timeoutMs = 60_000): Promise<void> {
+  await waitFor(async () => (await service.get('/ready')).status === 200, {
+    timeoutMs,
+    what: 'GET /ready to be 200',
+  })
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'bun:test'
+import { ConfigError, loadConfig } from '../../src/config.ts'
+
+describe('loadConfig', () => {
+  it('gives the documented defaults when nothing is set', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({
+      BOOTSTRAP_SERVERS: 'localhost:9092',
+      TOPIC: 'contas',
+      GROUP: 'consulta-saldo',
+      PORT: 5000,
+      TOPIC_PARTITIONS: 3,
+      STATE_DIR: './data',
+      LOG_FORMAT: 'json',
+    })
+  })
+
+  it('converts numbers and flags from their text', () => {
+    const config = loadConfig({ PORT: '8080', TOPIC_PARTITIONS: '12', KAFKA_SSL: 'true' })
+    expect(config.PORT).toBe(8080)
+    expect(config.TOPIC_PARTITIONS).toBe(12)
+    expect(config.KAFKA_SSL).toBe(true)
+  })
+
+  const bad: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'abc' }, 'PORT="abc": expected an integer 0..65535'],
+    [{ PORT: '70000' }, 'PORT="70000": expected an integer 0..65535'],
+    [{ PORT: '50.5' }, 'PORT="50.5": expected an integer 0..65535'],
+    [
+      { BOOTSTRAP_SERVERS: 'localhost' },
+      'BOOTSTRAP_SERVERS="localhost": expected a comma-separated list of host:port',
+    ],
+    [{ TOPIC: 'bad topic!' }, 'TOPIC="bad topic!": expected a Kafka topic name'],
+    [
+      { TOPIC_PARTITIONS: '0' },
+      'TOPIC_PARTITIONS="0": expected partitions for a topic saldo creates, 1..10000',
+    ],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL="loud": expected debug, info, warn or error'],
+    [{ KAFKA_SSL: 'maybe' }, 'KAFKA_SSL="maybe": expected true or false'],
+    [
+      { KAFKA_SASL_MECHANISM: 'kerberos' },
+      'KAFKA_SASL_MECHANISM="kerberos": expected plain, scram-sha-256 or scram-sha-512',
+    ],
+    [{ KAFKA_SASL_MECHANISM: 'plain' }, 'expected KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD to be set too'],
+    [{ KAFKA_SSL_CERT_FILE: '/tmp/cert.pem' }, 'expected both or neither'],
+  ]
+  for (const [env, message] of bad) {
+    it(`stops on ${JSON.stringify(env)} with a message naming the variable, value and expectation`, () => {
+      expect(() => loadConfig(env)).toThrow(ConfigError)
+      expect(() => loadConfig(env)).toThrow(message)
+    })
+  }
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', LOG_FORMAT: 'xml' })).toThrow(/PORT="x".*\n.*LOG_FORMAT="xml"/)
+  })
+})

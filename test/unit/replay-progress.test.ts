@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'bun:test'
+import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
+
+const map = (entries: Array<[number, number]>) => new Map(entries)
+
+describe('ReplayProgress', () => {
+  it('is ready at once when every partition is empty', () => {
+    const progress = new ReplayProgress()
+    progress.begin(
+      map([
+        [0, 0],
+        [1, 0],
+      ]),
+      map([
+        [0, 0],
+        [1, 0],
+      ]),
+    )
+    expect(progress.ready).toBe(true)
+  })
+
+  it('is ready at once when the log start is already at the end (all records deleted)', () => {
+    const progress = new ReplayProgress()
+    progress.begin(map([[0, 50]]), map([[0, 50]]))
+    expect(progress.ready).toBe(true)
+  })
+
+  it('waits for every partition, comparing positions (compaction leaves gaps)', () => {
+    const progress = new ReplayProgress()
+    let readyCalls = 0
+    progress.onReady(() => readyCalls++)
+    progress.begin(
+      map([
+        [0, 100],
+        [1, 10],
+      ]),
+      map([
+        [0, 0],
+        [1, 0],
+      ]),
+      0,
+    )
+    progress.advance(1, 10, 100)
+    expect(progress.ready).toBe(false)
+    progress.advance(0, 60, 1000)
+    expect(progress.snapshot(1000)).toMatchObject({
+      ready: false,
+      remaining: 40,
+      recordsPerSecond: 70,
+      etaSeconds: 1,
+    })
+    progress.advance(0, 105, 2000)
+    expect(progress.ready).toBe(true)
+    expect(readyCalls).toBe(1)
+    expect(progress.replayMs).toBe(2000)
+    expect(progress.snapshot().partitions).toEqual([
+      { partition: 0, position: 105, endOffset: 100, caughtUp: true },
+      { partition: 1, position: 10, endOffset: 10, caughtUp: true },
+    ])
+  })
+
+  it('never moves a position backwards', () => {
+    const progress = new ReplayProgress()
+    progress.begin(map([[0, 10]]), map([[0, 0]]))
+    progress.advance(0, 8)
+    progress.advance(0, 3)
+    expect(progress.snapshot().partitions[0]?.position).toBe(8)
+  })
+})
