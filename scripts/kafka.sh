@@ -15,7 +15,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HOME_DIR=${KAFKA_HOME_DIR:-$ROOT/.kafka}
-LIBS=$HOME_DIR/libs
+# The jars are shared by every broker this checkout runs; state (data, pid, log) is per KAFKA_HOME_DIR.
+LIBS=$ROOT/.kafka/libs
 DATA=$HOME_DIR/data
 PID_FILE=$HOME_DIR/broker.pid
 LOG_FILE=$HOME_DIR/broker.log

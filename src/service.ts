@@ -28,6 +28,7 @@ export function createService(config: Config, log: Logger) {
     kafkaStatus: () => materializer.status(),
   })
 
+  let stopped: Promise<void> | undefined
   return {
     app,
     store,
@@ -41,10 +42,13 @@ export function createService(config: Config, log: Logger) {
       materializer.start()
     },
     /** Stops accepting, lets in-flight requests finish, stops reading Kafka, then closes the store. */
-    async stop(): Promise<void> {
-      await app.stop()
-      await materializer.stop()
-      store.close()
+    stop(): Promise<void> {
+      stopped ??= (async () => {
+        await app.stop()
+        await materializer.stop()
+        store.close()
+      })()
+      return stopped
     },
   }
 }

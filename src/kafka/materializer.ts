@@ -166,11 +166,14 @@ export class Materializer {
       maxWaitTimeInMs: config.FETCH_MAX_WAIT_MS,
       maxBytesPerPartition: config.FETCH_MAX_BYTES_PER_PARTITION,
       maxBytes: Math.max(config.FETCH_MAX_BYTES_PER_PARTITION, 64 * 1024 * 1024),
+      // A fetch that fails because we are disconnecting must not schedule a restart behind our back.
+      retry: { restartOnFailure: async () => !this.#stopping },
     })
     this.#consumer = consumer
     const stopped = new Promise<unknown>((resolve) => {
       consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (payload.restart) this.#fail('consumer crashed, kafkajs restarts it', payload.error)
+        if (this.#stopping) resolve(payload.error)
+        else if (payload.restart) this.#fail('consumer crashed, kafkajs restarts it', payload.error)
         else resolve(payload.error)
       })
       consumer.on(consumer.events.STOP, () => resolve(new Error('the consumer stopped')))

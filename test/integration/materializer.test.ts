@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'bun:test'
+import {
+  balanceRecord,
+  captureLog,
+  createTopic,
+  latestByKey,
+  produce,
+  type RunningService,
+  startService,
+  waitFor,
+  waitUntilReady,
+} from '../helpers.ts'
+
+async function balanceOf(service: RunningService, id: string): Promise<{ status: number; body: unknown }> {
+  const res = await service.get(`/saldo/${encodeURIComponent(id)}`)
+  return { status: res.status, body: await res.json() }
+}
+
+/** Every key of the reference (an independent read of the topic) answered with that exact value. */
+async function expectMatchesTopic(service: RunningService, topic: string): Promise<void> {
+  const reference = await latestByKey(topic)
+  expect(service.store.size).toBe(reference.size)
+  const ids = [...reference.keys()]
+  for (let i = 0; i < ids.length; i += 1000) {
+    const res = await service.get(
+      `/saldos?ids=${ids
+        .slice(i, i + 1000)
+        .map(encodeURIComponent)
+        .join(',')}`,
+    )
+    const body = (await res.json()) as { balances: unknown[]; missing: string[] }
+    expect(body.missing).toEqual([])
+    for (const balance of body.balances) {
+      const id = (balance as { cliente_id: string }).cliente_id
+      expect(balance).toEqual(JSON.parse(reference.get(id) ?? 'null'))
+    }
+  }
+}
+
+describe('saldo-api against a real broker', () => {
+  it('replays thousands of keys over 3 partitions to the newest value of each, then tails', async () => {
+    const topic = await createTopic({ partitions: 3 })
+    const keys = 5000
+    await produce(
+      topic,
+      Array.from({ length: keys }, (_, i) => balanceRecord(String(i), i)),
+    )
+    await produce(
+      topic,
+      Array.from({ length: keys }, (_, i) => balanceRecord(String(i), i + 0.5, '2025-10-15T00:00:00')),
+    )
+
+    const service = startService(topic)
+    // Replay needs a group join and fetches; the first answer comes long before: 503, with progress.
+    const early = await service.get('/saldo/1')
+    expect(early.status).toBe(503)
+    expect(early.headers.get('retry-after')).toBeTruthy()
+    expect(await early.json()).toMatchObject({ progress: { ready: false } })
+
+    await waitUntilReady(service)
+    const ready = await (await service.get('/ready')).json()
+    expect(ready.keys).toBe(keys)
+    expect(ready.partitions).toHaveLength(3)
+    for (const p of ready.partitions) expect(p.position).toBeGreaterThanOrEqual(p.endOffset)
+    expect(await balanceOf(service, '42')).toEqual({
+      status: 200,
+      body: { cliente_id: '42', saldo: 42.5, timestamp: '2025-10-15T00:00:00' },
+    })
+    await expectMatchesTopic(service, topic)
+
+    await produce(topic, [balanceRecord('new-client', 99)])
+    await waitFor(async () => (await balanceOf(service, 'new-client')).status === 200, {
+      what: 'the new record',
+    })
+    expect((await balanceOf(service, 'new-client')).body).toMatchObject({ saldo: 99 })
+  })
+
+  it('deletes a client on a tombstone: 404 with the contract text', async () => {
+    const topic = await createTopic()
+    await produce(topic, [balanceRecord('3', 300)])
+    const service = startService(topic)
+    await waitUntilReady(service)
+    expect((await balanceOf(service, '3')).status).toBe(200)
+
+    await produce(topic, [{ key: '3', value: null }])
+    await waitFor(async () => (await balanceOf(service, '3')).status === 404, { what: 'the tombstone' })
+    expect((await balanceOf(service, '3')).body).toEqual({ error: 'cliente não encontrado' })
+  })
+
+  it('skips poison records between good ones, counts them by reason, logs their offsets, and goes on', async () => {
+    const topic = await createTopic({ partitions: 1 })
+    const { log, lines } = captureLog('warn')
+    const good = (id: string, saldo: number) => balanceRecord(id, saldo)
+    await produce(topic, [good('p', 1), good('q', 1)])
+    const service = startService(topic, {}, log)
+    await waitUntilReady(service)
+
+    await produce(topic, [
+      { key: 'p', value: 'not json' },
+      good('a', 1),
+      { key: 'p', value: JSON.stringify({ cliente_id: 'p', saldo: '10', timestamp: '2025-10-14T10:30:45' }) },
+      { key: 'p', value: '{"cliente_id":"p","saldo":1e999,"timestamp":"2025-10-14T10:30:45"}' },
+      {
+        key: 'p',
+        value: JSON.stringify({ cliente_id: 'other', saldo: 5, timestamp: '2025-10-14T10:30:45' }),
+      },
+      { key: 'p', value: JSON.stringify({ cliente_id: 'p', saldo: 5, timestamp: 'yesterday' }) },
+      { key: 'p', value: Buffer.from([0xc3, 0x28]) },
+      { key: '', value: JSON.stringify({ cliente_id: 'q', saldo: 5, timestamp: '2025-10-14T10:30:45' }) },
+      good('b', 2),
+    ])
+    await waitFor(async () => (await balanceOf(service, 'b')).status === 200, {
+      what: 'the good record after the poison',
+    })
+
+    expect((await balanceOf(service, 'a')).body).toMatchObject({ saldo: 1 })
+    expect((await balanceOf(service, 'p')).body).toMatchObject({ saldo: 1 })
+    expect((await balanceOf(service, 'q')).body).toMatchObject({ saldo: 1 })
+    expect(service.stats.rejected).toMatchObject({
+      value_not_json: 1,
+      value_wrong_shape: 1,
+      saldo_not_finite: 1,
+      key_mismatch: 1,
+      timestamp_invalid: 1,
+      value_not_utf8: 1,
+    })
+    // A compacted topic refuses null keys at the broker; an empty key gets through and means "no key".
+    expect(service.stats.rejected.key_missing).toBe(1)
+    const rejectedLines = lines.filter((l) => l.msg === 'rejected record; the key keeps its previous value')
+    expect(rejectedLines).toHaveLength(7)
+    expect(rejectedLines[0]).toMatchObject({ topic, partition: 0, offset: 2, reason: 'value_not_json' })
+    expect((await service.get('/health')).status).toBe(200)
+  })
+
+  it('rebuilds the same state after a restart, and two instances at once agree on every key', async () => {
+    const topic = await createTopic({ partitions: 3 })
+    await produce(
+      topic,
+      Array.from({ length: 2000 }, (_, i) => balanceRecord(`c${i % 700}`, i)),
+    )
+    await produce(topic, [{ key: 'c5', value: null }])
+
+    const first = startService(topic)
+    const second = startService(topic)
+    await Promise.all([waitUntilReady(first), waitUntilReady(second)])
+    await expectMatchesTopic(first, topic)
+    await expectMatchesTopic(second, topic)
+    expect((await balanceOf(second, 'c5')).status).toBe(404)
+
+    await first.stop()
+    const restarted = startService(topic)
+    await waitUntilReady(restarted)
+    await expectMatchesTopic(restarted, topic)
+  })
+
+  it('warns, in the log and in /ready, when the topic is not compacted', async () => {
+    const topic = await createTopic({ compact: false })
+    const service = startService(topic)
+    await waitUntilReady(service)
+    const ready = await (await service.get('/ready')).json()
+    expect(ready.warnings[0]).toContain('cleanup.policy=delete, not compact')
+  })
+
+  it('creates the topic compacted, with TOPIC_PARTITIONS partitions, when it is missing', async () => {
+    const topic = `${await createTopic()}-auto`
+    const service = startService(topic, { TOPIC_PARTITIONS: '4' })
+    await waitUntilReady(service)
+    const ready = await (await service.get('/ready')).json()
+    expect(ready.partitions).toHaveLength(4)
+    expect(ready.warnings).toEqual([])
+  })
+})
