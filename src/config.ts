@@ -73,6 +73,21 @@ export const Config = Type.Object({
   }),
   KAFKA_RECONNECT_BACKOFF_MS: PositiveMs(2_000),
   SHUTDOWN_TIMEOUT_MS: PositiveMs(10_000),
+  SALDO_API_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description:
+        'a bearer token of at least 16 characters; when set, /saldo* routes need it and writes are on',
+    }),
+  ),
+  WRITE_WAIT_MS: PositiveMs(5_000),
+  MIN_POSITION_WAIT_MS: PositiveMs(5_000),
+  MAX_BODY_BYTES: Type.Integer({
+    default: 16 * 1024,
+    minimum: 256,
+    maximum: 16 * 1024 * 1024,
+    description: 'bytes, 256..16777216',
+  }),
   KAFKA_SSL: Flag(false),
   KAFKA_SSL_CA_FILE: Optional('a path to a PEM file of CA certificates'),
   KAFKA_SSL_CERT_FILE: Optional('a path to a PEM client certificate'),

@@ -1,30 +1,31 @@
 import type { Config } from './config.ts'
 import { createApp } from './http/app.ts'
 import { ApplyStats } from './kafka/apply-stats.ts'
+import { BalanceWriter } from './kafka/balance-writer.ts'
 import { createKafka } from './kafka/client.ts'
 import { Materializer } from './kafka/materializer.ts'
 import { ReplayProgress } from './kafka/replay-progress.ts'
 import type { Logger } from './log.ts'
 import { MemoryStore } from './store/memory-store.ts'
+import { PositionWatch } from './store/position-watch.ts'
 
 /** saldo-api's parts, wired once: used by the binary and by the integration tests alike. */
 export function createService(config: Config, log: Logger) {
+  const kafka = createKafka(config, log)
   const store = new MemoryStore()
   const progress = new ReplayProgress()
   const stats = new ApplyStats()
-  const materializer = new Materializer({
-    kafka: createKafka(config, log),
-    store,
-    progress,
-    stats,
-    log,
-    config,
-  })
+  const watch = new PositionWatch(store)
+  const writer = new BalanceWriter(kafka, config.TOPIC)
+  const materializer = new Materializer({ kafka, store, progress, stats, log, config })
+  materializer.onApply(() => watch.applied())
   const app = createApp({
     store,
     progress,
+    watch,
+    writer,
     log,
-    retryAfterSeconds: config.RETRY_AFTER_S,
+    settings: config,
     kafkaStatus: () => materializer.status(),
   })
 
@@ -45,7 +46,7 @@ export function createService(config: Config, log: Logger) {
     stop(): Promise<void> {
       stopped ??= (async () => {
         await app.stop()
-        await materializer.stop()
+        await Promise.all([materializer.stop(), writer.close()])
         store.close()
       })()
       return stopped

@@ -11,6 +11,13 @@ setDefaultTimeout(120_000)
 /** The one place that says where the test broker is (scripts/kafka.sh starts it there). */
 export const BOOTSTRAP_SERVERS = process.env.BOOTSTRAP_SERVERS ?? 'localhost:9092'
 
+/** The broker's SASL_PLAINTEXT listener and its user, as scripts/kafka.sh sets them up. */
+export const SASL = {
+  bootstrap: process.env.KAFKA_SASL_BOOTSTRAP ?? 'localhost:9094',
+  username: process.env.KAFKA_SASL_USER ?? 'saldo',
+  password: process.env.KAFKA_SASL_PASSWORD ?? 'saldo-secret',
+}
+
 export const kafka = new Kafka({
   clientId: 'saldo-tests',
   brokers: BOOTSTRAP_SERVERS.split(','),
@@ -209,7 +216,7 @@ export function captureLog(level: Config['LOG_LEVEL'] = 'debug'): {
 
 export interface RunningService extends Service {
   url: string
-  get(path: string): Promise<Response>
+  get(path: string, init?: RequestInit): Promise<Response>
 }
 
 /** Starts saldo-api in this process on `topic`, and stops it after the test. */
@@ -223,7 +230,10 @@ export function startService(
   service.start()
   onCleanup(() => service.stop())
   const url = `http://127.0.0.1:${service.app.server?.port}`
-  return Object.assign(service, { url, get: (path: string) => fetch(`${url}${path}`) })
+  return Object.assign(service, {
+    url,
+    get: (path: string, init?: RequestInit) => fetch(`${url}${path}`, init),
+  })
 }
 
 /** Waits until a service answers /ready with 200. */

@@ -1,9 +1,19 @@
 import type { Progress } from '../kafka/replay-progress.ts'
 
-export const ERROR_CODES = ['bad_request', 'not_found', 'not_ready', 'internal'] as const
-export type ErrorCode = (typeof ERROR_CODES)[number]
-
-const STATUS: Record<ErrorCode, number> = { bad_request: 400, not_found: 404, not_ready: 503, internal: 500 }
+const STATUS = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+  not_ready: 503,
+  position_not_reached: 503,
+  kafka_unavailable: 503,
+  write_timeout: 504,
+} as const
+export type ErrorCode = keyof typeof STATUS
 
 /** The one error type routes throw; the app's onError turns it into a JSON answer. */
 export class ApiError extends Error {
@@ -12,7 +22,7 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { progress?: Progress; headers?: Record<string, string> } = {},
+    readonly extra: { progress?: Progress; position?: string; headers?: Record<string, string> } = {},
   ) {
     super(message)
     this.name = 'ApiError'

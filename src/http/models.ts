@@ -2,12 +2,16 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Balance } from '../balance.ts'
 import { Progress } from '../kafka/replay-progress.ts'
 
-/** Every error answer: one sentence saying what happened and what to do. */
-export const ErrorBody = Type.Object({ error: Type.String() })
+/**
+ * Every error answer: one sentence saying what happened and what to do; while replaying, the progress;
+ * where a position matters (a write not yet applied, a min_position not reached), that position.
+ */
+export const ErrorBody = Type.Object({
+  error: Type.String(),
+  progress: Type.Optional(Progress),
+  position: Type.Optional(Type.String({ description: 'partition:offset[,partition:offset…]' })),
+})
 export type ErrorBody = Static<typeof ErrorBody>
-
-/** 503 while the topic is still being replayed. */
-export const NotReadyBody = Type.Object({ error: Type.String(), progress: Progress })
 
 export const BalancesBody = Type.Object({
   balances: Type.Array(Balance),

@@ -150,6 +150,8 @@ export class Materializer {
       for (const [partition, start] of starts) from.set(partition, Math.max(start, store.position(partition)))
       log.info('replaying topic', { topic: config.TOPIC, partitions: ends.size, keysInStore: store.size })
       progress.begin(ends, from)
+      // Every partition has a position from the start, even one with nothing to replay.
+      for (const [partition, start] of from) this.#applyChanges(partition, [], start)
       this.#prepared = true
     } finally {
       await admin.disconnect()
@@ -241,7 +243,8 @@ export class Materializer {
 
   #applyChanges(partition: number, changes: readonly Change[], nextOffset: number): void {
     const { store, progress } = this.#deps
-    if (nextOffset <= store.position(partition) && changes.length === 0) return
+    const known = store.positions().has(partition)
+    if (known && nextOffset <= store.position(partition) && changes.length === 0) return
     store.apply(partition, changes, nextOffset)
     progress.advance(partition, nextOffset)
     for (const listener of this.#listeners) listener(partition, changes, nextOffset)

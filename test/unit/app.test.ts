@@ -1,12 +1,17 @@
 import { beforeEach, describe, expect, it } from 'bun:test'
+import { loadConfig } from '../../src/config.ts'
 import { createApp } from '../../src/http/app.ts'
 import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
+import { PositionWatch } from '../../src/store/position-watch.ts'
 import { captureLog } from '../helpers.ts'
 
 const seed = { cliente_id: '1', saldo: 150, timestamp: '2025-10-14T10:30:45' }
 
-function setup({ ready = true } = {}) {
+const TOKEN = 'a-token-of-16-chars-or-more'
+const noKafka = () => Promise.reject(new Error('no broker in unit tests'))
+
+function setup({ ready = true, token = undefined as string | undefined } = {}) {
   const store = new MemoryStore()
   store.apply(
     0,
@@ -19,15 +24,25 @@ function setup({ ready = true } = {}) {
   const progress = new ReplayProgress()
   progress.begin(new Map([[0, ready ? 2 : 10]]), new Map([[0, 2]]))
   const { log } = captureLog()
+  const watch = new PositionWatch(store)
   const app = createApp({
     store,
     progress,
     log,
-    retryAfterSeconds: 3,
+    watch,
+    writer: { put: noKafka, delete: noKafka },
+    settings: { ...loadConfig({}), RETRY_AFTER_S: 3, MIN_POSITION_WAIT_MS: 50, SALDO_API_TOKEN: token },
     kafkaStatus: () => ({ connected: true, lastError: undefined, warning: undefined }),
   })
-  const get = (path: string) => app.handle(new Request(`http://localhost${path}`))
-  return { app, store, progress, get }
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    app.handle(new Request(`http://localhost${path}`, { headers }))
+  const send = (
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string> = {},
+  ) => app.handle(new Request(`http://localhost${path}`, { method, body, headers }))
+  return { app, store, progress, watch, get, send }
 }
 
 describe('GET /saldo/:cliente_id', () => {
@@ -138,5 +153,121 @@ describe('errors', () => {
     const res = await setup().get('/nothing')
     expect(res.status).toBe(404)
     expect((await res.json()).error).toContain('no route GET /nothing')
+  })
+})
+
+describe('positions', () => {
+  it('tells the position every read reflects in X-Saldo-Position', async () => {
+    const { get } = setup()
+    for (const path of ['/saldo/1', '/saldo/404', '/saldos?ids=1']) {
+      expect((await get(path)).headers.get('x-saldo-position')).toBe('0:2')
+    }
+  })
+
+  it('answers at once when min_position is already reached, by query or header', async () => {
+    const { get } = setup()
+    expect((await get('/saldo/1?min_position=0:2')).status).toBe(200)
+    expect((await get('/saldo/1', { 'x-saldo-min-position': '0:1' })).status).toBe(200)
+  })
+
+  it('waits for min_position and answers once a batch reaches it', async () => {
+    const { get, store, watch } = setup()
+    const pending = get('/saldo/1?min_position=0:3')
+    store.apply(0, [{ kind: 'put', balance: { ...seed, saldo: 7 } }], 3)
+    // The materializer tells the watch after every batch; here the test plays that part.
+    watch.applied()
+    const res = await pending
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-saldo-position')).toBe('0:3')
+    expect((await res.json()).saldo).toBe(7)
+  })
+
+  it('answers 503 with the current position when min_position is not reached in time', async () => {
+    const res = await setup().get('/saldo/1?min_position=0:2,1:5')
+    expect(res.status).toBe(503)
+    expect(res.headers.get('x-saldo-position')).toBe('0:2')
+    expect(await res.json()).toMatchObject({
+      position: '0:2',
+      error: expect.stringContaining('not reached 0:2,1:5'),
+    })
+  })
+
+  it('refuses a malformed min_position', async () => {
+    const res = await setup().get('/saldo/1?min_position=zero')
+    expect(res.status).toBe(400)
+    expect((await res.json()).error).toContain('partition:offset')
+  })
+})
+
+describe('security', () => {
+  const put = (token?: string, body = '{"saldo":1}', type = 'application/json') => ({
+    body,
+    headers: { 'content-type': type, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  })
+
+  it('leaves reads open and refuses writes (403, saying how to enable them) when no token is set', async () => {
+    const { get, send } = setup()
+    expect((await get('/saldo/1')).status).toBe(200)
+    for (const method of ['PUT', 'DELETE']) {
+      const res = await send(method, '/saldo/1', method === 'PUT' ? '{"saldo":1}' : undefined, put().headers)
+      expect(res.status).toBe(403)
+      expect((await res.json()).error).toContain('set SALDO_API_TOKEN')
+    }
+  })
+
+  it('needs the bearer token on every /saldo* route when one is set, and leaves /health and /ready open', async () => {
+    const { get, send } = setup({ token: TOKEN })
+    const cases: Array<[Record<string, string>, number]> = [
+      [{}, 401],
+      [{ authorization: 'Bearer wrong-token-wrong-token' }, 401],
+      [{ authorization: `Basic ${TOKEN}` }, 401],
+      [{ authorization: `Bearer ${TOKEN}x` }, 401],
+      [{ authorization: `Bearer ${TOKEN}` }, 200],
+    ]
+    for (const [headers, status] of cases) {
+      expect((await get('/saldo/1', headers)).status).toBe(status)
+      expect((await get('/saldos?ids=1', headers)).status).toBe(status)
+    }
+    const denied = await get('/saldo/1')
+    expect(denied.headers.get('www-authenticate')).toContain('Bearer')
+    expect((await send('PUT', '/saldo/1', '{"saldo":1}', put('nope-nope-nope-nope').headers)).status).toBe(
+      401,
+    )
+    expect((await send('DELETE', '/saldo/1', undefined, put('nope-nope-nope-nope').headers)).status).toBe(401)
+    expect((await get('/health')).status).toBe(200)
+    expect((await get('/ready')).status).toBe(200)
+  })
+
+  it('checks the write body: JSON only, a finite saldo, an ISO-8601 timestamp, a size cap', async () => {
+    const { send } = setup({ token: TOKEN })
+    const cases: Array<[string, string, number, string]> = [
+      ['saldo=1', 'application/x-www-form-urlencoded', 415, 'application/json'],
+      ['{"saldo":1}', 'text/plain', 415, 'application/json'],
+      ['{"saldo":', 'application/json', 400, 'valid JSON'],
+      ['{"saldo":"1"}', 'application/json', 400, 'saldo'],
+      ['{"saldo":1e999}', 'application/json', 400, 'saldo'],
+      ['{}', 'application/json', 400, 'saldo'],
+      ['{"saldo":1,"timestamp":"yesterday"}', 'application/json', 400, 'ISO-8601'],
+      [`{"saldo":1,"pad":"${'x'.repeat(20_000)}"}`, 'application/json', 413, 'over'],
+    ]
+    for (const [body, type, status, message] of cases) {
+      const res = await send('PUT', '/saldo/1', body, put(TOKEN, body, type).headers)
+      expect(res.status).toBe(status)
+      expect((await res.json()).error).toContain(message)
+    }
+  })
+
+  it('answers 503 when Kafka does not confirm a write, saying it may not have been made', async () => {
+    const { send } = setup({ token: TOKEN })
+    const res = await send('PUT', '/saldo/1', '{"saldo":1}', put(TOKEN).headers)
+    expect(res.status).toBe(503)
+    expect((await res.json()).error).toContain('no broker in unit tests')
+  })
+
+  it('answers DELETE of an unknown client with the contract 404 without writing', async () => {
+    const { send } = setup({ token: TOKEN })
+    const res = await send('DELETE', '/saldo/999', undefined, put(TOKEN).headers)
+    expect(res.status).toBe(404)
+    expect(await res.json()).toEqual({ error: 'cliente não encontrado' })
   })
 })

@@ -1,35 +1,29 @@
 import { Elysia, t } from 'elysia'
-import { Balance, type Balance as BalanceRecord, clienteIdProblem } from '../../balance.ts'
-import type { ReplayProgress } from '../../kafka/replay-progress.ts'
+import { Balance, type Balance as BalanceRecord } from '../../balance.ts'
+import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
+import { bearerGuard } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
-import { BalancesBody, ErrorBody, NotReadyBody } from '../models.ts'
+import { BalancesBody, ErrorBody } from '../models.ts'
+import { POSITION_HEADER, type StateAccess, validId } from '../state-access.ts'
 
 export interface BalanceRoutesDeps {
   store: BalanceStore
-  progress: ReplayProgress
-  retryAfterSeconds: number
+  watch: PositionWatch
+  access: StateAccess
+  apiToken: string | undefined
 }
 
 export const MAX_IDS_PER_REQUEST = 1000
 
-function validId(id: string): string {
-  const problem = clienteIdProblem(id)
-  if (problem)
-    throw new ApiError('bad_request', `${problem}; send an id of 1 to 128 bytes without control characters`)
-  return id
-}
+const MinPosition = t.Optional(
+  t.String({ description: 'wait (bounded) until this instance reached this position, e.g. 0:42,1:17' }),
+)
 
-/** Reads of balances; they answer 503 until the replay is complete, so no key is reported missing early. */
-export function balanceRoutes({ store, progress, retryAfterSeconds }: BalanceRoutesDeps) {
-  const requireReady = () => {
-    if (progress.ready) return
-    throw new ApiError('not_ready', 'still replaying the topic; retry after the Retry-After seconds', {
-      progress: progress.snapshot(),
-      headers: { 'retry-after': String(retryAfterSeconds) },
-    })
-  }
+/** Reads of balances. Each answer carries the position it reflects in X-Saldo-Position. */
+export function balanceRoutes({ store, watch, access, apiToken }: BalanceRoutesDeps) {
   return new Elysia()
+    .onTransform(bearerGuard(apiToken))
     .get(
       '/saldo/',
       () => {
@@ -39,21 +33,23 @@ export function balanceRoutes({ store, progress, retryAfterSeconds }: BalanceRou
     )
     .get(
       '/saldo/:cliente_id',
-      ({ params, status }) => {
+      async ({ params, query, request, set, status }) => {
         const id = validId(params.cliente_id)
-        requireReady()
-        const balance = store.get(id)
-        return balance ?? status(404, { error: CLIENT_NOT_FOUND })
+        access.requireReady()
+        await access.reach(request, query)
+        set.headers[POSITION_HEADER] = watch.text
+        return store.get(id) ?? status(404, { error: CLIENT_NOT_FOUND })
       },
       {
         params: t.Object({ cliente_id: t.String() }),
-        response: { 200: Balance, 400: ErrorBody, 404: ErrorBody, 503: NotReadyBody },
+        query: t.Object({ min_position: MinPosition }),
+        response: { 200: Balance, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
         detail: { summary: 'The latest balance of one client' },
       },
     )
     .get(
       '/saldos',
-      ({ query }) => {
+      async ({ query, request, set }) => {
         const ids = [...new Set(query.ids.split(','))]
         if (ids.length > MAX_IDS_PER_REQUEST) {
           throw new ApiError(
@@ -62,7 +58,9 @@ export function balanceRoutes({ store, progress, retryAfterSeconds }: BalanceRou
           )
         }
         ids.forEach(validId)
-        requireReady()
+        access.requireReady()
+        await access.reach(request, query)
+        set.headers[POSITION_HEADER] = watch.text
         const balances: BalanceRecord[] = []
         const missing: string[] = []
         for (const id of ids) {
@@ -73,8 +71,11 @@ export function balanceRoutes({ store, progress, retryAfterSeconds }: BalanceRou
         return { balances, missing }
       },
       {
-        query: t.Object({ ids: t.String({ description: 'comma-separated cliente_id list, up to 1000' }) }),
-        response: { 200: BalancesBody, 400: ErrorBody, 503: NotReadyBody },
+        query: t.Object({
+          ids: t.String({ description: 'comma-separated cliente_id list, up to 1000' }),
+          min_position: MinPosition,
+        }),
+        response: { 200: BalancesBody, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody },
         detail: { summary: 'The latest balances of many clients at once' },
       },
     )

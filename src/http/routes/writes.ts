@@ -1,0 +1,178 @@
+import { Elysia, t } from 'elysia'
+import { Balance, type Balance as BalanceRecord, isIsoTimestamp } from '../../balance.ts'
+import type { WrittenAt } from '../../kafka/balance-writer.ts'
+import { formatPosition } from '../../store/position.ts'
+import type { PositionWatch } from '../../store/position-watch.ts'
+import type { BalanceStore } from '../../store/store.ts'
+import { bearerGuard } from '../auth.ts'
+import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
+import { ErrorBody } from '../models.ts'
+import { POSITION_HEADER, type StateAccess, validId } from '../state-access.ts'
+
+/** Writes go to Kafka; the HTTP layer only knows this much of it. */
+export interface BalanceWrites {
+  put(balance: BalanceRecord): Promise<WrittenAt>
+  delete(clienteId: string): Promise<WrittenAt>
+}
+
+export interface WriteRoutesDeps {
+  store: BalanceStore
+  watch: PositionWatch
+  access: StateAccess
+  writer: BalanceWrites
+  apiToken: string | undefined
+  writeWaitMs: number
+  maxBodyBytes: number
+}
+
+const WriteBody = t.Object({
+  saldo: t.Number({ description: 'the new balance; a finite number' }),
+  timestamp: t.Optional(t.String({ description: 'ISO-8601; default: now' })),
+})
+const WriteResult = t.Object({ balance: Balance, position: t.String() })
+const DeleteResult = t.Object({ deleted: t.String(), position: t.String() })
+
+/** The body as text, reading no more than `limit` bytes: a huge or endless body is refused early. */
+async function readBody(request: Request, limit: number): Promise<string> {
+  const tooLarge = () =>
+    new ApiError('payload_too_large', `the body is over ${limit} bytes; send {"saldo": number}`)
+  if (Number(request.headers.get('content-length') ?? 0) > limit) throw tooLarge()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = request.body?.getReader()
+  for (let next = await reader?.read(); next && !next.done; next = await reader?.read()) {
+    size += next.value.byteLength
+    if (size > limit) {
+      await reader?.cancel()
+      throw tooLarge()
+    }
+    chunks.push(next.value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * PUT and DELETE through Kafka with read-your-writes: the answer comes once this instance has applied
+ * the written offset, and carries that position; a client may pass it as min_position to any instance.
+ */
+export function writeRoutes({
+  store,
+  watch,
+  access,
+  writer,
+  apiToken,
+  writeWaitMs,
+  maxBodyBytes,
+}: WriteRoutesDeps) {
+  const guard = bearerGuard(apiToken)
+  const writesEnabled = (context: { request: Request }) => {
+    if (apiToken === undefined) {
+      throw new ApiError(
+        'forbidden',
+        'writes are disabled; set SALDO_API_TOKEN on the server to enable PUT and DELETE',
+      )
+    }
+    guard(context)
+  }
+
+  /** Produces, then waits until this instance has applied the offset (or answers 504 with the position). */
+  const writeAndWait = async (write: () => Promise<WrittenAt>): Promise<string> => {
+    let at: WrittenAt
+    try {
+      at = await write()
+    } catch (error) {
+      throw new ApiError(
+        'kafka_unavailable',
+        `Kafka did not confirm the write (${(error as Error).message}); it may not have been made: retry`,
+      )
+    }
+    const position = formatPosition(new Map([[at.partition, at.offset + 1]]))
+    if (!(await watch.waitFor(new Map([[at.partition, at.offset + 1]]), writeWaitMs))) {
+      throw new ApiError(
+        'write_timeout',
+        `written to Kafka at ${position} but not applied here within ${writeWaitMs} ms; read with min_position=${position}`,
+        { position },
+      )
+    }
+    return position
+  }
+
+  return new Elysia()
+    .onTransform(writesEnabled)
+    .put(
+      '/saldo/:cliente_id',
+      async ({ params, body, set }) => {
+        const id = validId(params.cliente_id)
+        const timestamp = body.timestamp ?? new Date().toISOString()
+        if (!isIsoTimestamp(timestamp)) {
+          throw new ApiError(
+            'bad_request',
+            `timestamp ${JSON.stringify(timestamp)} is not ISO-8601 (e.g. 2025-10-14T10:30:45)`,
+          )
+        }
+        const balance = { cliente_id: id, saldo: body.saldo, timestamp }
+        const position = await writeAndWait(() => writer.put(balance))
+        set.headers[POSITION_HEADER] = watch.text
+        return { balance, position }
+      },
+      {
+        // Checked before the body is read: who may write, what it is and how big.
+        parse: async (context) => {
+          writesEnabled(context)
+          const type = context.request.headers.get('content-type') ?? ''
+          if (!/^application\/json\s*(;|$)/i.test(type)) {
+            throw new ApiError(
+              'unsupported_media_type',
+              `Content-Type ${JSON.stringify(type)}; send application/json`,
+            )
+          }
+          const text = await readBody(context.request, maxBodyBytes)
+          try {
+            return JSON.parse(text)
+          } catch {
+            throw new ApiError(
+              'bad_request',
+              'the body is not valid JSON; send {"saldo": number, "timestamp"?: string}',
+            )
+          }
+        },
+        params: t.Object({ cliente_id: t.String() }),
+        body: WriteBody,
+        response: {
+          200: WriteResult,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          413: ErrorBody,
+          415: ErrorBody,
+          503: ErrorBody,
+          504: ErrorBody,
+        },
+        detail: { summary: 'Set a balance through Kafka; answers once this instance has applied it' },
+      },
+    )
+    .delete(
+      '/saldo/:cliente_id',
+      async ({ params, set, status }) => {
+        const id = validId(params.cliente_id)
+        access.requireReady()
+        if (!store.get(id)) return status(404, { error: CLIENT_NOT_FOUND })
+        const position = await writeAndWait(() => writer.delete(id))
+        set.headers[POSITION_HEADER] = watch.text
+        return { deleted: id, position }
+      },
+      {
+        params: t.Object({ cliente_id: t.String() }),
+        response: {
+          200: DeleteResult,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          503: ErrorBody,
+          504: ErrorBody,
+        },
+        detail: { summary: 'Delete a balance (a tombstone); answers once this instance has applied it' },
+      },
+    )
+}

@@ -1,0 +1,56 @@
+import { clienteIdProblem } from '../balance.ts'
+import type { ReplayProgress } from '../kafka/replay-progress.ts'
+import { parsePosition } from '../store/position.ts'
+import type { PositionWatch } from '../store/position-watch.ts'
+import { ApiError } from './errors.ts'
+
+/** What a route needs to read state consistently. */
+export interface StateAccessDeps {
+  progress: ReplayProgress
+  watch: PositionWatch
+  retryAfterSeconds: number
+  minPositionWaitMs: number
+}
+
+export const POSITION_HEADER = 'x-saldo-position'
+export const MIN_POSITION_HEADER = 'x-saldo-min-position'
+
+export function validId(id: string): string {
+  const problem = clienteIdProblem(id)
+  if (problem)
+    throw new ApiError('bad_request', `${problem}; send an id of 1 to 128 bytes without control characters`)
+  return id
+}
+
+/** Guards for reads: the replay is complete, and the store has reached what the client already saw. */
+export function stateAccess({ progress, watch, retryAfterSeconds, minPositionWaitMs }: StateAccessDeps) {
+  const retryAfter = { 'retry-after': String(retryAfterSeconds) }
+  return {
+    /** Answers 503 until the replay is complete, so no key is reported missing early. */
+    requireReady(): void {
+      if (progress.ready) return
+      throw new ApiError('not_ready', 'still replaying the topic; retry after the Retry-After seconds', {
+        progress: progress.snapshot(),
+        headers: retryAfter,
+      })
+    },
+
+    /** Waits (bounded) until the store reaches the position the client asks for; 503 if it does not. */
+    async reach(request: Request, query: { min_position?: string }): Promise<void> {
+      const text = query.min_position ?? request.headers.get(MIN_POSITION_HEADER)
+      if (!text) return
+      const wanted = parsePosition(text)
+      if (typeof wanted === 'string') throw new ApiError('bad_request', `min_position: ${wanted}`)
+      if (await watch.waitFor(wanted, minPositionWaitMs)) return
+      throw new ApiError(
+        'position_not_reached',
+        `this instance has not reached ${text} within ${minPositionWaitMs} ms; retry`,
+        {
+          position: watch.text,
+          headers: { ...retryAfter, [POSITION_HEADER]: watch.text },
+        },
+      )
+    },
+  }
+}
+export type StateAccess = ReturnType<typeof stateAccess>
