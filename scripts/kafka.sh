@@ -10,7 +10,9 @@
 # With a Docker engine it runs compose.yaml; otherwise it runs the same broker natively on Java 17+
 # from jars that Maven resolves once into .kafka/libs. Besides PLAINTEXT on BOOTSTRAP_SERVERS' port,
 # the native broker has a SASL_PLAINTEXT listener on KAFKA_SASL_PORT (default 9094) with the SCRAM
-# and PLAIN user KAFKA_SASL_USER / KAFKA_SASL_PASSWORD, used by the security tests.
+# and PLAIN user KAFKA_SASL_USER / KAFKA_SASL_PASSWORD, and an SSL listener on KAFKA_TLS_PORT (default
+# 9095) that requires a client certificate; .kafka/tls holds the CA and a client certificate and key
+# (PEM) signed by it. Both are used by the security tests.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,6 +33,8 @@ HOST=${first%:*}
 PORT=${first##*:}
 CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}
 SASL_PORT=${KAFKA_SASL_PORT:-9094}
+TLS_PORT=${KAFKA_TLS_PORT:-9095}
+TLS_DIR=$HOME_DIR/tls
 SASL_USER=${KAFKA_SASL_USER:-saldo}
 SASL_PASSWORD=${KAFKA_SASL_PASSWORD:-saldo-secret}
 START_TIMEOUT_S=${KAFKA_START_TIMEOUT_S:-120}
@@ -80,9 +84,14 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@localhost:$CONTROLLER_PORT
-listeners=PLAINTEXT://:$PORT,CONTROLLER://localhost:$CONTROLLER_PORT,SASL_PLAINTEXT://:$SASL_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listeners=PLAINTEXT://:$PORT,CONTROLLER://localhost:$CONTROLLER_PORT,SASL_PLAINTEXT://:$SASL_PORT,SSL://:$TLS_PORT
+advertised.listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT,SSL://$HOST:$TLS_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$TLS_DIR/broker-keystore.pem
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$TLS_DIR/ca.pem
+listener.name.ssl.ssl.client.auth=required
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
@@ -101,6 +110,24 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.cleaner.backoff.ms=1000
 EOF
+}
+
+# A local CA, a broker certificate for localhost and a client certificate, made once with openssl.
+make_tls() {
+  [ -f "$TLS_DIR/client.key" ] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl is needed once for the local TLS listener: apt-get install -y openssl"
+  mkdir -p "$TLS_DIR"
+  (
+    cd "$TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=saldo local CA" -keyout ca.key -out ca.pem 2>/dev/null
+    for who in broker client; do
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=$who" -keyout "$who.key" -out "$who.csr" 2>/dev/null
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$who.ext"
+      openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -extfile "$who.ext" -out "$who.pem" 2>/dev/null
+      rm -f "$who.csr" "$who.ext"
+    done
+    cat broker.key broker.pem >broker-keystore.pem
+  ) || die "could not create the local TLS certificates in $TLS_DIR"
 }
 
 format_storage() {
@@ -130,6 +157,7 @@ start_native() {
   JAVA=$(find_java) || die "no Java 17+ found: install a JDK 17 or newer (apt-get install -y openjdk-17-jre-headless) or a Docker engine."
   mkdir -p "$HOME_DIR"
   fetch_jars
+  make_tls
   write_config
   format_storage
   say "starting Apache Kafka natively on $HOST:$PORT (log: $LOG_FILE)"

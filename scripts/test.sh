@@ -24,8 +24,13 @@ if ! scripts/kafka.sh status >/dev/null 2>&1; then
   scripts/kafka.sh start
   started_broker=yes
 fi
-stop_broker() { [ "$started_broker" = yes ] && scripts/kafka.sh stop || true; }
-trap stop_broker EXIT
+# Tests that need a broker to stop start private ones under /tmp/saldo-kafka-*; a test killed
+# half-way must not leave one behind.
+cleanup() {
+  pkill -f 'saldo-kafka-[^/]*/server.properties' 2>/dev/null || true
+  if [ "$started_broker" = yes ]; then scripts/kafka.sh stop || true; fi
+}
+trap cleanup EXIT
 
 step "bun test"
 log=$(mktemp)

@@ -1,12 +1,12 @@
-import { afterEach, setDefaultTimeout } from 'bun:test'
+import { afterEach } from 'bun:test'
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs'
 import { type Config, loadConfig } from '../src/config.ts'
 import { createLogger, type Logger } from '../src/log.ts'
 import { createService, type Service } from '../src/service.ts'
-
-// Integration tests wait on a real broker; 5 s is too short on a 2-core machine.
-setDefaultTimeout(120_000)
 
 /** The one place that says where the test broker is (scripts/kafka.sh starts it there). */
 export const BOOTSTRAP_SERVERS = process.env.BOOTSTRAP_SERVERS ?? 'localhost:9092'
@@ -30,7 +30,15 @@ export function onCleanup(fn: () => unknown): void {
   cleanups.push(fn)
 }
 afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
+  const failures: unknown[] = []
+  for (const fn of cleanups.splice(0).reverse()) {
+    try {
+      await fn()
+    } catch (error) {
+      failures.push(error)
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} cleanup(s) failed`)
 })
 
 /** A topic name no other test uses. */
@@ -195,7 +203,7 @@ export function testConfig(topic: string, overrides: Record<string, string> = {}
     INSTANCE_ID: randomUUID().slice(0, 8),
     PORT: '0',
     HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     FETCH_MAX_WAIT_MS: '50',
     KAFKA_RECONNECT_BACKOFF_MS: '500',
     ...overrides,
@@ -226,7 +234,9 @@ export function startService(
   log?: Logger,
 ): RunningService {
   const config = testConfig(topic, overrides)
-  const service = createService(config, log ?? createLogger(config))
+  // Logs are kept out of the test output unless TEST_LOG_LEVEL asks for them.
+  const quiet = process.env.TEST_LOG_LEVEL ? createLogger(config) : captureLog().log
+  const service = createService(config, log ?? quiet)
   service.start()
   onCleanup(() => service.stop())
   const url = `http://127.0.0.1:${service.app.server?.port}`
@@ -242,4 +252,54 @@ export async function waitUntilReady(service: RunningService, timeoutMs = 60_000
     timeoutMs,
     what: 'GET /ready to be 200',
   })
+}
+
+export interface PrivateBroker {
+  /** PLAINTEXT address. */
+  bootstrap: string
+  /** SSL address (client certificate required). */
+  tlsBootstrap: string
+  /** The CA and the client certificate and key, PEM files made by scripts/kafka.sh. */
+  tls: { ca: string; cert: string; key: string }
+  /** Runs `scripts/kafka.sh <command>` for this broker. */
+  sh(command: string): Promise<{ code: number; out: string }>
+}
+
+/**
+ * A broker of its own (own folder, ports from `basePort`), for tests that stop or reconfigure a
+ * broker: the shared one on BOOTSTRAP_SERVERS is never touched. Stopped and removed after the test;
+ * call `sh('start')` to start it.
+ */
+export function privateBroker(basePort: number): PrivateBroker {
+  const home = mkdtempSync(join(tmpdir(), 'saldo-kafka-'))
+  const script = join(import.meta.dir, '../scripts/kafka.sh')
+  const env = {
+    ...process.env,
+    KAFKA_RUNNER: 'native',
+    KAFKA_HOME_DIR: home,
+    BOOTSTRAP_SERVERS: `localhost:${basePort}`,
+    KAFKA_CONTROLLER_PORT: String(basePort + 1),
+    KAFKA_SASL_PORT: String(basePort + 2),
+    KAFKA_TLS_PORT: String(basePort + 3),
+  }
+  const sh = async (command: string) => {
+    const run = Bun.spawn(['bash', script, command], { env, stdout: 'pipe', stderr: 'pipe' })
+    const [out, err, code] = await Promise.all([
+      new Response(run.stdout).text(),
+      new Response(run.stderr).text(),
+      run.exited,
+    ])
+    return { code, out: `${out}${err}` }
+  }
+  onCleanup(async () => {
+    await sh('stop')
+    rmSync(home, { recursive: true, force: true })
+  })
+  const tls = join(home, 'tls')
+  return {
+    bootstrap: `localhost:${basePort}`,
+    tlsBootstrap: `localhost:${basePort + 3}`,
+    tls: { ca: join(tls, 'ca.pem'), cert: join(tls, 'client.pem'), key: join(tls, 'client.key') },
+    sh,
+  }
 }

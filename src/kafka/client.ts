@@ -65,7 +65,7 @@ export function createKafka(config: ConnectionConfig, log: Logger, clientId = 's
     ssl: ssl(config),
     sasl: sasl(config),
     // Retries inside one operation; reconnecting after a long outage is the materializer's loop.
-    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+    retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5_000 },
     logLevel: logLevel.INFO,
     logCreator: () => (entry) => {
       const level = LEVEL_NAMES[entry.level as keyof typeof LEVEL_NAMES] ?? 'debug'
