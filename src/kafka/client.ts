@@ -49,7 +49,9 @@ function sasl(config: ConnectionConfig): SASLOptions | undefined {
 }
 
 const LEVEL_NAMES = {
-  [logLevel.ERROR]: 'error',
+  // kafkajs logs every failed connection attempt as an error; the materializer logs one error per
+  // outage cycle, with what it does about it, so these are warnings.
+  [logLevel.ERROR]: 'warn',
   [logLevel.WARN]: 'warn',
   // kafkajs' info lines (joins, rebalances) are routine; they are our debug.
   [logLevel.INFO]: 'debug',
@@ -69,7 +71,7 @@ export function createKafka(config: ConnectionConfig, log: Logger, clientId = 's
     logLevel: logLevel.INFO,
     logCreator: () => (entry) => {
       const level = LEVEL_NAMES[entry.level as keyof typeof LEVEL_NAMES] ?? 'debug'
-      const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log
+      const { message, timestamp: _timestamp, logger: _logger, stack: _stack, ...extra } = entry.log
       log[level](`kafkajs: ${message}`, { component: entry.namespace, ...extra })
     },
   })

@@ -50,6 +50,7 @@ export class Materializer {
   readonly #groupId: string
   readonly #listeners: ApplyListener[] = []
   #consumer: Consumer | undefined
+  #consumers = 0
   #prepared = false
   #stopping = false
   #loop: Promise<void> | undefined
@@ -161,24 +162,27 @@ export class Materializer {
   /** Runs one consumer until it stops for good; resolves with the reason. */
   async #consume(): Promise<unknown> {
     const { kafka, config } = this.#deps
+    // A fresh group for every consumer: after a crash, joining the old group would wait a whole
+    // session timeout for the dead member. Committed offsets are never used, so nothing is lost.
+    this.#consumers++
     const consumer = kafka.consumer({
-      groupId: this.#groupId,
+      groupId: `${this.#groupId}-${this.#consumers}`,
       allowAutoTopicCreation: false,
       minBytes: 1,
       maxWaitTimeInMs: config.FETCH_MAX_WAIT_MS,
       maxBytesPerPartition: config.FETCH_MAX_BYTES_PER_PARTITION,
       maxBytes: Math.max(config.FETCH_MAX_BYTES_PER_PARTITION, 64 * 1024 * 1024),
-      // A fetch that fails because we are disconnecting must not schedule a restart behind our back.
-      retry: { restartOnFailure: async () => !this.#stopping },
+      // This loop owns restarts: kafkajs restarting a crashed consumer on its own would race with
+      // the fresh consumer we create, and two consumers would apply the same batches.
+      retry: { restartOnFailure: async () => false },
     })
     this.#consumer = consumer
     const stopped = new Promise<unknown>((resolve) => {
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (this.#stopping) resolve(payload.error)
-        else if (payload.restart) this.#fail('consumer crashed, kafkajs restarts it', payload.error)
-        else resolve(payload.error)
+      consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error))
+      // Our own stop() disconnects without a crash.
+      consumer.on(consumer.events.STOP, () => {
+        if (this.#stopping) resolve(undefined)
       })
-      consumer.on(consumer.events.STOP, () => resolve(new Error('the consumer stopped')))
     })
     consumer.on(consumer.events.FETCH, () => {
       this.#lastFetchAt = Date.now()
@@ -207,8 +211,13 @@ export class Materializer {
   }
 
   #seekToPositions(consumer: Consumer): void {
-    for (const [partition, offset] of this.#deps.store.positions()) {
-      consumer.seek({ topic: this.#deps.config.TOPIC, partition, offset: String(offset) })
+    try {
+      for (const [partition, offset] of this.#deps.store.positions()) {
+        consumer.seek({ topic: this.#deps.config.TOPIC, partition, offset: String(offset) })
+      }
+    } catch (error) {
+      // The consumer crashed before it ran; the loop makes a new one, which seeks again.
+      this.#deps.log.debug('could not seek a consumer that is not running', { error })
     }
   }
 
