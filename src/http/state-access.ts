@@ -15,6 +15,24 @@ export interface StateAccessDeps {
 export const POSITION_HEADER = 'x-saldo-position'
 export const MIN_POSITION_HEADER = 'x-saldo-min-position'
 
+/**
+ * The cliente_id of a `/saldo/{cliente_id}` request, decoded strictly from the raw path: a segment
+ * that is not valid percent-encoded UTF-8 (`%ff`, `%C3`) is refused, not turned into U+FFFD.
+ */
+export function pathId(request: Request): string {
+  const raw = new URL(request.url).pathname.slice('/saldo/'.length)
+  let id: string
+  try {
+    id = decodeURIComponent(raw)
+  } catch {
+    throw new ApiError(
+      'bad_request',
+      'cliente_id is not valid percent-encoded UTF-8; encode the id with encodeURIComponent',
+    )
+  }
+  return validId(id)
+}
+
 export function validId(id: string): string {
   const problem = clienteIdProblem(id)
   if (problem)

@@ -271,3 +271,32 @@ describe('security', () => {
     expect(await res.json()).toEqual({ error: 'cliente não encontrado' })
   })
 })
+
+describe('methods and encodings', () => {
+  it('answers a known path with another method 405, listing the allowed ones', async () => {
+    const { send } = setup()
+    for (const [method, path] of [
+      ['POST', '/saldo/1'],
+      ['PATCH', '/saldo/1'],
+      ['POST', '/health'],
+      ['PUT', '/saldos'],
+    ] as const) {
+      const res = await send(method, path, undefined)
+      expect(res.status).toBe(405)
+      expect(res.headers.get('allow')).toBeTruthy()
+      expect((await res.json()).error).toContain(`${method} is not allowed on ${path}`)
+    }
+  })
+
+  it('refuses ids whose percent-encoding is not UTF-8 instead of reading them as U+FFFD', async () => {
+    const res = await setup().get('/saldo/%ff%fe')
+    expect(res.status).toBe(400)
+    expect((await res.json()).error).toContain('not valid percent-encoded UTF-8')
+  })
+
+  it('names the real path of an unknown route', async () => {
+    const res = await setup().get('/saldo/1/extra')
+    expect(res.status).toBe(404)
+    expect((await res.json()).error).toContain('no route GET /saldo/1/extra')
+  })
+})

@@ -5,7 +5,7 @@ import type { BalanceStore } from '../../store/store.ts'
 import { bearerGuard } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { BalancesBody, ErrorBody } from '../models.ts'
-import { POSITION_HEADER, type StateAccess, validId } from '../state-access.ts'
+import { POSITION_HEADER, pathId, type StateAccess, validId } from '../state-access.ts'
 
 export interface BalanceRoutesDeps {
   store: BalanceStore
@@ -33,8 +33,8 @@ export function balanceRoutes({ store, watch, access, apiToken }: BalanceRoutesD
     )
     .get(
       '/saldo/:cliente_id',
-      async ({ params, query, request, set, status }) => {
-        const id = validId(params.cliente_id)
+      async ({ query, request, set, status }) => {
+        const id = pathId(request)
         access.requireReady()
         await access.reach(request, query)
         set.headers[POSITION_HEADER] = watch.text

@@ -7,7 +7,7 @@ import type { BalanceStore } from '../../store/store.ts'
 import { bearerGuard } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { ErrorBody } from '../models.ts'
-import { POSITION_HEADER, type StateAccess, validId } from '../state-access.ts'
+import { POSITION_HEADER, pathId, type StateAccess } from '../state-access.ts'
 
 /** Writes go to Kafka; the HTTP layer only knows this much of it. */
 export interface BalanceWrites {
@@ -101,8 +101,8 @@ export function writeRoutes({
     .onTransform(writesEnabled)
     .put(
       '/saldo/:cliente_id',
-      async ({ params, body, set }) => {
-        const id = validId(params.cliente_id)
+      async ({ request, body, set }) => {
+        const id = pathId(request)
         const timestamp = body.timestamp ?? new Date().toISOString()
         if (!isIsoTimestamp(timestamp)) {
           throw new ApiError(
@@ -153,8 +153,8 @@ export function writeRoutes({
     )
     .delete(
       '/saldo/:cliente_id',
-      async ({ params, set, status }) => {
-        const id = validId(params.cliente_id)
+      async ({ request, set, status }) => {
+        const id = pathId(request)
         access.requireReady()
         if (!store.get(id)) return status(404, { error: CLIENT_NOT_FOUND })
         const position = await writeAndWait(() => writer.delete(id))

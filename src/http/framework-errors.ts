@@ -1,0 +1,60 @@
+import type { ValidationError } from 'elysia'
+
+export interface ErrorAnswer {
+  status: number
+  message: string
+  headers?: Record<string, string>
+}
+
+/** For each registered route pattern, which methods it answers; `/saldo/:cliente_id` matches one segment. */
+export function routeMethods(
+  routes: ReadonlyArray<{ method: string; path: string }>,
+): (path: string) => string[] {
+  const patterns = routes.map((route) => ({
+    method: route.method,
+    regex: new RegExp(`^${route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`),
+  }))
+  return (path) => [...new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.method))]
+}
+
+function validationMessage(error: ValidationError): string {
+  const first = error.all[0]
+  const where = first && 'path' in first && first.path ? first.path.slice(1) : error.type
+  // A path segment that is not valid percent-encoded UTF-8 reaches the route as null.
+  if (error.type === 'params' && first && 'value' in first && first.value === null) {
+    return `${where} is not valid percent-encoded UTF-8; encode the id with encodeURIComponent`
+  }
+  return `invalid ${error.type}: ${where ? `${where}: ` : ''}${first?.message ?? 'check the request'}`
+}
+
+/** Elysia's own failures (bad input, unknown route or method) as JSON errors with a hint to the fix. */
+export function frameworkError(
+  code: unknown,
+  error: unknown,
+  request: Request,
+  methodsOf: (path: string) => string[],
+): ErrorAnswer {
+  switch (code) {
+    case 'VALIDATION':
+      return { status: 400, message: validationMessage(error as ValidationError) }
+    case 'PARSE':
+      return {
+        status: 400,
+        message: 'the body could not be parsed; send valid JSON with Content-Type: application/json',
+      }
+    case 'NOT_FOUND': {
+      const path = new URL(request.url).pathname
+      const allowed = methodsOf(path)
+      if (allowed.length > 0) {
+        return {
+          status: 405,
+          message: `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`,
+          headers: { allow: allowed.join(', ') },
+        }
+      }
+      return { status: 404, message: `no route ${request.method} ${path}; see /docs for the API` }
+    }
+    default:
+      return { status: 500, message: 'internal error; it was logged, please retry' }
+  }
+}
