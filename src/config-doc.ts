@@ -41,9 +41,13 @@ export function configHelp(names?: readonly ConfigName[]): string {
 /** The README's configuration table, in Markdown. */
 export function configMarkdownTable(): string {
   const cell = (text: string) => text.replaceAll('|', '\\|')
-  const rows = configVariables().map(
-    (v) =>
-      `| \`${v.name}\` | ${v.fallback === undefined ? '(unset)' : `\`${cell(v.fallback)}\``} | ${cell(v.title)}; ${cell(v.expected)} |`,
-  )
-  return ['| variable | default | meaning; expected value |', '| --- | --- | --- |', ...rows].join('\n')
+  const rows = configVariables().map((v) => {
+    const fallback = v.fallback === undefined ? '(unset)' : `\`${cell(v.fallback)}\``
+    return `| \`${v.name}\` | ${fallback} | ${cell(v.title)} | ${cell(v.expected)} |`
+  })
+  return [
+    '| variable | default | what it does | expected value |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n')
 }
