@@ -38,16 +38,17 @@ export function configHelp(names?: readonly ConfigName[]): string {
   ].join('\n')
 }
 
-/** The README's configuration table, in Markdown. */
+/** The README's configuration table, in Markdown, with aligned columns as the formatter (Biome) writes them. */
 export function configMarkdownTable(): string {
   const cell = (text: string) => text.replaceAll('|', '\\|')
-  const rows = configVariables().map((v) => {
-    const fallback = v.fallback === undefined ? '(unset)' : `\`${cell(v.fallback)}\``
-    return `| \`${v.name}\` | ${fallback} | ${cell(v.title)} | ${cell(v.expected)} |`
-  })
-  return [
-    '| variable | default | what it does | expected value |',
-    '| --- | --- | --- | --- |',
-    ...rows,
-  ].join('\n')
+  const rows = configVariables().map((v) => [
+    `\`${v.name}\``,
+    v.fallback === undefined ? '(unset)' : `\`${cell(v.fallback)}\``,
+    cell(v.title),
+    cell(v.expected),
+  ])
+  const header = ['variable', 'default', 'what it does', 'expected value']
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]?.length ?? 0)))
+  const line = (cells: string[]) => `| ${cells.map((text, i) => text.padEnd(widths[i] ?? 0)).join(' | ')} |`
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n')
 }
