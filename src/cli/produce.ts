@@ -30,8 +30,11 @@ export interface ProduceDeps {
   signal?: AbortSignal
 }
 
-/** Runs one command of saldo-produce against a connected producer. */
-export async function runProduce(command: ProduceCommand, deps: ProduceDeps): Promise<void> {
+/** Runs one command of saldo-produce against a connected producer (--help needs no producer). */
+export async function runProduce(
+  command: Exclude<ProduceCommand, { mode: 'help' }>,
+  deps: ProduceDeps,
+): Promise<void> {
   const { producer, say } = deps
   const put = async (clienteId: string, saldo: number) => {
     const balance = balanceAt(clienteId, saldo)
@@ -39,8 +42,6 @@ export async function runProduce(command: ProduceCommand, deps: ProduceDeps): Pr
     say(`${JSON.stringify(balance)} → partition ${partition}, offset ${offset}`)
   }
   switch (command.mode) {
-    case 'help':
-      return
     case 'create-topic':
       say(`topic ${producer.topic} is ready`)
       return

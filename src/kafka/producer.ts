@@ -3,7 +3,7 @@ import type { Balance } from '../balance.ts'
 import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
 import { createKafka } from './client.ts'
-import { ensureTopic } from './topic.ts'
+import { ensureTopic, topicSpec } from './topic.ts'
 
 export type ProducerConfig = Parameters<typeof createKafka>[0] &
   Pick<Config, 'TOPIC' | 'TOPIC_PARTITIONS' | 'TOPIC_REPLICATION'>
@@ -48,12 +48,7 @@ export class BalanceProducer {
     const admin = kafka.admin()
     await admin.connect()
     try {
-      const spec = {
-        topic: config.TOPIC,
-        partitions: config.TOPIC_PARTITIONS,
-        replication: config.TOPIC_REPLICATION,
-      }
-      await ensureTopic(admin, spec, log)
+      await ensureTopic(admin, topicSpec(config), log)
     } finally {
       await admin.disconnect()
     }

@@ -149,6 +149,22 @@ describe('the executables, run from an empty folder', () => {
     expect(await res.json()).toMatchObject({ cliente_id: '42', saldo: 99.5 })
   })
 
+  it('generate --count N records over --keys K ids, all of which the API then serves', async () => {
+    const topic = await createTopic()
+    const api = await startApi(topic)
+    const bulk = await produce(topic, ['--count', '20000', '--keys', '500'])
+    expect(bulk.code).toBe(0)
+    expect(bulk.stdout).toContain('sent 20000 records over 500 keys')
+    // Not a terminal: plain progress lines, never a redrawn bar.
+    expect(bulk.stderr).toContain('progress: 20,000/20,000 (100%)')
+    expect(bulk.stderr).not.toContain('\r')
+    await waitFor(async () => (await (await api.get('/ready')).json()).keys === 500, {
+      what: '/ready to count 500 keys',
+    })
+    expect((await api.get('/saldo/500')).status).toBe(200)
+    expect((await api.get('/saldo/501')).status).toBe(404)
+  })
+
   it('make GET /saldo/ID answer 404 after --delete ID', async () => {
     const topic = await createTopic()
     const api = await startApi(topic)
