@@ -1,9 +1,10 @@
-import { afterEach, setDefaultTimeout } from 'bun:test'
+import { setDefaultTimeout } from 'bun:test'
 import { randomUUID } from 'node:crypto'
 import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs'
 import { type Config, loadConfig } from '../src/config.ts'
 import { createLogger, type Logger } from '../src/log.ts'
 import { createService, type Service } from '../src/service.ts'
+import { onCleanup } from './setup.ts'
 
 // Integration tests wait on a real broker; 5 s is too short on a 2-core machine.
 setDefaultTimeout(120_000)
@@ -17,14 +18,7 @@ export const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 })
 
-// Cleanups run after each test, newest first, even when the test failed.
-const cleanups: Array<() => unknown> = []
-export function onCleanup(fn: () => unknown): void {
-  cleanups.push(fn)
-}
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+export { onCleanup } from './setup.ts'
 
 /** A topic name no other test uses. */
 export function uniqueTopic(prefix = 'contas-test'): string {
