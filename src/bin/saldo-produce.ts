@@ -46,6 +46,8 @@ try {
       complain: (text) => process.stderr.write(`${text}\n`),
     }),
   })
+  // Stopped by Ctrl-C: what was sent is acknowledged, but the run is not complete.
+  if (abort.signal.aborted) process.exitCode = 130
 } catch (error) {
   process.stderr.write(`${PROGRAM}: ${(error as Error).message}\n`)
   process.exitCode = 1
