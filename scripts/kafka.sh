@@ -225,7 +225,7 @@ cmd_logs() {
 cmd_run_class() {
   JAVA=$(find_java) || die "no Java 17+ found: install a JDK 17 or newer."
   fetch_jars
-  exec "$JAVA" -Xmx1g -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" -cp "$LIBS/*" "$@"
+  exec "$JAVA" -Xmx1g -Dlog4j2.configurationFile="$ROOT/scripts/kafka/tools-log4j2.yaml" -cp "$LIBS/*" "$@"
 }
 
 case "${1:-}" in

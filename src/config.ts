@@ -2,51 +2,75 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
 // Every setting saldo reads from the environment (Bun loads .env first; the environment wins).
-// The description is what the error message says was expected.
-const PositiveMs = (fallback: number) =>
-  Type.Integer({ minimum: 1, maximum: 600_000, default: fallback, description: 'milliseconds, 1..600000' })
-const Flag = (fallback: boolean) => Type.Boolean({ default: fallback, description: 'true or false' })
-const Optional = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
+// The title says what the setting does (--help and the README's table show it); the description is
+// what the error message says was expected.
+const PositiveMs = (fallback: number, title: string) =>
+  Type.Integer({
+    minimum: 1,
+    maximum: 600_000,
+    default: fallback,
+    title,
+    description: 'milliseconds, 1..600000',
+  })
+const Flag = (fallback: boolean, title: string) =>
+  Type.Boolean({ default: fallback, title, description: 'true or false' })
+const Optional = (title: string, description: string) =>
+  Type.Optional(Type.String({ minLength: 1, title, description }))
 
 export const Config = Type.Object({
   BOOTSTRAP_SERVERS: Type.String({
     default: 'localhost:9092',
+    title: 'the Kafka brokers to connect to',
     pattern: '^[^,:\\s]+:\\d{1,5}(,[^,:\\s]+:\\d{1,5})*$',
     description: 'a comma-separated list of host:port',
   }),
   TOPIC: Type.String({
     default: 'contas',
+    title: 'the compacted topic of balances',
     pattern: '^[a-zA-Z0-9._-]{1,249}$',
     description: 'a Kafka topic name (letters, digits, . _ -)',
   }),
   GROUP: Type.String({
     default: 'consulta-saldo',
+    title: 'consumer group prefix; each instance joins a group of its own (GROUP-INSTANCE_ID)',
     minLength: 1,
     maxLength: 200,
     description: 'a consumer group prefix',
   }),
-  INSTANCE_ID: Optional('a name for this instance (default: host name and process id)'),
+  INSTANCE_ID: Optional(
+    'names this instance in its consumer group (default: host name and process id)',
+    'a non-empty name',
+  ),
   PORT: Type.Integer({
     default: 5000,
+    title: 'the HTTP port of saldo-api',
     minimum: 0,
     maximum: 65535,
     description: 'an integer 0..65535 (0 picks a free port)',
   }),
-  HOST: Type.String({ default: '0.0.0.0', minLength: 1, description: 'an address to listen on' }),
+  HOST: Type.String({
+    default: '0.0.0.0',
+    minLength: 1,
+    title: 'the address saldo-api listens on',
+    description: 'an IP address or host name',
+  }),
   TOPIC_PARTITIONS: Type.Integer({
     default: 3,
+    title: 'partitions of the topic when saldo creates it',
     minimum: 1,
     maximum: 10_000,
     description: 'partitions for a topic saldo creates, 1..10000',
   }),
   TOPIC_REPLICATION: Type.Integer({
     default: 1,
+    title: 'replication factor of the topic when saldo creates it',
     minimum: 1,
     maximum: 32,
     description: 'replication factor for a topic saldo creates, 1..32',
   }),
   STATE_DIR: Type.String({
     default: './data',
+    title: 'where saldo-api keeps its local snapshot',
     minLength: 1,
     description: "a folder for the local snapshot, or 'memory' to keep no snapshot",
   }),
@@ -54,51 +78,66 @@ export const Config = Type.Object({
     [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
     {
       default: 'info',
+      title: 'the least severe log level written',
       description: 'debug, info, warn or error',
     },
   ),
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], {
     default: 'json',
+    title: 'log lines as JSON objects, or human-readable',
     description: 'json or pretty',
   }),
-  PROGRESS_LOG_INTERVAL_MS: PositiveMs(5_000),
-  RETRY_AFTER_S: Type.Integer({ default: 2, minimum: 1, maximum: 3600, description: 'seconds, 1..3600' }),
-  KAFKA_CONNECT_TIMEOUT_MS: PositiveMs(10_000),
-  FETCH_MAX_WAIT_MS: PositiveMs(100),
+  PROGRESS_LOG_INTERVAL_MS: PositiveMs(5_000, 'how often the replay logs its progress'),
+  RETRY_AFTER_S: Type.Integer({
+    default: 2,
+    minimum: 1,
+    maximum: 3600,
+    title: 'the Retry-After header of 503 answers during the replay',
+    description: 'seconds, 1..3600',
+  }),
+  KAFKA_CONNECT_TIMEOUT_MS: PositiveMs(10_000, 'how long to wait for a connection to a broker'),
+  FETCH_MAX_WAIT_MS: PositiveMs(100, 'how long the broker may hold a fetch waiting for new records'),
   FETCH_MAX_BYTES_PER_PARTITION: Type.Integer({
     default: 16 * 1024 * 1024,
+    title: 'the most bytes one fetch returns per partition',
     minimum: 1024,
     maximum: 1024 * 1024 * 1024,
     description: 'bytes, 1024..1073741824',
   }),
-  KAFKA_RECONNECT_BACKOFF_MS: PositiveMs(2_000),
-  SHUTDOWN_TIMEOUT_MS: PositiveMs(10_000),
+  KAFKA_RECONNECT_BACKOFF_MS: PositiveMs(2_000, 'the pause before reconnecting after Kafka failed'),
+  SHUTDOWN_TIMEOUT_MS: PositiveMs(10_000, 'how long a clean stop may take before exiting anyway'),
   SALDO_API_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,
-      description:
-        'a bearer token of at least 16 characters; when set, /saldo* routes need it and writes are on',
+      title:
+        'bearer token for /saldo* routes; setting it also enables writes (unset: reads open, writes off)',
+      description: 'a token of at least 16 characters',
     }),
   ),
-  WRITE_WAIT_MS: PositiveMs(5_000),
-  MIN_POSITION_WAIT_MS: PositiveMs(5_000),
+  WRITE_WAIT_MS: PositiveMs(5_000, 'how long a PUT/DELETE waits to be applied here before answering 504'),
+  MIN_POSITION_WAIT_MS: PositiveMs(5_000, 'how long a read waits to reach min_position before answering 503'),
   MAX_BODY_BYTES: Type.Integer({
     default: 16 * 1024,
     minimum: 256,
     maximum: 16 * 1024 * 1024,
+    title: 'the largest request body accepted (413 past it)',
     description: 'bytes, 256..16777216',
   }),
-  KAFKA_SSL: Flag(false),
-  KAFKA_SSL_CA_FILE: Optional('a path to a PEM file of CA certificates'),
-  KAFKA_SSL_CERT_FILE: Optional('a path to a PEM client certificate'),
-  KAFKA_SSL_KEY_FILE: Optional('a path to the PEM key of the client certificate'),
+  KAFKA_SSL: Flag(false, 'connect to Kafka over TLS'),
+  KAFKA_SSL_CA_FILE: Optional('CA certificates to trust for TLS', 'a path to a PEM file of CA certificates'),
+  KAFKA_SSL_CERT_FILE: Optional('client certificate for mutual TLS', 'a path to a PEM client certificate'),
+  KAFKA_SSL_KEY_FILE: Optional(
+    'key of the client certificate',
+    'a path to the PEM key of the client certificate',
+  ),
   KAFKA_SASL_MECHANISM: Type.Optional(
     Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')], {
+      title: 'SASL authentication mechanism (unset: no SASL)',
       description: 'plain, scram-sha-256 or scram-sha-512',
     }),
   ),
-  KAFKA_SASL_USERNAME: Optional('the SASL user name'),
-  KAFKA_SASL_PASSWORD: Optional('the SASL password'),
+  KAFKA_SASL_USERNAME: Optional('the SASL user name', 'a non-empty user name'),
+  KAFKA_SASL_PASSWORD: Optional('the SASL password', 'a non-empty password'),
 })
 export type Config = Static<typeof Config>
 

@@ -1,4 +1,3 @@
-import { afterEach } from 'bun:test'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -7,6 +6,7 @@ import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafk
 import { type Config, loadConfig } from '../src/config.ts'
 import { createLogger, type Logger } from '../src/log.ts'
 import { createService, type Service } from '../src/service.ts'
+import { onCleanup } from './setup.ts'
 
 /** The one place that says where the test broker is (scripts/kafka.sh starts it there). */
 export const BOOTSTRAP_SERVERS = process.env.BOOTSTRAP_SERVERS ?? 'localhost:9092'
@@ -24,22 +24,7 @@ export const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 })
 
-// Cleanups run after each test, newest first, even when the test failed.
-const cleanups: Array<() => unknown> = []
-export function onCleanup(fn: () => unknown): void {
-  cleanups.push(fn)
-}
-afterEach(async () => {
-  const failures: unknown[] = []
-  for (const fn of cleanups.splice(0).reverse()) {
-    try {
-      await fn()
-    } catch (error) {
-      failures.push(error)
-    }
-  }
-  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} cleanup(s) failed`)
-})
+export { onCleanup } from './setup.ts'
 
 /** A topic name no other test uses. */
 export function uniqueTopic(prefix = 'contas-test'): string {

@@ -1,19 +1,15 @@
-import { ConfigError, loadConfig } from '../config.ts'
+import { apiHelp, apiUsage, parseApiArgs } from '../cli/api-args.ts'
+import { commandOrExit, configOrExit } from '../cli/exit.ts'
 import { createLogger } from '../log.ts'
 import { createService } from '../service.ts'
 
-function configOrExit() {
-  try {
-    return loadConfig()
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    process.stderr.write(`saldo-api: ${error.message}\n`)
-    process.exit(2)
-  }
+const PROGRAM = 'saldo-api'
+if (commandOrExit(PROGRAM, apiUsage(), () => parseApiArgs(process.argv.slice(2))).help) {
+  process.stdout.write(`${apiHelp()}\n`)
+  process.exit(0)
 }
-
-const config = configOrExit()
-const log = createLogger(config, { service: 'saldo-api' })
+const config = configOrExit(PROGRAM)
+const log = createLogger(config, { service: PROGRAM })
 const service = createService(config, log)
 service.start()
 

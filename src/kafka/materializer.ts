@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts'
 import type { BalanceStore, Change } from '../store/store.ts'
 import type { ApplyStats } from './apply-stats.ts'
 import type { ReplayProgress } from './replay-progress.ts'
-import { ensureTopic, topicOffsets } from './topic.ts'
+import { ensureTopic, topicOffsets, topicSpec } from './topic.ts'
 
 export type MaterializerConfig = Pick<
   Config,
@@ -140,12 +140,7 @@ export class Materializer {
     const admin = kafka.admin()
     await admin.connect()
     try {
-      const spec = {
-        topic: config.TOPIC,
-        partitions: config.TOPIC_PARTITIONS,
-        replication: config.TOPIC_REPLICATION,
-      }
-      this.#warning = await ensureTopic(admin, spec, log)
+      this.#warning = await ensureTopic(admin, topicSpec(config), log)
       const { starts, ends } = await topicOffsets(admin, config.TOPIC)
       const from = new Map<number, number>()
       for (const [partition, start] of starts) from.set(partition, Math.max(start, store.position(partition)))

@@ -1,10 +1,18 @@
 import { type Admin, ConfigResourceTypes } from 'kafkajs'
+import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
 
 export interface TopicSpec {
   topic: string
   partitions: number
   replication: number
+}
+
+/** The topic saldo creates when it is missing, as the settings describe it. */
+export function topicSpec(
+  config: Pick<Config, 'TOPIC' | 'TOPIC_PARTITIONS' | 'TOPIC_REPLICATION'>,
+): TopicSpec {
+  return { topic: config.TOPIC, partitions: config.TOPIC_PARTITIONS, replication: config.TOPIC_REPLICATION }
 }
 
 export interface TopicOffsets {
