@@ -1,9 +1,10 @@
 import type { Balance } from '../balance.ts'
+import { BalanceTable } from './balance-table.ts'
 import type { BalanceStore, Change } from './store.ts'
 
-/** The query path: a Map from cliente_id to its latest balance, and the position per partition. */
+/** The query path: the latest balance of every client in a compact table, and the position per partition. */
 export class MemoryStore implements BalanceStore {
-  readonly #rows = new Map<string, Balance>()
+  readonly #rows = new BalanceTable()
   readonly #positions = new Map<number, number>()
 
   get(clienteId: string): Balance | undefined {
@@ -24,7 +25,7 @@ export class MemoryStore implements BalanceStore {
 
   apply(partition: number, changes: readonly Change[], nextOffset: number): void {
     for (const change of changes) {
-      if (change.kind === 'put') this.#rows.set(change.balance.cliente_id, change.balance)
+      if (change.kind === 'put') this.#rows.set(change.balance)
       else this.#rows.delete(change.clienteId)
     }
     this.#positions.set(partition, nextOffset)

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'bun:test'
+import type { Balance } from '../../src/balance.ts'
+import { BalanceTable } from '../../src/store/balance-table.ts'
+
+/** A small deterministic generator, so a failure can be replayed. */
+function random(seed: number) {
+  let state = seed
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+    return state / 2 ** 32
+  }
+}
+
+const timestamps = [
+  '2025-10-14T10:30:45',
+  '2025-10-14T10:30:45.123Z',
+  '2025-10-14T10:30',
+  '2025-10-14T10:30:45+01:00',
+]
+
+describe('BalanceTable', () => {
+  it('behaves like a Map under a long random mix of sets, updates and deletes', () => {
+    const next = random(42)
+    const table = new BalanceTable()
+    const reference = new Map<string, Balance>()
+    const ids = ['ü', '客户-7', 'a'.repeat(128), ...Array.from({ length: 5000 }, (_, i) => String(i))]
+    for (let step = 0; step < 200_000; step++) {
+      const id = ids[Math.floor(next() * ids.length)] as string
+      if (next() < 0.2) {
+        expect(table.delete(id)).toBe(reference.delete(id))
+      } else {
+        const balance = {
+          cliente_id: id,
+          saldo: Math.round(next() * 1e6) / 100 - 5000,
+          timestamp: timestamps[Math.floor(next() * timestamps.length)] as string,
+        }
+        table.set(balance)
+        reference.set(id, balance)
+      }
+    }
+    expect(table.size).toBe(reference.size)
+    for (const id of ids) expect(table.get(id)).toEqual(reference.get(id))
+    expect([...table.values()].sort((a, b) => a.cliente_id.localeCompare(b.cliente_id))).toEqual(
+      [...reference.values()].sort((a, b) => a.cliente_id.localeCompare(b.cliente_id)),
+    )
+  })
+
+  it('grows past its first capacity and compacts its arena without losing a balance', () => {
+    const table = new BalanceTable()
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 50_000; i++) {
+        table.set({ cliente_id: `client-${i}`, saldo: round, timestamp: timestamps[round] as string })
+      }
+    }
+    for (let i = 0; i < 50_000; i += 2) table.delete(`client-${i}`)
+    expect(table.size).toBe(25_000)
+    expect(table.get('client-1')).toEqual({
+      cliente_id: 'client-1',
+      saldo: 3,
+      timestamp: timestamps[3] as string,
+    })
+    expect(table.get('client-2')).toBeUndefined()
+  })
+
+  it('answers undefined for keys it cannot hold, refuses to store them, and can be cleared', () => {
+    const table = new BalanceTable()
+    expect(table.get('x'.repeat(300))).toBeUndefined()
+    expect(table.delete('x'.repeat(300))).toBe(false)
+    expect(() =>
+      table.set({ cliente_id: 'x'.repeat(300), saldo: 1, timestamp: timestamps[0] as string }),
+    ).toThrow(RangeError)
+    table.set({ cliente_id: '1', saldo: 1, timestamp: timestamps[0] as string })
+    table.clear()
+    expect(table.size).toBe(0)
+    expect(table.get('1')).toBeUndefined()
+  })
+})
