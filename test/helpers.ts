@@ -106,6 +106,43 @@ export async function deleteTopic(topic: string): Promise<void> {
 // used, and fails once another test's topic is deleted.
 const producers = new Map<string, Promise<Producer>>()
 
+/**
+ * Produces `perSecond` records a second for `seconds`, in ten batches a second (made by `batch`);
+ * resolves with how many were sent. Paced by a timer, so a slow send delays, never bunches, the rest.
+ */
+export function producePaced(
+  topic: string,
+  { perSecond, seconds }: { perSecond: number; seconds: number },
+  batch: (tick: number, size: number) => Message[],
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let sent = 0
+    let tick = 0
+    let busy = false
+    const timer = setInterval(() => {
+      if (busy) return
+      if (tick >= seconds * 10) {
+        clearInterval(timer)
+        resolve(sent)
+        return
+      }
+      tick++
+      busy = true
+      const records = batch(tick, Math.round(perSecond / 10))
+      produce(topic, records).then(
+        () => {
+          sent += records.length
+          busy = false
+        },
+        (error) => {
+          clearInterval(timer)
+          reject(error)
+        },
+      )
+    }, 100)
+  })
+}
+
 /** Sends records as they are (keys and values may be anything, for poison tests); waits for acks. */
 export async function produce(topic: string, messages: Message[]): Promise<void> {
   let pending = producers.get(topic)

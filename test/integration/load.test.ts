@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'bun:test'
+import { join } from 'node:path'
+import {
+  balanceRecord,
+  createTopic,
+  latestByKey,
+  produce,
+  producePaced,
+  startService,
+  waitFor,
+  waitUntilReady,
+} from '../helpers.ts'
+
+// CI runs a short load; `bun run soak` runs the same test for longer (LOAD_SECONDS=60).
+const SECONDS = Number(process.env.LOAD_SECONDS ?? 15)
+const UPDATES_PER_SECOND = 1000
+const KEYS = 10_000
+const CONNECTIONS = 20
+const DELAY_MS = 20 // 20 connections, each paced to one request per 20 ms: about 1,000 requests/s
+
+describe('load', () => {
+  it(`serves a fixed-rate GET load with zero errors while ${UPDATES_PER_SECOND} updates/s are applied, none lost`, async () => {
+    const topic = await createTopic({ partitions: 3 })
+    await produce(
+      topic,
+      Array.from({ length: KEYS }, (_, i) => balanceRecord(String(i), 0)),
+    )
+    const service = startService(topic)
+    await waitUntilReady(service)
+
+    const wrk = Bun.spawn(
+      [
+        'wrk',
+        '-t2',
+        `-c${CONNECTIONS}`,
+        `-d${SECONDS}s`,
+        '-s',
+        join(import.meta.dir, '../load/random-get.lua'),
+        service.url,
+      ],
+      {
+        env: { ...process.env, KEYS: String(KEYS), DELAY_MS: String(DELAY_MS) },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      },
+    )
+    // The updates: a batch of 100 every 100 ms, each to a random key, for the same duration.
+    const sent = await producePaced(
+      topic,
+      { perSecond: UPDATES_PER_SECOND, seconds: SECONDS },
+      (tick, size) =>
+        Array.from({ length: size }, () => balanceRecord(String(Math.floor(Math.random() * KEYS)), tick)),
+    )
+    const [out, code] = await Promise.all([new Response(wrk.stdout).text(), wrk.exited])
+    expect(code).toBe(0)
+    const stats = JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
+    console.log(
+      `load: ${stats.requests} GETs in ${SECONDS}s (p50 ${stats.p50Us} µs, p99 ${stats.p99Us} µs, max ${stats.maxUs} µs); ${sent} updates produced`,
+    )
+
+    expect(stats.requests).toBeGreaterThan(SECONDS * 500)
+    expect({
+      connect: stats.connect,
+      read: stats.read,
+      write: stats.write,
+      status: stats.status,
+      timeout: stats.timeout,
+    }).toEqual({
+      connect: 0,
+      read: 0,
+      write: 0,
+      status: 0,
+      timeout: 0,
+    })
+    expect(sent).toBeGreaterThanOrEqual(SECONDS * UPDATES_PER_SECOND * 0.9)
+    // Nothing lost: every key answers its newest value, as an independent read of the topic says.
+    const reference = await latestByKey(topic)
+    await waitFor(() => service.store.size === reference.size, { what: 'every key' })
+    await waitFor(
+      () => [...reference].every(([id, value]) => service.store.get(id)?.saldo === JSON.parse(value).saldo),
+      { what: 'every update applied' },
+    )
+  })
+})
