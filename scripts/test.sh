@@ -11,6 +11,8 @@ step() { printf '\n== %s\n' "$*"; }
 step "toolchain"
 ensure_bun
 bun install --frozen-lockfile
+# Prometheus' own parser checks what /metrics answers.
+ensure_debian_tool promtool prometheus
 
 step "lint (biome)"
 bun run lint

@@ -2,9 +2,12 @@ import type { Config } from './config.ts'
 import { createApp } from './http/app.ts'
 import { ApplyStats } from './kafka/apply-stats.ts'
 import { createKafka } from './kafka/client.ts'
+import { HighWatermarks } from './kafka/high-watermarks.ts'
 import { Materializer } from './kafka/materializer.ts'
+import { materializerMetrics } from './kafka/metrics.ts'
 import { ReplayProgress } from './kafka/replay-progress.ts'
 import type { Logger } from './log.ts'
+import { processMetrics } from './metrics/process.ts'
 import { MemoryStore } from './store/memory-store.ts'
 
 /** saldo-api's parts, wired once: used by the binary and by the integration tests alike. */
@@ -12,20 +15,25 @@ export function createService(config: Config, log: Logger) {
   const store = new MemoryStore()
   const progress = new ReplayProgress()
   const stats = new ApplyStats()
+  const watermarks = new HighWatermarks()
   const materializer = new Materializer({
     kafka: createKafka(config, log),
     store,
     progress,
     stats,
+    watermarks,
     log,
     config,
   })
+  const kafkaStatus = () => materializer.status()
+  const materializerSource = materializerMetrics({ stats, progress, store, watermarks, kafkaStatus })
   const app = createApp({
     store,
     progress,
     log,
     retryAfterSeconds: config.RETRY_AFTER_S,
-    kafkaStatus: () => materializer.status(),
+    kafkaStatus,
+    metrics: () => [...materializerSource(), ...processMetrics()],
   })
 
   let stopped: Promise<void> | undefined

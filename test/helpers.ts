@@ -233,3 +233,33 @@ export async function waitUntilReady(service: RunningService, timeoutMs = 60_000
     what: 'GET /ready to be 200',
   })
 }
+
+/**
+ * Checks a metrics text with Prometheus' own parser and linter (`promtool check metrics`, from the
+ * Debian package `prometheus`; scripts/test.sh installs it). Resolves with promtool's findings.
+ */
+export async function promtoolCheck(text: string): Promise<{ exitCode: number; output: string }> {
+  if (!Bun.which('promtool')) {
+    throw new Error('promtool is missing: apt-get install -y prometheus (scripts/test.sh does it)')
+  }
+  const run = Bun.spawn(['promtool', 'check', 'metrics'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })
+  run.stdin.write(text)
+  await run.stdin.end()
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(run.stdout).text(),
+    new Response(run.stderr).text(),
+    run.exited,
+  ])
+  return { exitCode, output: `${stdout}${stderr}`.trim() }
+}
+
+/** Every sample of a metrics text, by series (`name{labels}` exactly as rendered). */
+export function metricValues(text: string): Record<string, number> {
+  const values: Record<string, number> = {}
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const space = line.lastIndexOf(' ')
+    values[line.slice(0, space)] = Number(line.slice(space + 1))
+  }
+  return values
+}

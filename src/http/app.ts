@@ -1,10 +1,12 @@
 import { Elysia, type ValidationError } from 'elysia'
 import type { Logger } from '../log.ts'
 import { ApiError } from './errors.ts'
+import { requestMetrics } from './request-metrics.ts'
 import { type BalanceRoutesDeps, balanceRoutes } from './routes/balances.ts'
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.ts'
+import { type MetricsRoutesDeps, metricsRoutes } from './routes/metrics.ts'
 
-export type AppDeps = BalanceRoutesDeps & HealthRoutesDeps & { log: Logger }
+export type AppDeps = BalanceRoutesDeps & HealthRoutesDeps & MetricsRoutesDeps & { log: Logger }
 
 function validationMessage(error: ValidationError): string {
   const first = error.all[0]
@@ -32,6 +34,7 @@ function frameworkError(code: unknown, error: unknown, method: string, path: str
 
 /** The HTTP API. It only reads the store and the replay progress; it never touches Kafka. */
 export function createApp(deps: AppDeps) {
+  const http = requestMetrics()
   return new Elysia()
     .onError(({ code, error, request, path, set }) => {
       if (error instanceof ApiError) {
@@ -44,8 +47,10 @@ export function createApp(deps: AppDeps) {
       set.status = status
       return { error: message }
     })
-    .use(healthRoutes(deps))
+    .use(http.plugin)
     .use(balanceRoutes(deps))
+    .use(healthRoutes(deps))
+    .use(metricsRoutes(deps, http.metrics))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
 import type { BalanceStore, Change } from '../store/store.ts'
 import type { ApplyStats } from './apply-stats.ts'
+import type { HighWatermarks } from './high-watermarks.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import { ensureTopic, topicOffsets } from './topic.ts'
 
@@ -26,6 +27,7 @@ export interface MaterializerDeps {
   store: BalanceStore
   progress: ReplayProgress
   stats: ApplyStats
+  watermarks: HighWatermarks
   log: Logger
   config: MaterializerConfig
 }
@@ -135,7 +137,7 @@ export class Materializer {
 
   /** Makes sure the topic exists and fixes the replay's goal: the end offsets at this moment. */
   async #prepare(): Promise<void> {
-    const { kafka, config, log, store, progress } = this.#deps
+    const { kafka, config, log, store, progress, watermarks } = this.#deps
     const admin = kafka.admin()
     await admin.connect()
     try {
@@ -148,6 +150,7 @@ export class Materializer {
       const { starts, ends } = await topicOffsets(admin, config.TOPIC)
       const from = new Map<number, number>()
       for (const [partition, start] of starts) from.set(partition, Math.max(start, store.position(partition)))
+      for (const [partition, end] of ends) watermarks.observe(partition, end)
       log.info('replaying topic', { topic: config.TOPIC, partitions: ends.size, keysInStore: store.size })
       progress.begin(ends, from)
       this.#prepared = true
@@ -184,7 +187,9 @@ export class Materializer {
     })
     // A batch made only of transaction markers is never given to eachBatch, but still moves the position.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize === 0) this.#applyChanges(payload.partition, [], Number(payload.lastOffset) + 1)
+      if (payload.batchSize > 0) return
+      this.#deps.watermarks.observe(payload.partition, Number(payload.highWatermark))
+      this.#applyChanges(payload.partition, [], Number(payload.lastOffset) + 1)
     })
     // After any (re)join, read on from our own positions, never from committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, () => this.#seekToPositions(consumer))
@@ -211,8 +216,9 @@ export class Materializer {
   }
 
   async #applyBatch({ batch }: EachBatchPayload): Promise<void> {
-    const { stats, log, store } = this.#deps
+    const { stats, log, store, watermarks } = this.#deps
     const partition = batch.partition
+    watermarks.observe(partition, Number(batch.highWatermark))
     const from = store.position(partition)
     const changes: Change[] = []
     for (const message of batch.messages) {

@@ -1,34 +1,5 @@
 import { beforeEach, describe, expect, it } from 'bun:test'
-import { createApp } from '../../src/http/app.ts'
-import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
-import { MemoryStore } from '../../src/store/memory-store.ts'
-import { captureLog } from '../helpers.ts'
-
-const seed = { cliente_id: '1', saldo: 150, timestamp: '2025-10-14T10:30:45' }
-
-function setup({ ready = true } = {}) {
-  const store = new MemoryStore()
-  store.apply(
-    0,
-    [
-      { kind: 'put', balance: seed },
-      { kind: 'put', balance: { ...seed, cliente_id: 'é/ü', saldo: -2.5 } },
-    ],
-    2,
-  )
-  const progress = new ReplayProgress()
-  progress.begin(new Map([[0, ready ? 2 : 10]]), new Map([[0, 2]]))
-  const { log } = captureLog()
-  const app = createApp({
-    store,
-    progress,
-    log,
-    retryAfterSeconds: 3,
-    kafkaStatus: () => ({ connected: true, lastError: undefined, warning: undefined }),
-  })
-  const get = (path: string) => app.handle(new Request(`http://localhost${path}`))
-  return { app, store, progress, get }
-}
+import { seed, setup } from './app-fixture.ts'
 
 describe('GET /saldo/:cliente_id', () => {
   let get: (path: string) => Promise<Response>
