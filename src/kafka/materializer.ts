@@ -102,6 +102,7 @@ export class Materializer {
         keys: store.size,
         replayedOffsets: progress.replayedOffsets,
         ms: progress.replayMs,
+        recordsPerSecond: progress.snapshot().recordsPerSecond,
       })
     })
     while (!this.#stopping) {

@@ -37,7 +37,7 @@ export class ReplayProgress {
   begin(ends: ReadonlyMap<number, number>, starts: ReadonlyMap<number, number>, now = Date.now()): void {
     this.#ends.clear()
     this.#positions.clear()
-    for (const [partition, end] of ends) {
+    for (const [partition, end] of [...ends].sort(([a], [b]) => a - b)) {
       this.#ends.set(partition, end)
       this.#positions.set(partition, starts.get(partition) ?? 0)
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import {
   balanceRecord,
+  captureLog,
   createTopic,
   metricValues,
   produce,
@@ -70,5 +71,41 @@ describe('operability against a real broker', () => {
       metricValues(served)['saldo_http_request_duration_seconds_count{method="GET",route="/metrics"}']
     expect(scrapes).toBeGreaterThan(0)
     expect(await promtoolCheck(served)).toEqual({ exitCode: 0, output: '' })
+  })
+
+  it('logs replay progress with positions, records/s and ETA while replaying, and no more once ready', async () => {
+    const topic = await createTopic({ partitions: 2 })
+    // Many small record batches and tiny fetches: a replay of many round trips, like a long one.
+    for (let send = 0; send < 100; send++) {
+      await produce(
+        topic,
+        Array.from({ length: 100 }, (_, i) => balanceRecord(`p${send * 100 + i}`, i)),
+      )
+    }
+    const { log, lines } = captureLog('info')
+    const service = startService(
+      topic,
+      { PROGRESS_LOG_INTERVAL_MS: '20', FETCH_MAX_BYTES_PER_PARTITION: '1024' },
+      log,
+    )
+    await waitUntilReady(service)
+
+    const complete = lines.findIndex((l) => l.msg === 'replay complete; tailing')
+    expect(lines[complete]).toMatchObject({ keys: 10_000 })
+    expect(lines[complete]?.recordsPerSecond).toBeGreaterThan(0)
+    const progress = lines.slice(0, complete).filter((l) => l.msg === 'replay progress')
+    expect(progress.length).toBeGreaterThanOrEqual(2)
+    for (const line of progress) {
+      expect(line.partitions).toMatch(/^0:\d+\/\d+ 1:\d+\/\d+$/)
+      expect(line.remaining).toBeGreaterThan(0)
+      expect(line).toHaveProperty('recordsPerSecond')
+      expect(line).toHaveProperty('etaSeconds')
+    }
+    // Round trips take long enough that some line shows the replay under way, with a rate and an ETA.
+    const underWay = progress.find(
+      (l) => (l.remaining as number) < 10_000 && (l.recordsPerSecond as number) > 0,
+    )
+    expect(underWay?.etaSeconds).toBeGreaterThan(0)
+    expect(lines.slice(complete).some((l) => l.msg === 'replay progress')).toBe(false)
   })
 })
