@@ -1,4 +1,5 @@
 import type { Config } from './config.ts'
+import { ChangeHub } from './events/change-hub.ts'
 import { createApp } from './http/app.ts'
 import { ApplyStats } from './kafka/apply-stats.ts'
 import { createKafka } from './kafka/client.ts'
@@ -25,6 +26,14 @@ export function createService(config: Config, log: Logger) {
     log,
     config,
   })
+  const events = new ChangeHub({
+    bufferSize: config.EVENTS_BUFFER_SIZE,
+    clientBufferBytes: config.EVENTS_CLIENT_BUFFER_BYTES,
+    heartbeatMs: config.EVENTS_HEARTBEAT_MS,
+  })
+  materializer.onApply((partition, changes, _nextOffset, offsets) =>
+    events.publish(partition, changes, offsets),
+  )
   const kafkaStatus = () => materializer.status()
   const materializerSource = materializerMetrics({ stats, progress, store, watermarks, kafkaStatus })
   const app = createApp({
@@ -33,7 +42,8 @@ export function createService(config: Config, log: Logger) {
     log,
     retryAfterSeconds: config.RETRY_AFTER_S,
     kafkaStatus,
-    metrics: () => [...materializerSource(), ...processMetrics()],
+    events,
+    metrics: () => [...materializerSource(), ...events.metrics(), ...processMetrics()],
   })
 
   let stopped: Promise<void> | undefined
@@ -42,6 +52,7 @@ export function createService(config: Config, log: Logger) {
     store,
     progress,
     stats,
+    events,
     materializer,
     /** Listens at once (reads answer 503 until ready) and starts the replay. */
     start(): void {
@@ -49,9 +60,13 @@ export function createService(config: Config, log: Logger) {
       log.info('listening', { url: `http://${config.HOST}:${app.server?.port}`, topic: config.TOPIC })
       materializer.start()
     },
-    /** Stops accepting, lets in-flight requests finish, stops reading Kafka, then closes the store. */
+    /**
+     * Ends the event streams (they would keep the server waiting), stops accepting, lets in-flight
+     * requests finish, stops reading Kafka, then closes the store.
+     */
     stop(): Promise<void> {
       stopped ??= (async () => {
+        events.close()
         await app.stop()
         await materializer.stop()
         store.close()

@@ -3,10 +3,14 @@ import type { Logger } from '../log.ts'
 import { ApiError } from './errors.ts'
 import { requestMetrics } from './request-metrics.ts'
 import { type BalanceRoutesDeps, balanceRoutes } from './routes/balances.ts'
+import { type EventRoutesDeps, eventRoutes } from './routes/events.ts'
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.ts'
 import { type MetricsRoutesDeps, metricsRoutes } from './routes/metrics.ts'
 
-export type AppDeps = BalanceRoutesDeps & HealthRoutesDeps & MetricsRoutesDeps & { log: Logger }
+export type AppDeps = BalanceRoutesDeps &
+  HealthRoutesDeps &
+  MetricsRoutesDeps &
+  EventRoutesDeps & { log: Logger }
 
 function validationMessage(error: ValidationError): string {
   const first = error.all[0]
@@ -51,6 +55,7 @@ export function createApp(deps: AppDeps) {
     .use(balanceRoutes(deps))
     .use(healthRoutes(deps))
     .use(metricsRoutes(deps, http.metrics))
+    .use(eventRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

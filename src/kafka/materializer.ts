@@ -32,8 +32,16 @@ export interface MaterializerDeps {
   config: MaterializerConfig
 }
 
-/** Called after each applied batch, in offset order per partition. */
-export type ApplyListener = (partition: number, changes: readonly Change[], nextOffset: number) => void
+/**
+ * Called after each applied batch, in offset order per partition; `offsets[i]` is the offset of
+ * `changes[i]`. Called on the apply loop: a listener must return quickly and never wait.
+ */
+export type ApplyListener = (
+  partition: number,
+  changes: readonly Change[],
+  nextOffset: number,
+  offsets: readonly number[],
+) => void
 
 export interface KafkaStatus {
   connected: boolean
@@ -190,7 +198,7 @@ export class Materializer {
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       if (payload.batchSize > 0) return
       this.#deps.watermarks.observe(payload.partition, Number(payload.highWatermark))
-      this.#applyChanges(payload.partition, [], Number(payload.lastOffset) + 1)
+      this.#applyChanges(payload.partition, [], [], Number(payload.lastOffset) + 1)
     })
     // After any (re)join, read on from our own positions, never from committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, () => this.#seekToPositions(consumer))
@@ -222,6 +230,7 @@ export class Materializer {
     watermarks.observe(partition, Number(batch.highWatermark))
     const from = store.position(partition)
     const changes: Change[] = []
+    const offsets: number[] = []
     for (const message of batch.messages) {
       const offset = Number(message.offset)
       // After a rejoin or reconnect a fetch may repeat what was applied; applying it again would
@@ -242,16 +251,22 @@ export class Materializer {
       if (decoded.kind === 'put') stats.applied++
       else stats.tombstones++
       changes.push(decoded)
+      offsets.push(offset)
     }
-    this.#applyChanges(partition, changes, Number(batch.lastOffset()) + 1)
+    this.#applyChanges(partition, changes, offsets, Number(batch.lastOffset()) + 1)
   }
 
-  #applyChanges(partition: number, changes: readonly Change[], nextOffset: number): void {
+  #applyChanges(
+    partition: number,
+    changes: readonly Change[],
+    offsets: readonly number[],
+    nextOffset: number,
+  ): void {
     const { store, progress } = this.#deps
     if (nextOffset <= store.position(partition) && changes.length === 0) return
     store.apply(partition, changes, nextOffset)
     progress.advance(partition, nextOffset)
-    for (const listener of this.#listeners) listener(partition, changes, nextOffset)
+    for (const listener of this.#listeners) listener(partition, changes, nextOffset, offsets)
   }
 
   #logProgress(): void {

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'bun:test'
+import { connect } from 'node:net'
+import type { BalanceChanged, BalanceDeleted } from '../../src/events/models.ts'
 import {
   balanceRecord,
   captureLog,
   createTopic,
   metricValues,
+  onCleanup,
   produce,
   promtoolCheck,
   type RunningService,
+  readEvents,
   startService,
   waitFor,
   waitUntilReady,
@@ -23,6 +27,15 @@ const metricsWhen = (service: RunningService, series: string, value: number) =>
     },
     { what: `${series} to be ${value}` },
   )
+
+/** Follows GET /events of `service` like a browser would, optionally resuming after an event id. */
+async function follow(service: RunningService, path = '/events', lastEventId?: string) {
+  const res = await fetch(`${service.url}${path}`, {
+    headers: lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
+  })
+  expect(res.status).toBe(200)
+  return readEvents(res.body as ReadableStream<Uint8Array>)
+}
 
 describe('operability against a real broker', () => {
   it('reports on /metrics, in a text promtool accepts, what it applied, rejected and deleted, and each lag', async () => {
@@ -107,5 +120,91 @@ describe('operability against a real broker', () => {
     )
     expect(underWay?.etaSeconds).toBeGreaterThan(0)
     expect(lines.slice(complete).some((l) => l.msg === 'replay progress')).toBe(false)
+  })
+
+  it('streams a change produced to Kafka to /events clients shortly after, and a tombstone as a delete', async () => {
+    const topic = await createTopic()
+    const service = startService(topic)
+    await waitUntilReady(service)
+    const everything = await follow(service)
+    const onlyX = await follow(service, '/events?ids=x')
+
+    await produce(topic, [balanceRecord('x', 42), balanceRecord('y', 7)])
+    await waitFor(() => everything.events.length === 2, { what: 'the two changes on /events' })
+    const x = everything.data<BalanceChanged>('change').find((c) => c.cliente_id === 'x')
+    expect(x).toMatchObject({ saldo: 42, timestamp: '2025-10-14T10:30:45' })
+    expect(x?.position).toMatch(/^\d+:0$/)
+
+    await produce(topic, [{ key: 'x', value: null }])
+    await waitFor(() => everything.events.length === 3, { what: 'the delete on /events' })
+    expect(everything.data<BalanceDeleted>('delete')).toEqual([
+      { cliente_id: 'x', position: `${x?.position.split(':')[0]}:1` },
+    ])
+    await waitFor(() => onlyX.events.length === 2, { what: "x's change and delete on the filtered stream" })
+    expect(onlyX.events.map((e) => e.event)).toEqual(['change', 'delete'])
+
+    // Stopping the service ends the streams instead of waiting for them.
+    await service.stop()
+    expect(await everything.ended).toBeUndefined()
+  })
+
+  it('resumes with Last-Event-ID after a disconnect without missing or repeating a change', async () => {
+    const topic = await createTopic({ partitions: 3 })
+    const service = startService(topic)
+    await waitUntilReady(service)
+    const first = await follow(service)
+    await produce(topic, [balanceRecord('r0', 0)])
+    await waitFor(() => first.events.length === 1, { what: 'the first change' })
+    await first.cancel()
+
+    const missed = Array.from({ length: 50 }, (_, i) => balanceRecord(`r${i + 1}`, i + 1))
+    await produce(topic, missed)
+    await waitFor(() => service.stats.applied === 51, { what: 'the records produced while disconnected' })
+    const resumed = await follow(service, '/events', first.lastEventId)
+    await produce(topic, [balanceRecord('r51', 51)])
+
+    await waitFor(() => resumed.events.length === 51, { what: 'the 50 missed changes and the live one' })
+    const received = resumed.data<BalanceChanged>('change')
+    expect(received.map((c) => c.saldo).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 51 }, (_, i) => i + 1),
+    )
+    expect(received.at(-1)?.saldo).toBe(51)
+    const ids = resumed.events.map((e) => Number(e.id?.split('-')[1]))
+    expect(ids).toEqual(Array.from({ length: 51 }, (_, i) => i + 2))
+  })
+
+  it('drops an /events client that stops reading, while other clients and the apply loop go on', async () => {
+    const topic = await createTopic({ partitions: 3 })
+    const service = startService(topic, { EVENTS_CLIENT_BUFFER_BYTES: '65536' })
+    await waitUntilReady(service)
+    // A client that sends its request and never reads: the kernel's buffers fill, then its queue.
+    const stuck = connect(Number(new URL(service.url).port), '127.0.0.1')
+    onCleanup(() => stuck.destroy())
+    let received = ''
+    stuck.on('data', (chunk) => {
+      received += chunk.toString()
+    })
+    stuck.pause()
+    stuck.write('GET /events HTTP/1.1\r\nHost: saldo\r\n\r\n')
+    const watcher = await follow(service, '/events?ids=k0,k59999')
+    await waitFor(() => service.events.clients === 2, { what: 'both clients connected' })
+
+    // Enough changes to fill loopback's socket buffers (about 4 MB) and then the client's queue.
+    const total = 60_000
+    await produce(
+      topic,
+      Array.from({ length: total }, (_, i) => balanceRecord(`k${i}`, i)),
+    )
+    await waitFor(() => watcher.events.length === 2, { what: 'the watched changes' })
+    await waitFor(() => service.store.size === total, { what: 'every record applied' })
+    const metrics = await metricsWhen(service, 'saldo_events_clients_dropped_total', 1)
+    expect(metricValues(metrics).saldo_events_clients).toBe(1)
+
+    stuck.resume()
+    await waitFor(() => received.includes('event: error'), {
+      what: 'the error event at the end of the stuck stream',
+    })
+    expect(received).toContain('reads too slowly')
+    expect(received.indexOf('event: error')).toBeGreaterThan(1_000_000)
   })
 })

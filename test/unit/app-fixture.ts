@@ -1,3 +1,4 @@
+import { ChangeHub } from '../../src/events/change-hub.ts'
 import { createApp } from '../../src/http/app.ts'
 import { ApplyStats } from '../../src/kafka/apply-stats.ts'
 import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
@@ -28,15 +29,17 @@ export function setup({ ready = true } = {}) {
   const kafkaStatus = () => ({ connected: true, lastError: undefined, warning: undefined })
   const materializer = materializerMetrics({ stats, progress, store, watermarks, kafkaStatus })
   const { log } = captureLog()
+  const events = new ChangeHub({ bufferSize: 100, clientBufferBytes: 64 * 1024, heartbeatMs: 60_000 })
   const app = createApp({
     store,
     progress,
     log,
     retryAfterSeconds: 3,
     kafkaStatus,
-    metrics: () => [...materializer(), ...processMetrics()],
+    events,
+    metrics: () => [...materializer(), ...events.metrics(), ...processMetrics()],
   })
   const get = (path: string, headers: Record<string, string> = {}) =>
     app.handle(new Request(`http://localhost${path}`, { headers }))
-  return { app, store, progress, stats, watermarks, get }
+  return { app, store, progress, stats, watermarks, events, get }
 }

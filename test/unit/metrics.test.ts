@@ -140,6 +140,7 @@ describe('GET /metrics', () => {
       'saldo_ready',
       'saldo_replay_duration_seconds',
       'saldo_replay_records_per_second',
+      'saldo_events_clients',
       'process_resident_memory_bytes',
       'saldo_heap_used_bytes',
     ]) {

@@ -20,6 +20,15 @@ function validId(id: string): string {
   return id
 }
 
+/** The distinct ids of a comma-separated `ids` parameter; a bad id or too many is a 400. */
+export function parseIds(list: string): string[] {
+  const ids = [...new Set(list.split(','))]
+  if (ids.length > MAX_IDS_PER_REQUEST) {
+    throw new ApiError('bad_request', `${ids.length} ids; ask for at most ${MAX_IDS_PER_REQUEST} per request`)
+  }
+  return ids.map(validId)
+}
+
 /** Reads of balances; they answer 503 until the replay is complete, so no key is reported missing early. */
 export function balanceRoutes({ store, progress, retryAfterSeconds }: BalanceRoutesDeps) {
   const requireReady = () => {
@@ -54,14 +63,7 @@ export function balanceRoutes({ store, progress, retryAfterSeconds }: BalanceRou
     .get(
       '/saldos',
       ({ query }) => {
-        const ids = [...new Set(query.ids.split(','))]
-        if (ids.length > MAX_IDS_PER_REQUEST) {
-          throw new ApiError(
-            'bad_request',
-            `${ids.length} ids; ask for at most ${MAX_IDS_PER_REQUEST} per request`,
-          )
-        }
-        ids.forEach(validId)
+        const ids = parseIds(query.ids)
         requireReady()
         const balances: BalanceRecord[] = []
         const missing: string[] = []
