@@ -33,3 +33,6 @@ export const StreamError = Type.Object(
   { description: 'event: error, the client fell too far behind; the stream ends' },
 )
 export type StreamError = Static<typeof StreamError>
+
+/** The data of each event type of GET /events, for the API docs. */
+export const EVENT_SCHEMAS = { BalanceChanged, BalanceDeleted, StreamReset, StreamError }

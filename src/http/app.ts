@@ -1,8 +1,12 @@
+import { openapi } from '@elysiajs/openapi'
 import { Elysia, type ValidationError } from 'elysia'
+import packageJson from '../../package.json'
+import { EVENT_SCHEMAS } from '../events/models.ts'
 import type { Logger } from '../log.ts'
 import { ApiError } from './errors.ts'
 import { requestMetrics } from './request-metrics.ts'
 import { type BalanceRoutesDeps, balanceRoutes } from './routes/balances.ts'
+import { docsRoutes } from './routes/docs.ts'
 import { type EventRoutesDeps, eventRoutes } from './routes/events.ts'
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.ts'
 import { type MetricsRoutesDeps, metricsRoutes } from './routes/metrics.ts'
@@ -11,6 +15,19 @@ export type AppDeps = BalanceRoutesDeps &
   HealthRoutesDeps &
   MetricsRoutesDeps &
   EventRoutesDeps & { log: Logger }
+
+/** GET /openapi.json, generated from the routes' TypeBox schemas. */
+const openapiDocument = () =>
+  openapi({
+    // Its built-in pages load their UI from a CDN; /docs is our own page, served from the binary.
+    provider: null,
+    specPath: '/openapi.json',
+    documentation: {
+      info: { title: 'saldo', version: packageJson.version, description: packageJson.description },
+      // The data of each /events event type; TypeBox schemas are JSON Schema, as OpenAPI 3.1 expects.
+      components: { schemas: EVENT_SCHEMAS as Record<string, object> },
+    },
+  })
 
 function validationMessage(error: ValidationError): string {
   const first = error.all[0]
@@ -52,10 +69,12 @@ export function createApp(deps: AppDeps) {
       return { error: message }
     })
     .use(http.plugin)
+    .use(openapiDocument())
     .use(balanceRoutes(deps))
     .use(healthRoutes(deps))
     .use(metricsRoutes(deps, http.metrics))
     .use(eventRoutes(deps))
+    .use(docsRoutes())
 }
 
 export type App = ReturnType<typeof createApp>
