@@ -11,6 +11,10 @@ step() { printf '\n== %s\n' "$*"; }
 step "toolchain"
 ensure_bun
 bun install --frozen-lockfile
+# Prometheus' own parser checks what /metrics answers.
+ensure_debian_tool promtool prometheus
+# wrk drives the fixed-rate load test.
+ensure_debian_tool wrk wrk
 
 step "lint (biome)"
 bun run lint

@@ -105,6 +105,21 @@ export const Config = Type.Object({
     description: 'bytes, 1024..1073741824',
   }),
   KAFKA_RECONNECT_BACKOFF_MS: PositiveMs(2_000, 'the pause before reconnecting after Kafka failed'),
+  EVENTS_BUFFER_SIZE: Type.Integer({
+    default: 10_000,
+    minimum: 1,
+    maximum: 1_000_000,
+    title: 'recent changes kept for /events clients that resume with Last-Event-ID',
+    description: 'a count, 1..1000000',
+  }),
+  EVENTS_CLIENT_BUFFER_BYTES: Type.Integer({
+    default: 1024 * 1024,
+    minimum: 1024,
+    maximum: 256 * 1024 * 1024,
+    title: 'events queued for one slow /events client before it is dropped',
+    description: 'bytes, 1024..268435456',
+  }),
+  EVENTS_HEARTBEAT_MS: PositiveMs(5_000, 'how often /events sends a heartbeat comment'),
   SHUTDOWN_TIMEOUT_MS: PositiveMs(10_000, 'how long a clean stop may take before exiting anyway'),
   SALDO_API_TOKEN: Type.Optional(
     Type.String({
@@ -113,6 +128,10 @@ export const Config = Type.Object({
         'bearer token for /saldo* routes; setting it also enables writes (unset: reads open, writes off)',
       description: 'a token of at least 16 characters',
     }),
+  ),
+  METRICS_PUBLIC: Flag(
+    true,
+    'serve /metrics without the bearer token (false: /metrics needs SALDO_API_TOKEN)',
   ),
   WRITE_WAIT_MS: PositiveMs(5_000, 'how long a PUT/DELETE waits to be applied here before answering 504'),
   MIN_POSITION_WAIT_MS: PositiveMs(5_000, 'how long a read waits to reach min_position before answering 503'),
@@ -191,6 +210,12 @@ function dependentProblems(config: Config): Array<[string, string]> {
     problems.push([
       'KAFKA_SASL_MECHANISM',
       `KAFKA_SASL_MECHANISM=${config.KAFKA_SASL_MECHANISM}: expected KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD to be set too`,
+    ])
+  }
+  if (!config.METRICS_PUBLIC && !config.SALDO_API_TOKEN) {
+    problems.push([
+      'METRICS_PUBLIC',
+      'METRICS_PUBLIC=false: expected SALDO_API_TOKEN to be set, the token /metrics then needs',
     ])
   }
   if (Boolean(config.KAFKA_SSL_CERT_FILE) !== Boolean(config.KAFKA_SSL_KEY_FILE)) {

@@ -1,11 +1,15 @@
 import type { Config } from './config.ts'
+import { ChangeHub } from './events/change-hub.ts'
 import { createApp } from './http/app.ts'
 import { ApplyStats } from './kafka/apply-stats.ts'
 import { BalanceWriter } from './kafka/balance-writer.ts'
 import { createKafka } from './kafka/client.ts'
+import { HighWatermarks } from './kafka/high-watermarks.ts'
 import { Materializer } from './kafka/materializer.ts'
+import { materializerMetrics } from './kafka/metrics.ts'
 import { ReplayProgress } from './kafka/replay-progress.ts'
 import type { Logger } from './log.ts'
+import { processMetrics } from './metrics/process.ts'
 import { MemoryStore } from './store/memory-store.ts'
 import { PositionWatch } from './store/position-watch.ts'
 
@@ -15,10 +19,21 @@ export function createService(config: Config, log: Logger) {
   const store = new MemoryStore()
   const progress = new ReplayProgress()
   const stats = new ApplyStats()
+  const watermarks = new HighWatermarks()
   const watch = new PositionWatch(store)
   const writer = new BalanceWriter(kafka, config.TOPIC)
-  const materializer = new Materializer({ kafka, store, progress, stats, log, config })
-  materializer.onApply(() => watch.applied())
+  const materializer = new Materializer({ kafka, store, progress, stats, watermarks, log, config })
+  const events = new ChangeHub({
+    bufferSize: config.EVENTS_BUFFER_SIZE,
+    clientBufferBytes: config.EVENTS_CLIENT_BUFFER_BYTES,
+    heartbeatMs: config.EVENTS_HEARTBEAT_MS,
+  })
+  materializer.onApply((partition, changes, _nextOffset, offsets) => {
+    watch.applied()
+    events.publish(partition, changes, offsets)
+  })
+  const kafkaStatus = () => materializer.status()
+  const materializerSource = materializerMetrics({ stats, progress, store, watermarks, kafkaStatus })
   const app = createApp({
     store,
     progress,
@@ -26,7 +41,9 @@ export function createService(config: Config, log: Logger) {
     writer,
     log,
     settings: config,
-    kafkaStatus: () => materializer.status(),
+    kafkaStatus,
+    events,
+    metrics: () => [...materializerSource(), ...events.metrics(), ...processMetrics()],
   })
 
   let stopped: Promise<void> | undefined
@@ -35,6 +52,7 @@ export function createService(config: Config, log: Logger) {
     store,
     progress,
     stats,
+    events,
     materializer,
     /** Listens at once (reads answer 503 until ready) and starts the replay. */
     start(): void {
@@ -42,9 +60,13 @@ export function createService(config: Config, log: Logger) {
       log.info('listening', { url: `http://${config.HOST}:${app.server?.port}`, topic: config.TOPIC })
       materializer.start()
     },
-    /** Stops accepting, lets in-flight requests finish, stops reading Kafka, then closes the store. */
+    /**
+     * Ends the event streams (they would keep the server waiting), stops accepting, lets in-flight
+     * requests finish, stops reading Kafka, then closes the store.
+     */
     stop(): Promise<void> {
       stopped ??= (async () => {
+        events.close()
         await app.stop()
         await Promise.all([materializer.stop(), writer.close()])
         store.close()

@@ -325,3 +325,101 @@ export function privateBroker(basePort: number): PrivateBroker {
     sh,
   }
 }
+
+/**
+ * Checks a metrics text with Prometheus' own parser and linter (`promtool check metrics`, from the
+ * Debian package `prometheus`; scripts/test.sh installs it). Resolves with promtool's findings.
+ */
+export async function promtoolCheck(text: string): Promise<{ exitCode: number; output: string }> {
+  if (!Bun.which('promtool')) {
+    throw new Error('promtool is missing: apt-get install -y prometheus (scripts/test.sh does it)')
+  }
+  const run = Bun.spawn(['promtool', 'check', 'metrics'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })
+  run.stdin.write(text)
+  await run.stdin.end()
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(run.stdout).text(),
+    new Response(run.stderr).text(),
+    run.exited,
+  ])
+  return { exitCode, output: `${stdout}${stderr}`.trim() }
+}
+
+/** Every sample of a metrics text, by series (`name{labels}` exactly as rendered). */
+export function metricValues(text: string): Record<string, number> {
+  const values: Record<string, number> = {}
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const space = line.lastIndexOf(' ')
+    values[line.slice(0, space)] = Number(line.slice(space + 1))
+  }
+  return values
+}
+
+export interface ServerSentEvent {
+  id: string | undefined
+  event: string
+  data: string
+}
+
+/**
+ * Reads a Server-Sent Events body in the background, as a browser would: `events` fills as events
+ * arrive, `lastEventId` follows the id fields, `comments` keeps comment lines, and `ended` resolves
+ * when the stream ends (with the error, if it broke). Cancelled after the test.
+ */
+export function readEvents(body: ReadableStream<Uint8Array>) {
+  const reader = body.getReader()
+  const events: ServerSentEvent[] = []
+  const comments: string[] = []
+  let lastEventId: string | undefined
+  let fields: { id?: string; event?: string; data: string[] } = { data: [] }
+  const takeLine = (line: string) => {
+    if (line === '') {
+      if (fields.id !== undefined) lastEventId = fields.id
+      if (fields.data.length > 0) {
+        events.push({ id: fields.id, event: fields.event ?? 'message', data: fields.data.join('\n') })
+      }
+      fields = { data: [] }
+    } else if (line.startsWith(':')) {
+      comments.push(line.slice(1).trim())
+    } else {
+      const colon = line.indexOf(':')
+      const value = line.slice(colon + 1).replace(/^ /, '')
+      const name = line.slice(0, colon)
+      if (name === 'id') fields.id = value
+      else if (name === 'event') fields.event = value
+      else if (name === 'data') fields.data.push(value)
+    }
+  }
+  const ended = (async (): Promise<unknown> => {
+    const decoder = new TextDecoder()
+    let buffer = ''
+    try {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return undefined
+        buffer += decoder.decode(value, { stream: true })
+        const lines = buffer.split('\n')
+        buffer = lines.pop() ?? ''
+        lines.forEach(takeLine)
+      }
+    } catch (error) {
+      return error
+    }
+  })()
+  const cancel = () => reader.cancel().catch(() => {})
+  onCleanup(cancel)
+  return {
+    events,
+    comments,
+    ended,
+    cancel,
+    get lastEventId() {
+      return lastEventId
+    },
+    /** The parsed data of the events of one type. */
+    data<T>(event: string): T[] {
+      return events.filter((e) => e.event === event).map((e) => JSON.parse(e.data) as T)
+    },
+  }
+}

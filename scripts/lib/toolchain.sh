@@ -14,3 +14,20 @@ ensure_bun() {
   hash -r
   [ "$(bun --version)" = "$BUN_VERSION" ] || { echo "bun --version is not $BUN_VERSION after installing it" >&2; return 1; }
 }
+
+# Installs a Debian package when the command it provides is missing: CI machines start without it.
+ensure_debian_tool() {
+  local command=$1 package=$2
+  if command -v "$command" >/dev/null 2>&1; then return 0; fi
+  command -v apt-get >/dev/null 2>&1 || {
+    echo "$command is missing and there is no apt-get: install the package that provides it ($package on Debian)." >&2
+    return 1
+  }
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  echo "installing $package (for $command) with apt-get…" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y --no-install-recommends "$package" >&2 ||
+    { $sudo apt-get update >&2 && $sudo apt-get install -y --no-install-recommends "$package" >&2; }
+  command -v "$command" >/dev/null 2>&1 || { echo "$command is still missing after installing $package" >&2; return 1; }
+}

@@ -1,23 +1,48 @@
+import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
+import packageJson from '../../package.json'
 import type { Config } from '../config.ts'
+import { EVENT_SCHEMAS } from '../events/models.ts'
 import type { Logger } from '../log.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
 import { ApiError } from './errors.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
+import { requestMetrics } from './request-metrics.ts'
 import { balanceRoutes } from './routes/balances.ts'
+import { docsRoutes } from './routes/docs.ts'
+import { type EventRoutesDeps, eventRoutes } from './routes/events.ts'
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.ts'
+import { type MetricsRoutesDeps, metricsRoutes } from './routes/metrics.ts'
 import { type BalanceWrites, writeRoutes } from './routes/writes.ts'
 import { stateAccess } from './state-access.ts'
 
-export interface AppDeps extends HealthRoutesDeps {
+export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoutesDeps {
   log: Logger
   watch: PositionWatch
   writer: BalanceWrites
   settings: Pick<
     Config,
-    'SALDO_API_TOKEN' | 'RETRY_AFTER_S' | 'MIN_POSITION_WAIT_MS' | 'WRITE_WAIT_MS' | 'MAX_BODY_BYTES'
+    | 'SALDO_API_TOKEN'
+    | 'METRICS_PUBLIC'
+    | 'RETRY_AFTER_S'
+    | 'MIN_POSITION_WAIT_MS'
+    | 'WRITE_WAIT_MS'
+    | 'MAX_BODY_BYTES'
   >
 }
+
+/** GET /openapi.json, generated from the routes' TypeBox schemas. */
+const openapiDocument = () =>
+  openapi({
+    // Its built-in pages load their UI from a CDN; /docs is our own page, served from the binary.
+    provider: null,
+    specPath: '/openapi.json',
+    documentation: {
+      info: { title: 'saldo', version: packageJson.version, description: packageJson.description },
+      // The data of each /events event type; TypeBox schemas are JSON Schema, as OpenAPI 3.1 expects.
+      components: { schemas: EVENT_SCHEMAS as Record<string, object> },
+    },
+  })
 
 /** The HTTP API. It only reads the store and the replay progress; it never touches Kafka. */
 export function createApp(deps: AppDeps) {
@@ -30,6 +55,7 @@ export function createApp(deps: AppDeps) {
     retryAfterSeconds: settings.RETRY_AFTER_S,
     minPositionWaitMs: settings.MIN_POSITION_WAIT_MS,
   })
+  const http = requestMetrics()
   const app = new Elysia()
     .onError(({ code, error: thrown, request, set }) => {
       // Elysia wraps what a parse hook throws in a ParseError; ours is its cause.
@@ -49,6 +75,8 @@ export function createApp(deps: AppDeps) {
       Object.assign(set.headers, answer.headers)
       return { error: answer.message }
     })
+    .use(http.plugin)
+    .use(openapiDocument())
     .use(healthRoutes(deps))
     .use(balanceRoutes({ store, watch, access, apiToken: settings.SALDO_API_TOKEN }))
     .use(
@@ -62,6 +90,9 @@ export function createApp(deps: AppDeps) {
         maxBodyBytes: settings.MAX_BODY_BYTES,
       }),
     )
+    .use(metricsRoutes(deps, http.metrics, settings.METRICS_PUBLIC ? undefined : settings.SALDO_API_TOKEN))
+    .use(eventRoutes(deps))
+    .use(docsRoutes())
   return app
 }
 

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
 import type { BalanceStore, Change } from '../store/store.ts'
 import type { ApplyStats } from './apply-stats.ts'
+import type { HighWatermarks } from './high-watermarks.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import { ensureTopic, topicOffsets, topicSpec } from './topic.ts'
 
@@ -26,12 +27,21 @@ export interface MaterializerDeps {
   store: BalanceStore
   progress: ReplayProgress
   stats: ApplyStats
+  watermarks: HighWatermarks
   log: Logger
   config: MaterializerConfig
 }
 
-/** Called after each applied batch, in offset order per partition. */
-export type ApplyListener = (partition: number, changes: readonly Change[], nextOffset: number) => void
+/**
+ * Called after each applied batch, in offset order per partition; `offsets[i]` is the offset of
+ * `changes[i]`. Called on the apply loop: a listener must return quickly and never wait.
+ */
+export type ApplyListener = (
+  partition: number,
+  changes: readonly Change[],
+  nextOffset: number,
+  offsets: readonly number[],
+) => void
 
 export interface KafkaStatus {
   connected: boolean
@@ -101,6 +111,7 @@ export class Materializer {
         keys: store.size,
         replayedOffsets: progress.replayedOffsets,
         ms: progress.replayMs,
+        recordsPerSecond: progress.snapshot().recordsPerSecond,
       })
     })
     while (!this.#stopping) {
@@ -136,7 +147,7 @@ export class Materializer {
 
   /** Makes sure the topic exists and fixes the replay's goal: the end offsets at this moment. */
   async #prepare(): Promise<void> {
-    const { kafka, config, log, store, progress } = this.#deps
+    const { kafka, config, log, store, progress, watermarks } = this.#deps
     const admin = kafka.admin()
     await admin.connect()
     try {
@@ -144,10 +155,11 @@ export class Materializer {
       const { starts, ends } = await topicOffsets(admin, config.TOPIC)
       const from = new Map<number, number>()
       for (const [partition, start] of starts) from.set(partition, Math.max(start, store.position(partition)))
+      for (const [partition, end] of ends) watermarks.observe(partition, end)
       log.info('replaying topic', { topic: config.TOPIC, partitions: ends.size, keysInStore: store.size })
       progress.begin(ends, from)
       // Every partition has a position from the start, even one with nothing to replay.
-      for (const [partition, start] of from) this.#applyChanges(partition, [], start)
+      for (const [partition, start] of from) this.#applyChanges(partition, [], [], start)
       this.#prepared = true
     } finally {
       await admin.disconnect()
@@ -185,7 +197,9 @@ export class Materializer {
     })
     // A batch made only of transaction markers is never given to eachBatch, but still moves the position.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize === 0) this.#applyChanges(payload.partition, [], Number(payload.lastOffset) + 1)
+      if (payload.batchSize > 0) return
+      this.#deps.watermarks.observe(payload.partition, Number(payload.highWatermark))
+      this.#applyChanges(payload.partition, [], [], Number(payload.lastOffset) + 1)
     })
     // After any (re)join, read on from our own positions, never from committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, () => this.#seekToPositions(consumer))
@@ -217,10 +231,12 @@ export class Materializer {
   }
 
   async #applyBatch({ batch }: EachBatchPayload): Promise<void> {
-    const { stats, log, store } = this.#deps
+    const { stats, log, store, watermarks } = this.#deps
     const partition = batch.partition
+    watermarks.observe(partition, Number(batch.highWatermark))
     const from = store.position(partition)
     const changes: Change[] = []
+    const offsets: number[] = []
     for (const message of batch.messages) {
       const offset = Number(message.offset)
       // After a rejoin or reconnect a fetch may repeat what was applied; applying it again would
@@ -241,17 +257,23 @@ export class Materializer {
       if (decoded.kind === 'put') stats.applied++
       else stats.tombstones++
       changes.push(decoded)
+      offsets.push(offset)
     }
-    this.#applyChanges(partition, changes, Number(batch.lastOffset()) + 1)
+    this.#applyChanges(partition, changes, offsets, Number(batch.lastOffset()) + 1)
   }
 
-  #applyChanges(partition: number, changes: readonly Change[], nextOffset: number): void {
+  #applyChanges(
+    partition: number,
+    changes: readonly Change[],
+    offsets: readonly number[],
+    nextOffset: number,
+  ): void {
     const { store, progress } = this.#deps
     const known = store.positions().has(partition)
     if (known && nextOffset <= store.position(partition) && changes.length === 0) return
     store.apply(partition, changes, nextOffset)
     progress.advance(partition, nextOffset)
-    for (const listener of this.#listeners) listener(partition, changes, nextOffset)
+    for (const listener of this.#listeners) listener(partition, changes, nextOffset, offsets)
   }
 
   #logProgress(): void {

@@ -27,6 +27,7 @@ export class ReplayProgress {
   readonly #ends = new Map<number, number>()
   readonly #positions = new Map<number, number>()
   #ready = false
+  #begun = false
   #startedAt = 0
   #startOffsets = 0
   #readyAt: number | undefined
@@ -36,10 +37,11 @@ export class ReplayProgress {
   begin(ends: ReadonlyMap<number, number>, starts: ReadonlyMap<number, number>, now = Date.now()): void {
     this.#ends.clear()
     this.#positions.clear()
-    for (const [partition, end] of ends) {
+    for (const [partition, end] of [...ends].sort(([a], [b]) => a - b)) {
       this.#ends.set(partition, end)
       this.#positions.set(partition, starts.get(partition) ?? 0)
     }
+    this.#begun = true
     this.#startedAt = now
     this.#startOffsets = this.#sumPositions()
     this.#check(now)
@@ -60,6 +62,11 @@ export class ReplayProgress {
     return this.#readyAt === undefined ? undefined : this.#readyAt - this.#startedAt
   }
 
+  /** Milliseconds from begin to ready, or to `now` while replaying; 0 before begin. */
+  elapsedMs(now = Date.now()): number {
+    return this.#begun ? (this.#readyAt ?? now) - this.#startedAt : 0
+  }
+
   /** Offsets replayed since begin (an upper bound on records: compaction leaves gaps). */
   get replayedOffsets(): number {
     return this.#sumPositions() - this.#startOffsets
@@ -77,7 +84,7 @@ export class ReplayProgress {
       return { partition, position, endOffset, caughtUp: position >= endOffset }
     })
     const remaining = partitions.reduce((sum, p) => sum + Math.max(0, p.endOffset - p.position), 0)
-    const seconds = ((this.#readyAt ?? now) - this.#startedAt) / 1000
+    const seconds = this.elapsedMs(now) / 1000
     const recordsPerSecond = seconds > 0 ? Math.round(this.replayedOffsets / seconds) : 0
     const etaSeconds =
       remaining === 0 ? 0 : recordsPerSecond > 0 ? Math.ceil(remaining / recordsPerSecond) : null

@@ -1,49 +1,5 @@
 import { beforeEach, describe, expect, it } from 'bun:test'
-import { loadConfig } from '../../src/config.ts'
-import { createApp } from '../../src/http/app.ts'
-import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
-import { MemoryStore } from '../../src/store/memory-store.ts'
-import { PositionWatch } from '../../src/store/position-watch.ts'
-import { captureLog } from '../helpers.ts'
-
-const seed = { cliente_id: '1', saldo: 150, timestamp: '2025-10-14T10:30:45' }
-
-const TOKEN = 'a-token-of-16-chars-or-more'
-const noKafka = () => Promise.reject(new Error('no broker in unit tests'))
-
-function setup({ ready = true, token = undefined as string | undefined } = {}) {
-  const store = new MemoryStore()
-  store.apply(
-    0,
-    [
-      { kind: 'put', balance: seed },
-      { kind: 'put', balance: { ...seed, cliente_id: 'é/ü', saldo: -2.5 } },
-    ],
-    2,
-  )
-  const progress = new ReplayProgress()
-  progress.begin(new Map([[0, ready ? 2 : 10]]), new Map([[0, 2]]))
-  const { log } = captureLog()
-  const watch = new PositionWatch(store)
-  const app = createApp({
-    store,
-    progress,
-    log,
-    watch,
-    writer: { put: noKafka, delete: noKafka },
-    settings: { ...loadConfig({}), RETRY_AFTER_S: 3, MIN_POSITION_WAIT_MS: 50, SALDO_API_TOKEN: token },
-    kafkaStatus: () => ({ connected: true, lastError: undefined, warning: undefined }),
-  })
-  const get = (path: string, headers: Record<string, string> = {}) =>
-    app.handle(new Request(`http://localhost${path}`, { headers }))
-  const send = (
-    method: string,
-    path: string,
-    body: string | undefined,
-    headers: Record<string, string> = {},
-  ) => app.handle(new Request(`http://localhost${path}`, { method, body, headers }))
-  return { app, store, progress, watch, get, send }
-}
+import { seed, setup, TOKEN } from './app-fixture.ts'
 
 describe('GET /saldo/:cliente_id', () => {
   let get: (path: string) => Promise<Response>
@@ -236,6 +192,13 @@ describe('security', () => {
     expect((await send('DELETE', '/saldo/1', undefined, put('nope-nope-nope-nope').headers)).status).toBe(401)
     expect((await get('/health')).status).toBe(200)
     expect((await get('/ready')).status).toBe(200)
+  })
+
+  it('serves /metrics openly by default, and only with the token when METRICS_PUBLIC=false', async () => {
+    expect((await setup({ token: TOKEN }).get('/metrics')).status).toBe(200)
+    const locked = setup({ token: TOKEN, metricsPublic: false })
+    expect((await locked.get('/metrics')).status).toBe(401)
+    expect((await locked.get('/metrics', { authorization: `Bearer ${TOKEN}` })).status).toBe(200)
   })
 
   it('checks the write body: JSON only, a finite saldo, an ISO-8601 timestamp, a size cap', async () => {

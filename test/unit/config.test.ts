@@ -43,6 +43,7 @@ describe('loadConfig', () => {
     ],
     [{ KAFKA_SASL_MECHANISM: 'plain' }, 'expected KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD to be set too'],
     [{ KAFKA_SSL_CERT_FILE: '/tmp/cert.pem' }, 'expected both or neither'],
+    [{ METRICS_PUBLIC: 'false' }, 'METRICS_PUBLIC=false: expected SALDO_API_TOKEN to be set'],
   ]
   for (const [env, message] of bad) {
     it(`stops on ${JSON.stringify(env)} with a message naming the variable, value and expectation`, () => {

@@ -66,4 +66,17 @@ describe('ReplayProgress', () => {
     progress.advance(0, 3)
     expect(progress.snapshot().partitions[0]?.position).toBe(8)
   })
+
+  it('lists partitions in order, whatever order the broker gave them in', () => {
+    const progress = new ReplayProgress()
+    progress.begin(
+      map([
+        [2, 0],
+        [0, 0],
+        [1, 0],
+      ]),
+      map([]),
+    )
+    expect(progress.snapshot().partitions.map((p) => p.partition)).toEqual([0, 1, 2])
+  })
 })

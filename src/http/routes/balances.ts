@@ -20,6 +20,15 @@ const MinPosition = t.Optional(
   t.String({ description: 'wait (bounded) until this instance reached this position, e.g. 0:42,1:17' }),
 )
 
+/** The distinct ids of a comma-separated `ids` parameter; a bad id or too many is a 400. */
+export function parseIds(list: string): string[] {
+  const ids = [...new Set(list.split(','))]
+  if (ids.length > MAX_IDS_PER_REQUEST) {
+    throw new ApiError('bad_request', `${ids.length} ids; ask for at most ${MAX_IDS_PER_REQUEST} per request`)
+  }
+  return ids.map(validId)
+}
+
 /** Reads of balances. Each answer carries the position it reflects in X-Saldo-Position. */
 export function balanceRoutes({ store, watch, access, apiToken }: BalanceRoutesDeps) {
   return new Elysia()
@@ -50,14 +59,7 @@ export function balanceRoutes({ store, watch, access, apiToken }: BalanceRoutesD
     .get(
       '/saldos',
       async ({ query, request, set }) => {
-        const ids = [...new Set(query.ids.split(','))]
-        if (ids.length > MAX_IDS_PER_REQUEST) {
-          throw new ApiError(
-            'bad_request',
-            `${ids.length} ids; ask for at most ${MAX_IDS_PER_REQUEST} per request`,
-          )
-        }
-        ids.forEach(validId)
+        const ids = parseIds(query.ids)
         access.requireReady()
         await access.reach(request, query)
         set.headers[POSITION_HEADER] = watch.text

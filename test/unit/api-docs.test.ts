@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'bun:test'
+import { Balance } from '../../src/balance.ts'
+import { EVENT_SCHEMAS } from '../../src/events/models.ts'
+import { setup } from './app-fixture.ts'
+
+interface Operation {
+  summary?: string
+  responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>
+}
+interface OpenApiDocument {
+  openapi: string
+  paths: Record<string, Record<string, Operation>>
+  components: { schemas: Record<string, unknown> }
+}
+
+/** Routes hidden from the document on purpose: the document itself and the empty-id helper (a 400). */
+const UNDOCUMENTED = ['GET /openapi.json', 'GET /saldo/']
+
+const asJson = (schema: unknown) => JSON.parse(JSON.stringify(schema))
+
+describe('GET /openapi.json', () => {
+  it('documents every route of the app, each status with a response schema', async () => {
+    const { app, get } = setup()
+    const res = await get('/openapi.json')
+    expect(res.status).toBe(200)
+    const doc = (await res.json()) as OpenApiDocument
+    expect(doc.openapi).toStartWith('3.')
+
+    const routes = app.routes.map((route) => {
+      const hooks = route.hooks as { response?: Record<string, unknown>; detail?: { hide?: boolean } }
+      return {
+        key: `${route.method} ${route.path}`,
+        path: route.path.replace(/:([^/]+)/g, '{$1}'),
+        method: route.method.toLowerCase(),
+        statuses: Object.keys(hooks.response ?? {}),
+        hidden: hooks.detail?.hide === true,
+      }
+    })
+    expect(routes.length).toBeGreaterThanOrEqual(8)
+    expect(routes.filter((r) => r.hidden).map((r) => r.key)).toEqual(UNDOCUMENTED)
+    for (const route of routes.filter((r) => !r.hidden)) {
+      const operation = doc.paths[route.path]?.[route.method]
+      expect(operation, `${route.key} is missing from /openapi.json`).toBeDefined()
+      expect(operation?.summary, `${route.key} has no summary`).toBeTruthy()
+      const responses = Object.entries(operation?.responses ?? {})
+      expect(responses.length, `${route.key} documents no response`).toBeGreaterThan(0)
+      for (const status of route.statuses) expect(operation?.responses).toHaveProperty(status)
+      for (const [status, response] of responses) {
+        const media = Object.values(response.content ?? {})
+        expect(media.length, `${route.key} ${status} has no content`).toBeGreaterThan(0)
+        for (const m of media) expect(m.schema, `${route.key} ${status} has no schema`).toBeDefined()
+      }
+    }
+  })
+
+  it('takes its schemas from the same TypeBox models as the routes', async () => {
+    const doc = (await (await setup().get('/openapi.json')).json()) as OpenApiDocument
+    const ok =
+      doc.paths['/saldo/{cliente_id}']?.get?.responses?.['200']?.content?.['application/json']?.schema
+    expect(ok).toEqual(asJson(Balance))
+    expect(doc.paths['/events']?.get?.responses?.['200']?.content).toHaveProperty('text/event-stream')
+    for (const [name, schema] of Object.entries(EVENT_SCHEMAS)) {
+      expect(doc.components.schemas[name]).toEqual(asJson(schema))
+    }
+  })
+})
+
+describe('GET /docs', () => {
+  it('serves a page that needs nothing from the network', async () => {
+    const res = await setup().get('/docs')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'")
+    const html = await res.text()
+    expect(html).toContain("fetch('openapi.json')")
+    // No script, style, font or image from elsewhere: no absolute URL at all.
+    expect(html).not.toMatch(/(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/i)
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i)
+  })
+})

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'bun:test'
+import { ApplyStats } from '../../src/kafka/apply-stats.ts'
+import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
+import { materializerMetrics } from '../../src/kafka/metrics.ts'
+import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
+import { Counter, Histogram } from '../../src/metrics/instruments.ts'
+import { gauge, renderMetrics } from '../../src/metrics/prometheus.ts'
+import { MemoryStore } from '../../src/store/memory-store.ts'
+import { metricValues, promtoolCheck, waitFor } from '../helpers.ts'
+import { setup } from './app-fixture.ts'
+
+describe('Prometheus text exposition', () => {
+  it('renders counters, gauges and histograms that promtool parses and lints clean', async () => {
+    const requests = new Counter('t_requests_total', 'Requests.', ['route'])
+    requests.inc({ route: 'a "quoted" \\ path\nand a newline' })
+    requests.inc({ route: '/x' }, 2)
+    const latency = new Histogram('t_duration_seconds', 'Latency.', ['route'], [0.1, 1])
+    for (const seconds of [0.05, 0.5, 5]) latency.observe({ route: '/x' }, seconds)
+    const text = renderMetrics([
+      requests.family(),
+      latency.family(),
+      gauge('t_up', 'Help with a \\ backslash\nand a newline.', 1),
+      gauge('t_ratio', 'Not a number yet.', Number.NaN),
+    ])
+
+    expect(text).toContain('t_requests_total{route="a \\"quoted\\" \\\\ path\\nand a newline"} 1\n')
+    expect(text).toContain('# HELP t_up Help with a \\\\ backslash\\nand a newline.\n')
+    expect(metricValues(text)).toMatchObject({
+      't_requests_total{route="/x"}': 2,
+      't_duration_seconds_bucket{route="/x",le="0.1"}': 1,
+      't_duration_seconds_bucket{route="/x",le="1"}': 2,
+      't_duration_seconds_bucket{route="/x",le="+Inf"}': 3,
+      't_duration_seconds_sum{route="/x"}': 5.55,
+      't_duration_seconds_count{route="/x"}': 3,
+    })
+    expect(text).toContain('t_ratio NaN\n')
+    expect(await promtoolCheck(text)).toEqual({ exitCode: 0, output: '' })
+  })
+
+  it('is checked by a promtool that does fail on a broken text', async () => {
+    expect((await promtoolCheck('# TYPE x counter\nx{le="1" 1\n')).exitCode).not.toBe(0)
+    expect((await promtoolCheck('# HELP x_total X.\n# TYPE x_total counter\nx_total 1\n')).exitCode).toBe(0)
+  })
+})
+
+describe('materializer metrics', () => {
+  it('reports position, latest end offset and lag per partition, and rejects by reason', () => {
+    const store = new MemoryStore()
+    const balance = { cliente_id: 'a', saldo: 1, timestamp: '2025-10-14T10:30:45' }
+    store.apply(0, [{ kind: 'put', balance }], 5)
+    const progress = new ReplayProgress()
+    progress.begin(
+      new Map([
+        [0, 5],
+        [1, 0],
+      ]),
+      new Map([
+        [0, 5],
+        [1, 0],
+      ]),
+    )
+    const watermarks = new HighWatermarks()
+    watermarks.observe(1, 0)
+    watermarks.observe(0, 5)
+    // Tailing: two records were written after the replay and not applied yet.
+    watermarks.observe(0, 7)
+    const stats = new ApplyStats()
+    stats.applied = 4
+    stats.tombstones = 1
+    stats.rejected.value_not_json = 2
+    const source = materializerMetrics({
+      stats,
+      progress,
+      store,
+      watermarks,
+      kafkaStatus: () => ({ connected: false, lastError: 'down', warning: undefined }),
+    })
+    const text = renderMetrics(source())
+
+    expect(metricValues(text)).toMatchObject({
+      'saldo_partition_position{partition="0"}': 5,
+      'saldo_partition_end_offset{partition="0"}': 7,
+      'saldo_partition_lag{partition="0"}': 2,
+      'saldo_partition_lag{partition="1"}': 0,
+      saldo_records_applied_total: 4,
+      saldo_tombstones_total: 1,
+      'saldo_records_rejected_total{reason="value_not_json"}': 2,
+      'saldo_records_rejected_total{reason="key_missing"}': 0,
+      saldo_keys: 1,
+      saldo_ready: 1,
+      saldo_kafka_connected: 0,
+    })
+    expect(text.indexOf('partition="0"')).toBeLessThan(text.indexOf('partition="1"'))
+  })
+
+  it('reports the replay so far while replaying, then its final duration and rate', () => {
+    const progress = new ReplayProgress()
+    const watermarks = new HighWatermarks()
+    const source = () =>
+      metricValues(
+        renderMetrics(
+          materializerMetrics({
+            stats: new ApplyStats(),
+            progress,
+            store: new MemoryStore(),
+            watermarks,
+            kafkaStatus: () => ({ connected: true, lastError: undefined, warning: undefined }),
+          })(),
+        ),
+      )
+    expect(source().saldo_replay_duration_seconds).toBe(0)
+    progress.begin(new Map([[0, 1_000_000]]), new Map([[0, 0]]), Date.now() - 2_000)
+    const replaying = source()
+    expect(replaying.saldo_ready).toBe(0)
+    expect(replaying.saldo_replay_duration_seconds).toBeGreaterThanOrEqual(2)
+    progress.advance(0, 1_000_000)
+    const done = source()
+    expect(done.saldo_ready).toBe(1)
+    const seconds = done.saldo_replay_duration_seconds ?? 0
+    expect(seconds).toBeGreaterThanOrEqual(2)
+    expect(done.saldo_replay_records_per_second).toBe(Math.round(1_000_000 / seconds))
+  })
+})
+
+describe('GET /metrics', () => {
+  it('answers the text format, clean for promtool, with every family the service reports', async () => {
+    const { get } = setup()
+    const res = await get('/metrics')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
+    const text = await res.text()
+    for (const name of [
+      'saldo_records_applied_total',
+      'saldo_tombstones_total',
+      'saldo_records_rejected_total',
+      'saldo_keys',
+      'saldo_partition_position',
+      'saldo_partition_end_offset',
+      'saldo_partition_lag',
+      'saldo_ready',
+      'saldo_replay_duration_seconds',
+      'saldo_replay_records_per_second',
+      'saldo_events_clients',
+      'process_resident_memory_bytes',
+      'saldo_heap_used_bytes',
+    ]) {
+      expect(text).toContain(`# TYPE ${name} `)
+    }
+    expect(metricValues(text).process_resident_memory_bytes).toBeGreaterThan(1_000_000)
+    expect(await promtoolCheck(text)).toEqual({ exitCode: 0, output: '' })
+  })
+
+  it('counts requests by route pattern and status, never by raw path, with a latency histogram', async () => {
+    const { get } = setup()
+    for (const path of ['/saldo/1', '/saldo/1', '/saldo/unknown-42', '/saldo/%zz', '/no/such/route'])
+      await get(path)
+    const requests = (text: string, route: string, status: number) =>
+      metricValues(text)[`saldo_http_requests_total{method="GET",route="${route}",status="${status}"}`]
+    // Elysia runs the hook that counts a request just after its answer is sent.
+    const text = await waitFor(
+      async () => {
+        const text = await (await get('/metrics')).text()
+        return requests(text, 'unmatched', 404) === 1 ? text : undefined
+      },
+      { what: 'the requests to be counted' },
+    )
+
+    expect(requests(text, '/saldo/:cliente_id', 200)).toBe(2)
+    expect(requests(text, '/saldo/:cliente_id', 404)).toBe(1)
+    expect(requests(text, '/saldo/:cliente_id', 400)).toBe(1)
+    expect(text).not.toContain('unknown-42')
+    expect(text).not.toContain('/no/such')
+    const count = 'saldo_http_request_duration_seconds_count{method="GET",route="/saldo/:cliente_id"}'
+    expect(metricValues(text)[count]).toBe(4)
+    expect(await promtoolCheck(text)).toEqual({ exitCode: 0, output: '' })
+  })
+})
