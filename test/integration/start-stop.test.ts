@@ -112,15 +112,16 @@ describe('scripts/start.sh and scripts/stop.sh', () => {
     const env = {
       PORT: String(freePort()),
       TOPIC: uniqueTopic(),
-      BOOTSTRAP_SERVERS: 'localhost:19192',
-      KAFKA_CONTROLLER_PORT: '19193',
-      KAFKA_SASL_PORT: '19194',
+      BOOTSTRAP_SERVERS: 'localhost:19392',
+      KAFKA_CONTROLLER_PORT: '19393',
+      KAFKA_SASL_PORT: '19394',
+      KAFKA_TLS_PORT: '19395',
       KAFKA_RUNNER: 'native',
     }
     const { checkout, started, pid } = startDetached(env)
     onCleanup(() => sh(checkout, 'scripts/kafka.sh stop', env))
     expect(started.code).toBe(0)
-    expect(started.stderr).toContain('broker ready on localhost:19192')
+    expect(started.stderr).toContain('broker ready on localhost:19392')
     expect(sh(checkout, 'scripts/kafka.sh status', env).stdout).toContain('native')
 
     const stopped = sh(checkout, './scripts/stop.sh', env)
