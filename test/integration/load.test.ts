@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'bun:test'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import {
   balanceRecord,
   createTopic,
   latestByKey,
+  onCleanup,
   produce,
   producePaced,
   startService,
@@ -17,9 +19,10 @@ const UPDATES_PER_SECOND = 1000
 const KEYS = 10_000
 const CONNECTIONS = 20
 const DELAY_MS = 20 // 20 connections, each paced to one request per 20 ms: about 1,000 requests/s
+const STUCK_EVENT_CLIENTS = 5
 
 describe('load', () => {
-  it(`serves a fixed-rate GET load with zero errors while ${UPDATES_PER_SECOND} updates/s are applied, none lost`, async () => {
+  it(`serves a fixed-rate GET load with zero errors while ${UPDATES_PER_SECOND} updates/s are applied and /events clients are stuck, none lost`, async () => {
     const topic = await createTopic({ partitions: 3 })
     await produce(
       topic,
@@ -27,6 +30,15 @@ describe('load', () => {
     )
     const service = startService(topic)
     await waitUntilReady(service)
+
+    // Stuck /events clients (they never read) for the whole run: they must not slow reads or applies.
+    for (let i = 0; i < STUCK_EVENT_CLIENTS; i++) {
+      const socket = connect(Number(new URL(service.url).port), '127.0.0.1')
+      socket.pause()
+      socket.write('GET /events HTTP/1.1\r\nHost: saldo\r\n\r\n')
+      onCleanup(() => socket.destroy())
+    }
+    await waitFor(() => service.events.clients === STUCK_EVENT_CLIENTS, { what: 'the stuck /events clients' })
 
     const wrk = Bun.spawn(
       [
