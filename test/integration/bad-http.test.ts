@@ -203,6 +203,9 @@ describe('bad HTTP input', () => {
     }
     Bun.gc(true)
     const growthMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20
+    console.log(
+      `bad-http: ${requests.length} malformed requests; ${requests.length - refusedByParser.length} answered by saldo with a 4xx JSON error, ${refusedByParser.length} refused by Bun's parser; RSS ${growthMb >= 0 ? '+' : ''}${growthMb.toFixed(1)} MB`,
+    )
 
     expect(refusedByParser.filter((line) => !/^(431 |NaN FOO )/.test(line))).toEqual([])
     expect(growthMb).toBeLessThan(100)
