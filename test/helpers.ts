@@ -268,6 +268,17 @@ export function startService(
   })
 }
 
+/** Waits until a service's /ready reports a Kafka error, and returns that /ready body. */
+export function waitForKafkaError(service: RunningService) {
+  return waitFor(
+    async () => {
+      const body = await (await service.get('/ready')).json()
+      return body.kafka.lastError ? body : undefined
+    },
+    { what: '/ready to report a Kafka error' },
+  )
+}
+
 /** Waits until a service answers /ready with 200. */
 export async function waitUntilReady(service: RunningService, timeoutMs = 60_000): Promise<void> {
   await waitFor(async () => (await service.get('/ready')).status === 200, {

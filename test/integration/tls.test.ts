@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { privateBroker, startService, waitFor, waitUntilReady } from '../helpers.ts'
+import { privateBroker, startService, waitForKafkaError, waitUntilReady } from '../helpers.ts'
 
 const TOKEN = 'tls-test-token-0123456789'
 
@@ -33,13 +33,7 @@ describe('Kafka over TLS', () => {
 
     // The broker requires a client certificate: without one the handshake fails, and saldo says so.
     const anonymous = startService(topic, tls)
-    const ready = await waitFor(
-      async () => {
-        const body = await (await anonymous.get('/ready')).json()
-        return body.kafka.lastError ? body : undefined
-      },
-      { what: '/ready to report the TLS failure' },
-    )
+    const ready = await waitForKafkaError(anonymous)
     expect(ready.ready).toBe(false)
     expect(ready.kafka.lastError).toMatch(/connect|socket|ssl|tls|certificate|handshake/i)
   })

@@ -6,7 +6,7 @@ import {
   produce,
   SASL,
   startService,
-  waitFor,
+  waitForKafkaError,
   waitUntilReady,
 } from '../helpers.ts'
 
@@ -135,13 +135,7 @@ describe('Kafka connection security', () => {
       },
       log,
     )
-    const ready = await waitFor(
-      async () => {
-        const body = await (await service.get('/ready')).json()
-        return body.kafka.lastError ? body : undefined
-      },
-      { what: '/ready to report the SASL failure' },
-    )
+    const ready = await waitForKafkaError(service)
     expect(ready.ready).toBe(false)
     expect(ready.kafka.lastError).toMatch(/SASL SCRAM SHA256 authentication failed/i)
     expect(lines.some((l) => /authentication failed/i.test(JSON.stringify(l)))).toBe(true)
