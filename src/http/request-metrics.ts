@@ -1,6 +1,6 @@
 import { Elysia, StatusMap } from 'elysia'
 import { Counter, Histogram } from '../metrics/instruments.ts'
-import type { MetricFamily } from '../metrics/prometheus.ts'
+import { gauge, type MetricFamily } from '../metrics/prometheus.ts'
 
 // Most answers take well under a millisecond; the upper buckets catch waits and slow clients.
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -26,11 +26,14 @@ export function requestMetrics() {
     LATENCY_BUCKETS_S,
   )
   const startedAt = new WeakMap<Request, number>()
+  let inFlight = 0
   const plugin = new Elysia()
     .onRequest(({ request }) => {
       startedAt.set(request, performance.now())
+      inFlight++
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
+      inFlight--
       const status = responseValue instanceof Response ? responseValue.status : set.status
       const labels = { method: request.method, route: route || UNMATCHED_ROUTE }
       requests.inc({
@@ -40,5 +43,12 @@ export function requestMetrics() {
       const started = startedAt.get(request)
       if (started !== undefined) latency.observe(labels, (performance.now() - started) / 1000)
     })
-  return { plugin, metrics: (): MetricFamily[] => [requests.family(), latency.family()] }
+  return {
+    plugin,
+    metrics: (): MetricFamily[] => [
+      requests.family(),
+      latency.family(),
+      gauge('saldo_http_requests_in_flight', 'HTTP requests received and not yet answered.', inFlight),
+    ],
+  }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isIsoTimestamp } from '../../src/balance.ts'
 import { lines } from '../../src/cli/lines.ts'
-import { BOOTSTRAP_SERVERS, createTopic, onCleanup, waitFor } from '../helpers.ts'
+import { BOOTSTRAP_SERVERS, createTopic, metricValues, onCleanup, waitFor } from '../helpers.ts'
 
 const root = join(import.meta.dir, '../..')
 
@@ -65,7 +65,7 @@ const produce = (topic: string, args: string[], input?: string) =>
   run('saldo-produce', args, { TOPIC: topic }, input)
 
 /** Starts the copied saldo-api on `topic` and a free port; resolves with its URL once /ready is 200. */
-async function startApi(topic: string): Promise<{ url: string; get(path: string): Promise<Response> }> {
+async function startApi(topic: string) {
   const proc = Bun.spawn([join(folder, 'saldo-api')], { cwd: folder, env: { TOPIC: topic }, stderr: 'pipe' })
   onCleanup(async () => {
     proc.kill()
@@ -85,7 +85,7 @@ async function startApi(topic: string): Promise<{ url: string; get(path: string)
   const url = String(listening.url)
   const get = (path: string) => fetch(`${url}${path}`)
   await waitFor(async () => (await get('/ready')).status === 200, { what: 'GET /ready to be 200' })
-  return { url, get }
+  return { url, get, proc, log }
 }
 
 describe('the executables, run from an empty folder', () => {
@@ -182,5 +182,37 @@ describe('the executables, run from an empty folder', () => {
       { what: 'GET /saldo/7 to be 404' },
     )
     expect(await res.json()).toEqual({ error: 'cliente não encontrado' })
+  })
+
+  it('stop cleanly on SIGTERM: open event streams end, Kafka is left, exit 0; a second signal exits at once', async () => {
+    const topic = await createTopic()
+    const api = await startApi(topic)
+    const stream = await fetch(`${api.url}/events`)
+    expect(stream.status).toBe(200)
+    const reading = new Response(stream.body).text()
+    api.proc.kill('SIGTERM')
+    await reading // ends cleanly; a reset connection would reject
+    expect(await api.proc.exited).toBe(0)
+    expect(api.log.map((entry) => entry.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']))
+
+    // A request waiting for a position that never comes keeps the first shutdown busy (in-flight
+    // requests are let finish), so the second signal surely arrives during it.
+    const again = await startApi(topic)
+    const waiting = fetch(`${again.url}/saldo/1?min_position=0:999999999`).catch((error: Error) => error)
+    await waitFor(
+      async () =>
+        metricValues(await (await again.get('/metrics')).text()).saldo_http_requests_in_flight === 2,
+      { what: 'the waiting request to be in flight (with the /metrics one)' },
+    )
+    again.proc.kill('SIGTERM')
+    await waitFor(() => again.log.some((entry) => entry.msg === 'shutting down'), {
+      what: 'the shutdown to begin',
+    })
+    again.proc.kill('SIGTERM')
+    expect(await again.proc.exited).toBe(1)
+    await waiting
+    await waitFor(() => again.log.some((entry) => entry.msg === 'second signal; exiting now'), {
+      what: 'the log line of the second signal',
+    })
   })
 })
