@@ -38,8 +38,14 @@ export async function launchBrowser(): Promise<Browser> {
  * Saves what `page` shows as test-results/<name>.png; with `readme`, and UPDATE_SCREENSHOTS=1 in the
  * environment, also as test/screenshots/<name>.png, the picture the README shows.
  */
-export async function saveScreenshot(page: Page, name: string, { readme = false, fullPage = true } = {}) {
-  const picture = await page.screenshot({ path: join(TEST_RESULTS, `${name}.png`), fullPage })
+export async function saveScreenshot(
+  page: Page,
+  name: string,
+  { readme = false, fullPage = true, settled = false } = {},
+) {
+  // settled: animations and transitions shown at their end, as they will be in a moment.
+  const animations = settled ? 'disabled' : 'allow'
+  const picture = await page.screenshot({ path: join(TEST_RESULTS, `${name}.png`), fullPage, animations })
   if (readme && process.env.UPDATE_SCREENSHOTS === '1') {
     mkdirSync(README_SCREENSHOTS, { recursive: true })
     await Bun.write(join(README_SCREENSHOTS, `${name}.png`), picture)

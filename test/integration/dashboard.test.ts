@@ -109,7 +109,7 @@ describe('dashboard', () => {
     await waitForText(page, '#replay-remaining', new Intl.NumberFormat('en-US').format(ready.remaining))
     expect(await textOf(page, '#replay-rate')).toMatch(/^[\d,]+$/)
     expect(await textOf(page, '#replay-eta')).toMatch(/\d+ s|–/)
-    await saveScreenshot(page, 'dashboard-replaying')
+    await saveScreenshot(page, 'dashboard-replaying', { settled: true })
 
     // Ready once every partition is replayed: the counters of the whole topic.
     await holder.release()
