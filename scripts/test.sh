@@ -15,6 +15,8 @@ bun install --frozen-lockfile
 ensure_debian_tool promtool prometheus
 # wrk drives the fixed-rate load test.
 ensure_debian_tool wrk wrk
+# The dashboard is tested in a real headless Chromium, driven by playwright-core (which downloads none).
+ensure_debian_tool chromium chromium
 
 step "lint (biome)"
 bun run lint

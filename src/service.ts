@@ -8,6 +8,7 @@ import { HighWatermarks } from './kafka/high-watermarks.ts'
 import { Materializer } from './kafka/materializer.ts'
 import { materializerMetrics } from './kafka/metrics.ts'
 import { ReplayProgress } from './kafka/replay-progress.ts'
+import { materializerSummary } from './kafka/summary.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
 import { MemoryStore } from './store/memory-store.ts'
@@ -33,7 +34,8 @@ export function createService(config: Config, log: Logger) {
     events.publish(partition, changes, offsets)
   })
   const kafkaStatus = () => materializer.status()
-  const materializerSource = materializerMetrics({ stats, progress, store, watermarks, kafkaStatus })
+  const summary = materializerSummary({ stats, store, watermarks })
+  const materializerSource = materializerMetrics({ summary, progress, kafkaStatus })
   const app = createApp({
     store,
     progress,
@@ -43,6 +45,7 @@ export function createService(config: Config, log: Logger) {
     settings: config,
     kafkaStatus,
     events,
+    summary,
     metrics: () => [...materializerSource(), ...events.metrics(), ...processMetrics()],
   })
 

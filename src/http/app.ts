@@ -9,6 +9,7 @@ import { ApiError } from './errors.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
 import { requestMetrics } from './request-metrics.ts'
 import { balanceRoutes } from './routes/balances.ts'
+import { dashboardRoutes } from './routes/dashboard.ts'
 import { docsRoutes } from './routes/docs.ts'
 import { type EventRoutesDeps, eventRoutes } from './routes/events.ts'
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.ts'
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps) {
     .use(metricsRoutes(deps, http.metrics, settings.METRICS_PUBLIC ? undefined : settings.SALDO_API_TOKEN))
     .use(eventRoutes(deps))
     .use(docsRoutes())
+    .use(dashboardRoutes())
   return app
 }
 

@@ -17,6 +17,13 @@ export const BalancesBody = Type.Object({
   balances: Type.Array(Balance),
   missing: Type.Array(Type.String(), { description: 'requested ids with no balance' }),
 })
+export type BalancesBody = Static<typeof BalancesBody>
+
+/** A write's answer: what was written and the position at which this instance applied it. */
+export const WriteResult = Type.Object({ balance: Balance, position: Type.String() })
+export type WriteResult = Static<typeof WriteResult>
+export const DeleteResult = Type.Object({ deleted: Type.String(), position: Type.String() })
+export type DeleteResult = Static<typeof DeleteResult>
 
 export const HealthBody = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() })
 

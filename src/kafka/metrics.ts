@@ -1,56 +1,48 @@
 import { REJECT_REASONS } from '../balance.ts'
 import { counter, gauge, type MetricFamily, type MetricSource } from '../metrics/prometheus.ts'
-import type { BalanceStore } from '../store/store.ts'
-import type { ApplyStats } from './apply-stats.ts'
-import type { HighWatermarks } from './high-watermarks.ts'
 import type { KafkaStatus } from './materializer.ts'
 import type { ReplayProgress } from './replay-progress.ts'
+import type { Summary } from './summary.ts'
 
 export interface MaterializerMetricsDeps {
-  stats: ApplyStats
+  summary: () => Summary
   progress: ReplayProgress
-  store: Pick<BalanceStore, 'size' | 'position'>
-  watermarks: HighWatermarks
   kafkaStatus: () => KafkaStatus
 }
 
 /** What the materializer has read and applied, its replay, and how far each partition is behind. */
-export function materializerMetrics(deps: MaterializerMetricsDeps): MetricSource {
-  const { stats, progress, store, watermarks, kafkaStatus } = deps
+export function materializerMetrics({
+  summary,
+  progress,
+  kafkaStatus,
+}: MaterializerMetricsDeps): MetricSource {
   return (): MetricFamily[] => {
-    const partitions = [...watermarks.entries()].sort(([a], [b]) => a - b)
-    const perPartition = (value: (partition: number, end: number) => number) =>
-      partitions.map(([partition, end]) => ({
-        labels: { partition: String(partition) },
-        value: value(partition, end),
-      }))
+    const now = summary()
+    const perPartition = (value: (p: Summary['partitions'][number]) => number) =>
+      now.partitions.map((p) => ({ labels: { partition: String(p.partition) }, value: value(p) }))
     return [
-      counter('saldo_records_applied_total', 'Balance records applied to the store.', stats.applied),
-      counter(
-        'saldo_tombstones_total',
-        'Tombstones (null values) applied: clients deleted.',
-        stats.tombstones,
-      ),
+      counter('saldo_records_applied_total', 'Balance records applied to the store.', now.applied),
+      counter('saldo_tombstones_total', 'Tombstones (null values) applied: clients deleted.', now.tombstones),
       counter(
         'saldo_records_rejected_total',
         'Records not applied, by reason; the key kept its previous value.',
-        REJECT_REASONS.map((reason) => ({ labels: { reason }, value: stats.rejected[reason] })),
+        REJECT_REASONS.map((reason) => ({ labels: { reason }, value: now.rejectedByReason[reason] })),
       ),
-      gauge('saldo_keys', 'Clients with a balance in the store.', store.size),
+      gauge('saldo_keys', 'Clients with a balance in the store.', now.keys),
       gauge(
         'saldo_partition_position',
         'Next offset to read of each partition: everything before it is applied.',
-        perPartition((partition) => store.position(partition)),
+        perPartition((p) => p.position),
       ),
       gauge(
         'saldo_partition_end_offset',
         'Latest end offset (high watermark) seen for each partition.',
-        perPartition((_partition, end) => end),
+        perPartition((p) => p.endOffset),
       ),
       gauge(
         'saldo_partition_lag',
         'Offsets between the position and the end offset of each partition.',
-        perPartition((partition, end) => Math.max(0, end - store.position(partition))),
+        perPartition((p) => p.lag),
       ),
       gauge(
         'saldo_ready',

@@ -5,6 +5,7 @@ import { ApplyStats } from '../../src/kafka/apply-stats.ts'
 import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
 import { materializerMetrics } from '../../src/kafka/metrics.ts'
 import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
+import { materializerSummary } from '../../src/kafka/summary.ts'
 import { processMetrics } from '../../src/metrics/process.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
 import { PositionWatch } from '../../src/store/position-watch.ts'
@@ -34,7 +35,8 @@ export function setup({ ready = true, token = undefined as string | undefined, m
   const stats = new ApplyStats()
   const watch = new PositionWatch(store)
   const kafkaStatus = () => ({ connected: true, lastError: undefined, warning: undefined })
-  const materializer = materializerMetrics({ stats, progress, store, watermarks, kafkaStatus })
+  const summary = materializerSummary({ stats, store, watermarks })
+  const materializer = materializerMetrics({ summary, progress, kafkaStatus })
   const { log } = captureLog()
   const events = new ChangeHub({ bufferSize: 100, clientBufferBytes: 64 * 1024, heartbeatMs: 60_000 })
   const app = createApp({
@@ -52,6 +54,7 @@ export function setup({ ready = true, token = undefined as string | undefined, m
     },
     kafkaStatus,
     events,
+    summary,
     metrics: () => [...materializer(), ...events.metrics(), ...processMetrics()],
   })
   const get = (path: string, headers: Record<string, string> = {}) =>

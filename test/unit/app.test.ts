@@ -194,11 +194,13 @@ describe('security', () => {
     expect((await get('/ready')).status).toBe(200)
   })
 
-  it('serves /metrics openly by default, and only with the token when METRICS_PUBLIC=false', async () => {
-    expect((await setup({ token: TOKEN }).get('/metrics')).status).toBe(200)
+  it('serves /metrics and /stats openly by default, and only with the token when METRICS_PUBLIC=false', async () => {
     const locked = setup({ token: TOKEN, metricsPublic: false })
-    expect((await locked.get('/metrics')).status).toBe(401)
-    expect((await locked.get('/metrics', { authorization: `Bearer ${TOKEN}` })).status).toBe(200)
+    for (const path of ['/metrics', '/stats']) {
+      expect((await setup({ token: TOKEN }).get(path)).status).toBe(200)
+      expect((await locked.get(path)).status).toBe(401)
+      expect((await locked.get(path, { authorization: `Bearer ${TOKEN}` })).status).toBe(200)
+    }
   })
 
   it('checks the write body: JSON only, a finite saldo, an ISO-8601 timestamp, a size cap', async () => {

@@ -3,6 +3,7 @@ import { ApplyStats } from '../../src/kafka/apply-stats.ts'
 import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
 import { materializerMetrics } from '../../src/kafka/metrics.ts'
 import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
+import { materializerSummary } from '../../src/kafka/summary.ts'
 import { Counter, Histogram } from '../../src/metrics/instruments.ts'
 import { gauge, renderMetrics } from '../../src/metrics/prometheus.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
@@ -69,10 +70,8 @@ describe('materializer metrics', () => {
     stats.tombstones = 1
     stats.rejected.value_not_json = 2
     const source = materializerMetrics({
-      stats,
+      summary: materializerSummary({ stats, store, watermarks }),
       progress,
-      store,
-      watermarks,
       kafkaStatus: () => ({ connected: false, lastError: 'down', warning: undefined }),
     })
     const text = renderMetrics(source())
@@ -100,10 +99,8 @@ describe('materializer metrics', () => {
       metricValues(
         renderMetrics(
           materializerMetrics({
-            stats: new ApplyStats(),
+            summary: materializerSummary({ stats: new ApplyStats(), store: new MemoryStore(), watermarks }),
             progress,
-            store: new MemoryStore(),
-            watermarks,
             kafkaStatus: () => ({ connected: true, lastError: undefined, warning: undefined }),
           })(),
         ),
@@ -173,5 +170,34 @@ describe('GET /metrics', () => {
     const count = 'saldo_http_request_duration_seconds_count{method="GET",route="/saldo/:cliente_id"}'
     expect(metricValues(text)[count]).toBe(4)
     expect(await promtoolCheck(text)).toEqual({ exitCode: 0, output: '' })
+  })
+})
+
+describe('GET /stats', () => {
+  it('answers the numbers of /metrics as JSON: counters, keys, and lag per partition and in all', async () => {
+    const { get, stats, watermarks } = setup()
+    stats.applied = 7
+    stats.tombstones = 1
+    stats.rejected.saldo_not_finite = 3
+    watermarks.observe(0, 5)
+    watermarks.observe(1, 4)
+    const res = await get('/stats')
+    expect(res.status).toBe(200)
+    const body = await res.json()
+    expect(body).toMatchObject({
+      keys: 2,
+      applied: 7,
+      tombstones: 1,
+      rejected: 3,
+      lag: 7,
+      partitions: [
+        { partition: 0, position: 2, endOffset: 5, lag: 3 },
+        { partition: 1, position: 0, endOffset: 4, lag: 4 },
+      ],
+    })
+    expect(body.rejectedByReason).toMatchObject({ saldo_not_finite: 3, value_not_json: 0 })
+    const metrics = metricValues(await (await get('/metrics')).text())
+    expect(metrics.saldo_records_applied_total).toBe(body.applied)
+    expect(metrics['saldo_partition_lag{partition="1"}']).toBe(4)
   })
 })

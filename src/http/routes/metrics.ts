@@ -1,30 +1,45 @@
 import { Elysia, t } from 'elysia'
+import { Summary } from '../../kafka/summary.ts'
 import { METRICS_CONTENT_TYPE, type MetricSource, renderMetrics } from '../../metrics/prometheus.ts'
 import { bearerGuard } from '../auth.ts'
+import { ErrorBody } from '../models.ts'
 
 export interface MetricsRoutesDeps {
   /** Everything measured outside HTTP (materializer, change stream, process). */
   metrics: MetricSource
+  /** The materializer's counters and lag, for people and pages rather than Prometheus. */
+  summary: () => Summary
 }
 
 /**
- * Prometheus' scrape endpoint: the service's sources plus this app's own request metrics. Open, or
- * behind the bearer token when `token` is given (METRICS_PUBLIC=false).
+ * Prometheus' scrape endpoint (the service's sources plus this app's own request metrics) and its
+ * JSON digest. Open, or behind the bearer token when `token` is given (METRICS_PUBLIC=false).
  */
 export function metricsRoutes(
-  { metrics }: MetricsRoutesDeps,
+  { metrics, summary }: MetricsRoutesDeps,
   httpMetrics: MetricSource,
   token: string | undefined,
 ) {
-  return new Elysia().onTransform(bearerGuard(token)).get(
-    '/metrics',
-    ({ set }) => {
-      set.headers['content-type'] = METRICS_CONTENT_TYPE
-      return renderMetrics([...metrics(), ...httpMetrics()])
-    },
-    {
-      response: { 200: t.String({ description: 'Prometheus text exposition format 0.0.4' }) },
-      detail: { summary: 'Metrics for Prometheus: records, lag per partition, replay, HTTP, memory' },
-    },
-  )
+  return new Elysia()
+    .onTransform(bearerGuard(token))
+    .get(
+      '/metrics',
+      ({ set }) => {
+        set.headers['content-type'] = METRICS_CONTENT_TYPE
+        return renderMetrics([...metrics(), ...httpMetrics()])
+      },
+      {
+        response: {
+          200: t.String({ description: 'Prometheus text exposition format 0.0.4' }),
+          401: ErrorBody,
+        },
+        detail: { summary: 'Metrics for Prometheus: records, lag per partition, replay, HTTP, memory' },
+      },
+    )
+    .get('/stats', () => summary(), {
+      response: { 200: Summary, 401: ErrorBody },
+      detail: {
+        summary: 'Records applied and rejected, keys and lag per partition, as JSON (the dashboard reads it)',
+      },
+    })
 }

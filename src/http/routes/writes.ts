@@ -1,12 +1,12 @@
 import { Elysia, t } from 'elysia'
-import { Balance, type Balance as BalanceRecord, isIsoTimestamp } from '../../balance.ts'
+import { type Balance as BalanceRecord, isIsoTimestamp } from '../../balance.ts'
 import type { WrittenAt } from '../../kafka/balance-writer.ts'
 import { formatPosition } from '../../store/position.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
 import { bearerGuard } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
-import { ErrorBody } from '../models.ts'
+import { DeleteResult, ErrorBody, WriteResult } from '../models.ts'
 import { POSITION_HEADER, pathId, type StateAccess } from '../state-access.ts'
 
 /** Writes go to Kafka; the HTTP layer only knows this much of it. */
@@ -29,8 +29,6 @@ const WriteBody = t.Object({
   saldo: t.Number({ description: 'the new balance; a finite number' }),
   timestamp: t.Optional(t.String({ description: 'ISO-8601; default: now' })),
 })
-const WriteResult = t.Object({ balance: Balance, position: t.String() })
-const DeleteResult = t.Object({ deleted: t.String(), position: t.String() })
 
 /** The body as text, reading no more than `limit` bytes: a huge or endless body is refused early. */
 async function readBody(request: Request, limit: number): Promise<string> {
