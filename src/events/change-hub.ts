@@ -200,7 +200,8 @@ export class ChangeHub {
       const change = batch.changes[i] as Change
       const clienteId = change.kind === 'put' ? change.balance.cliente_id : change.clienteId
       if (ids && !ids.has(clienteId)) continue
-      const position = `${batch.partition}:${batch.offsets[i]}`
+      // The position a store reaches by applying this change, as in X-Saldo-Position: min_position takes it.
+      const position = `${batch.partition}:${(batch.offsets[i] as number) + 1}`
       const id = `${this.#run}-${batch.firstSeq + i}`
       text +=
         change.kind === 'put'

@@ -3,8 +3,9 @@ import { Balance, ClienteId } from '../balance.ts'
 
 const Position = Type.String({
   pattern: '^\\d+:\\d+$',
-  description: 'partition:offset of the record in the topic',
-  examples: ['0:42'],
+  description:
+    'partition:offset reached by applying this change (the record offset + 1), as X-Saldo-Position; usable as min_position',
+  examples: ['0:43'],
 })
 
 /** `event: change`: a client's new balance. */

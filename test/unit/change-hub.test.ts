@@ -39,10 +39,10 @@ describe('ChangeHub', () => {
     await waitFor(() => client.events.length === 3, { what: 'three events' })
     expect(client.events.map((e) => e.event)).toEqual(['change', 'delete', 'change'])
     expect(client.data<BalanceChanged>('change')).toEqual([
-      { cliente_id: '1', saldo: 10, timestamp: '2025-10-14T10:30:45', position: '2:7' },
-      { cliente_id: '3', saldo: -1.5, timestamp: '2025-10-14T10:30:45', position: '0:4' },
+      { cliente_id: '1', saldo: 10, timestamp: '2025-10-14T10:30:45', position: '2:8' },
+      { cliente_id: '3', saldo: -1.5, timestamp: '2025-10-14T10:30:45', position: '0:5' },
     ])
-    expect(client.data<BalanceDeleted>('delete')).toEqual([{ cliente_id: '2', position: '2:9' }])
+    expect(client.data<BalanceDeleted>('delete')).toEqual([{ cliente_id: '2', position: '2:10' }])
     const sequence = client.events.map((e) => Number(e.id?.split('-')[1]))
     expect(sequence).toEqual([1, 2, 3])
     expect(client.lastEventId).toBe(changes.lastEventId)

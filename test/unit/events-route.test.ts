@@ -16,8 +16,8 @@ describe('GET /events', () => {
     events.publish(0, [{ kind: 'put', balance: { ...seed, saldo: 2 } }], [4])
     await waitFor(() => client.events.length === 2, { what: 'the two changes of client 1' })
     expect(client.data<BalanceChanged>('change').map((c) => [c.saldo, c.position])).toEqual([
-      [1, '0:2'],
-      [2, '0:4'],
+      [1, '0:3'],
+      [2, '0:5'],
     ])
 
     const resumed = readEvents(
