@@ -220,19 +220,20 @@ export class Materializer {
     const { stats, log, store } = this.#deps
     const partition = batch.partition
     const from = store.position(partition)
+    // After a rejoin or reconnect a fetch may repeat what was applied; applying it again would
+    // briefly serve older values. Only then are the offsets of single records worth parsing.
+    const first = batch.messages[0]
+    const repeats = first !== undefined && Number(first.offset) < from
     const changes: Change[] = []
     for (const message of batch.messages) {
-      const offset = Number(message.offset)
-      // After a rejoin or reconnect a fetch may repeat what was applied; applying it again would
-      // briefly serve older values.
-      if (offset < from) continue
+      if (repeats && Number(message.offset) < from) continue
       const decoded = decodeRecord(message.key, message.value)
       if (decoded.kind === 'reject') {
         stats.rejected[decoded.reason]++
         log.warn('rejected record; the key keeps its previous value', {
           topic: batch.topic,
           partition,
-          offset,
+          offset: Number(message.offset),
           reason: decoded.reason,
           detail: decoded.detail,
         })
