@@ -10,6 +10,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "toolchain"
 ensure_bun
+ensure_wrk
 bun install --frozen-lockfile
 
 step "lint (biome)"

@@ -10,7 +10,8 @@ function kafkaVersion(root: string): string {
   return jar?.replace(/^kafka-clients-(.*)\.jar$/, '$1') ?? 'unknown'
 }
 
-function commit(root: string): string {
+/** The checkout being measured; read at the start, before anything can change it. */
+export function commit(root: string): string {
   const run = Bun.spawnSync(['git', 'describe', '--always', '--dirty'], { cwd: root })
   return run.stdout.toString().trim() || 'unknown'
 }
@@ -27,7 +28,6 @@ export function describeMachine(
     os: `Linux ${release()}`,
     bun: Bun.version,
     kafka: kafkaVersion(root),
-    commit: commit(root),
   }
 }
 

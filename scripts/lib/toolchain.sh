@@ -14,3 +14,14 @@ ensure_bun() {
   hash -r
   [ "$(bun --version)" = "$BUN_VERSION" ] || { echo "bun --version is not $BUN_VERSION after installing it" >&2; return 1; }
 }
+
+# wrk drives the HTTP figures of the benchmark (bun run bench, and its quick check among the tests).
+ensure_wrk() {
+  command -v wrk >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "wrk is needed for the benchmark: install it (Debian/Ubuntu: apt-get install -y wrk)" >&2
+    return 1
+  fi
+  echo "installing wrk with apt-get…" >&2
+  { apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; } >&2
+}
