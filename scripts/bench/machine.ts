@@ -19,7 +19,7 @@ export function commit(root: string): string {
 /** What the report's header says about this machine; called once the jars are fetched. */
 export function describeMachine(
   root: string,
-): Omit<Header, 'date' | 'mode' | 'runs' | 'minutes' | 'loadAverage'> {
+): Omit<Header, 'date' | 'mode' | 'runs' | 'minutes' | 'loadAverage' | 'commit'> {
   const cores = cpus()
   return {
     cpuModel: cores[0]?.model.trim() ?? 'unknown',
