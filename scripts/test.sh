@@ -13,7 +13,7 @@ ensure_bun
 bun install --frozen-lockfile
 # Prometheus' own parser checks what /metrics answers.
 ensure_debian_tool promtool prometheus
-# wrk drives the fixed-rate load test.
+# wrk drives the fixed-rate load test and the HTTP figures of the benchmark.
 ensure_debian_tool wrk wrk
 # The dashboard is tested in a real headless Chromium, driven by playwright-core (which downloads none).
 ensure_debian_tool chromium chromium

@@ -18,7 +18,7 @@ const SECONDS = Number(process.env.LOAD_SECONDS ?? 15)
 const UPDATES_PER_SECOND = 1000
 const KEYS = 10_000
 const CONNECTIONS = 20
-const DELAY_MS = 20 // 20 connections, each paced to one request per 20 ms: about 1,000 requests/s
+const REQUESTS_PER_SECOND = 1000
 const STUCK_EVENT_CLIENTS = 5
 
 describe('load', () => {
@@ -26,7 +26,7 @@ describe('load', () => {
     const topic = await createTopic({ partitions: 3 })
     await produce(
       topic,
-      Array.from({ length: KEYS }, (_, i) => balanceRecord(String(i), 0)),
+      Array.from({ length: KEYS }, (_, i) => balanceRecord(String(i + 1), 0)),
     )
     const service = startService(topic)
     await waitUntilReady(service)
@@ -40,50 +40,39 @@ describe('load', () => {
     }
     await waitFor(() => service.events.clients === STUCK_EVENT_CLIENTS, { what: 'the stuck /events clients' })
 
+    // The benchmark's wrk script: GETs of random ids 1..KEYS, paced to REQUESTS_PER_SECOND.
+    const script = join(import.meta.dir, '../../scripts/bench/random-get.lua')
     const wrk = Bun.spawn(
       [
         'wrk',
-        '-t2',
+        '-t1',
         `-c${CONNECTIONS}`,
         `-d${SECONDS}s`,
         '-s',
-        join(import.meta.dir, '../load/random-get.lua'),
+        script,
         service.url,
+        '--',
+        String(KEYS),
+        String(REQUESTS_PER_SECOND),
       ],
-      {
-        env: { ...process.env, KEYS: String(KEYS), DELAY_MS: String(DELAY_MS) },
-        stdout: 'pipe',
-        stderr: 'pipe',
-      },
+      { stdout: 'pipe', stderr: 'pipe' },
     )
     // The updates: a batch of 100 every 100 ms, each to a random key, for the same duration.
     const sent = await producePaced(
       topic,
       { perSecond: UPDATES_PER_SECOND, seconds: SECONDS },
       (tick, size) =>
-        Array.from({ length: size }, () => balanceRecord(String(Math.floor(Math.random() * KEYS)), tick)),
+        Array.from({ length: size }, () => balanceRecord(String(1 + Math.floor(Math.random() * KEYS)), tick)),
     )
     const [out, code] = await Promise.all([new Response(wrk.stdout).text(), wrk.exited])
     expect(code).toBe(0)
     const stats = JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
     console.log(
-      `load: ${stats.requests} GETs in ${SECONDS}s (p50 ${stats.p50Us} µs, p99 ${stats.p99Us} µs, max ${stats.maxUs} µs); ${sent} updates produced`,
+      `load: ${stats.requests} GETs in ${SECONDS}s (p50 ${stats.p50Us} µs, p99 ${stats.p99Us} µs), ${stats.errors} errors; ${sent} updates produced`,
     )
-
-    expect(stats.requests).toBeGreaterThan(SECONDS * 500)
-    expect({
-      connect: stats.connect,
-      read: stats.read,
-      write: stats.write,
-      status: stats.status,
-      timeout: stats.timeout,
-    }).toEqual({
-      connect: 0,
-      read: 0,
-      write: 0,
-      status: 0,
-      timeout: 0,
-    })
+    expect(stats.requests).toBeGreaterThan(SECONDS * REQUESTS_PER_SECOND * 0.8)
+    // wrk's errors: failed connects, reads, writes, timeouts, and answers other than 2xx/3xx.
+    expect(stats.errors).toBe(0)
     expect(sent).toBeGreaterThanOrEqual(SECONDS * UPDATES_PER_SECOND * 0.9)
     // Nothing lost: every key answers its newest value, as an independent read of the topic says.
     const reference = await latestByKey(topic)

@@ -1,0 +1,292 @@
+// bun run bench [--quick] [--runs N] [--out DIR] [--baseline GIT_REF]
+// Measures saldo side by side with its limits (Kafka's ConsumerPerformance, a bare Bun.serve) against
+// the broker on BOOTSTRAP_SERVERS, and writes report.md and report.json into bench-results/.
+// Needs: the broker running (scripts/kafka.sh start), Java (as the broker does), wrk (apt-get install -y wrk).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { measureFreshness } from './freshness.ts'
+import { measureHttp, startBareServer } from './http-load.ts'
+import { ApiProcess, settledRss } from './instance.ts'
+import { BenchTopics, produceBalances } from './kafka-tools.ts'
+import { commit, describeMachine, load } from './machine.ts'
+import { type Plan, parsePlan } from './plan.ts'
+import {
+  type BenchContext,
+  measureReplay,
+  type ReplayResult,
+  type ReplayVariant,
+  type TopicUnderTest,
+} from './replay.ts'
+import {
+  type Freshness,
+  type Memory,
+  type Report,
+  type Restart,
+  renderMarkdown,
+  type Target,
+} from './report.ts'
+import { percentile, ratios, spread } from './stats.ts'
+import { buildApi } from './toolchain.ts'
+
+const ROOT = join(import.meta.dir, '../..')
+const MB = 1024 * 1024
+
+function say(line: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`)
+}
+
+/** Which saldo-api runs over which topic: every topic in memory and on disk; one restart figure. */
+function variantsFor(
+  topic: TopicUnderTest,
+  bins: { current: string; baseline?: string },
+  plan: Plan,
+): ReplayVariant[] {
+  const memoryTopic = topic.name === 'clean' && topic.partitions === 3
+  const restartTopic = topic.name === 'dirty' && topic.partitions === 3
+  const variants: ReplayVariant[] = [
+    { name: 'saldo-api, STATE_DIR=memory', bin: bins.current, persisted: false, measureMemory: memoryTopic },
+    { name: 'saldo-api, STATE_DIR=<dir>', bin: bins.current, persisted: true, measureRestart: restartTopic },
+  ]
+  // Only on the 3-partition topics: on all four, the baseline would add a third to a full run.
+  if (bins.baseline && topic.partitions === 3) {
+    variants.push({ name: `saldo-api of ${plan.baseline}, memory`, bin: bins.baseline, persisted: false })
+  }
+  return variants
+}
+
+async function startupAndEmptyRss(ctx: BenchContext, bin: string, topic: string, runs: number) {
+  const ms: number[] = []
+  const rss: number[] = []
+  for (let run = 1; run <= runs; run++) {
+    const api = new ApiProcess({
+      bin,
+      bootstrap: ctx.bootstrap,
+      topic,
+      stateDir: 'memory',
+      logDir: ctx.workDir,
+      name: `startup-${run}`,
+    })
+    try {
+      ms.push(await api.msUntil('/health', 60_000, 2))
+      await api.msUntil('/ready')
+      rss.push(await settledRss(api.pid))
+    } finally {
+      await api.stop()
+    }
+    ctx.say(
+      `  startup run ${run}: ${ms.at(-1)?.toFixed(0)} ms to /health, empty RSS ${((rss.at(-1) ?? 0) / MB).toFixed(0)} MiB`,
+    )
+  }
+  return { ms, rss }
+}
+
+function restartFigure(result: ReplayResult | undefined, topic: string): Restart {
+  if (!result || result.restart.fullSeconds.length === 0) throw new Error('no restart figure was measured')
+  const { fullSeconds, checkpointSeconds } = result.restart
+  const speedup = ratios(fullSeconds, checkpointSeconds)
+  return {
+    topic,
+    fullReplaySeconds: spread(fullSeconds),
+    checkpointSeconds: spread(checkpointSeconds),
+    speedup,
+    // Without a snapshot the second start replays everything again: nothing to judge yet.
+    verdict: speedup.median < 1.5 ? 'n/a until persistence lands' : speedup.median >= 5 ? 'met' : 'missed',
+  }
+}
+
+function targets(report: Omit<Report, 'targets' | 'notes'>): Target[] {
+  const x = (n: number) => `${n.toFixed(2)} x`
+  const list: Target[] = report.replay.map((t) => {
+    const memory = t.saldo[0]
+    const ratio = memory?.vsPerfTest.median ?? 0
+    return {
+      figure: `replay ${t.name} ${t.partitions}p (memory)`,
+      target: '≥ 0.3 x perf test',
+      measured: x(ratio),
+      met: ratio >= 0.3,
+    }
+  })
+  const r = report.restart
+  list.push({
+    figure: 'restart from checkpoint',
+    target: '≥ 5 x faster than full replay',
+    measured: x(r.speedup.median),
+    met: r.verdict === 'n/a until persistence lands' ? null : r.verdict === 'met',
+  })
+  list.push({
+    figure: 'memory',
+    target: '≤ 200 B/key',
+    measured: `${report.memory.bytesPerKey.median.toFixed(0)} B/key`,
+    met: report.memory.bytesPerKey.median <= 200,
+  })
+  const http = report.http
+  list.push({
+    figure: 'HTTP saturation',
+    target: '≥ 0.8 x bare Bun.serve',
+    measured: x(http.saturation.vsBare.median),
+    met: http.saturation.vsBare.median >= 0.8,
+  })
+  list.push({
+    figure: `HTTP p99 at ${http.half.rate} req/s`,
+    target: '≤ 5 ms',
+    measured: `${http.half.saldo.p99Ms.median.toFixed(2)} ms`,
+    met: http.half.saldo.p99Ms.median <= 5,
+  })
+  list.push({
+    figure: 'freshness p99',
+    target: '≤ 20 ms',
+    measured: `${report.freshness.p99Ms.median.toFixed(1)} ms`,
+    met: report.freshness.p99Ms.median <= 20,
+  })
+  return list
+}
+
+const NOTES = [
+  'Replay: saldo-api is timed from exec of the compiled binary to GET /ready = 200 (Bun start, metadata, group join and replay). ConsumerPerformance is timed by itself from its consumer start (JVM start excluded, group join included), with its default settings. MiB are keys + values, as ConsumerPerformance counts them.',
+  'The topics are compacted with min.compaction.lag.ms of a day, so the dirty topic keeps all its records during the run. Values are the topic format of the seed: {"cliente_id","saldo","timestamp"} JSON, key = cliente_id.',
+  'Memory: RSS of saldo-api once ready and settled (sampled each second until two samples agree within 2%), minus the settled RSS of an instance on an empty topic, divided by the keys.',
+  "HTTP: wrk with one thread and random-get.lua (random ids of the loaded keys). The fixed rate is half of saldo's median saturation, paced by the script's delay() hook (wrk2 is not in Debian); wrk counts latency from the write of a request, so waiting for a busy connection is not included (coordinated omission).",
+  'Freshness: each update carries its send time and is observed with GET /saldo/:id?min_position=<partition:offset+1>, which answers as soon as saldo-api applied it; the latency includes the producer acknowledgement (acks=all), so it is an upper bound; its share is shown apart. A first second of updates warms up and is not counted.',
+  'Restart: the persisted variant writes STATE_DIR, is stopped with SIGTERM, and started again on the same folder.',
+  'The machine is shared (2 cores, other test runs at the same time): absolute figures are noisy; the ratios pair figures measured back to back in the same run.',
+]
+
+async function main(): Promise<void> {
+  const plan = parsePlan(Bun.argv.slice(2), ROOT, process.env.BOOTSTRAP_SERVERS ?? 'localhost:9092')
+  if (!Bun.which('wrk')) throw new Error('wrk is needed for the HTTP figures: apt-get install -y wrk')
+  const started = performance.now()
+  const loadAtStart = load()
+  const measured = commit(ROOT)
+  const workDir = mkdtempSync(join(tmpdir(), 'saldo-bench-'))
+  const ctx: BenchContext = { root: ROOT, bootstrap: plan.bootstrap, workDir, say }
+  const topics = new BenchTopics(plan.bootstrap)
+  const interrupted = () => {
+    say('interrupted; deleting the bench topics')
+    void topics.deleteAll().finally(() => process.exit(130))
+  }
+  process.on('SIGINT', interrupted)
+  process.on('SIGTERM', interrupted)
+  try {
+    say(`bench (${plan.mode}, ${plan.runs} run(s)); work folder ${workDir}`)
+    const bins = {
+      current: await buildApi(ROOT, undefined, join(workDir, 'bin')),
+      ...(plan.baseline ? { baseline: await buildApi(ROOT, plan.baseline, join(workDir, 'baseline')) } : {}),
+    }
+    const specs: TopicUnderTest[] = []
+    for (const [name, records] of [
+      ['clean', plan.keys],
+      ['dirty', plan.dirtyRecords],
+    ] as const) {
+      for (const partitions of [1, 3]) {
+        const topic = await topics.create(`${name}-${partitions}p`, partitions)
+        const produced = await produceBalances(ROOT, plan.bootstrap, topic, records, plan.keys)
+        say(`produced ${topic}: ${records} records in ${(produced.ms / 1000).toFixed(1)} s`)
+        specs.push({ name, topic, partitions, records, keys: plan.keys })
+      }
+    }
+    const empty = await topics.create('empty', 3)
+
+    say('startup and empty RSS')
+    const startup = await startupAndEmptyRss(ctx, bins.current, empty, plan.runs)
+
+    const replays: ReplayResult[] = []
+    for (const spec of specs) {
+      say(`replay ${spec.name} ${spec.partitions}p`)
+      replays.push(await measureReplay(ctx, spec, variantsFor(spec, bins, plan), plan.runs))
+    }
+    const clean3 = specs.findIndex((s) => s.name === 'clean' && s.partitions === 3)
+    const dirty3 = specs.findIndex((s) => s.name === 'dirty' && s.partitions === 3)
+    const loaded = replays[clean3]?.loadedRss ?? []
+    const emptyRss = spread(startup.rss).median
+    const memory: Memory = {
+      keys: plan.keys,
+      emptyRssMB: spread(startup.rss.map((b) => b / MB)),
+      loadedRssMB: spread(loaded.map((b) => b / MB)),
+      bytesPerKey: spread(loaded.map((b) => (b - emptyRss) / plan.keys)),
+    }
+
+    const serving = specs[clean3]
+    if (!serving) throw new Error('no clean 3-partition topic')
+    say('HTTP and freshness')
+    const api = new ApiProcess({
+      bin: bins.current,
+      bootstrap: plan.bootstrap,
+      topic: serving.topic,
+      stateDir: 'memory',
+      logDir: workDir,
+      name: 'serving',
+    })
+    let http: Report['http']
+    let freshness: Freshness
+    try {
+      await api.msUntil('/ready')
+      const bare = await startBareServer(plan.keys)
+      try {
+        http = await measureHttp(api.url, bare.url, plan.keys, plan.httpSeconds, plan.runs, say)
+      } finally {
+        await bare.stop()
+      }
+      const runs = []
+      for (let run = 1; run <= plan.runs; run++) {
+        const r = await measureFreshness(
+          api.url,
+          plan.bootstrap,
+          serving.topic,
+          plan.keys,
+          plan.freshnessRate,
+          plan.freshnessSeconds,
+        )
+        runs.push(r)
+        say(`  freshness run ${run}: p99 ${percentile(r.latencies, 99).toFixed(1)} ms, ${r.late} late`)
+      }
+      freshness = {
+        rate: plan.freshnessRate,
+        seconds: plan.freshnessSeconds,
+        observed: spread(runs.map((r) => r.latencies.length)),
+        late: runs.reduce((sum, r) => sum + r.late, 0),
+        p50Ms: spread(runs.map((r) => percentile(r.latencies, 50))),
+        p99Ms: spread(runs.map((r) => percentile(r.latencies, 99))),
+        maxMs: spread(runs.map((r) => percentile(r.latencies, 100))),
+        ackP50Ms: spread(runs.map((r) => percentile(r.acks, 50))),
+        ackP99Ms: spread(runs.map((r) => percentile(r.acks, 99))),
+      }
+    } finally {
+      await api.stop()
+    }
+
+    const body: Omit<Report, 'targets' | 'notes'> = {
+      header: {
+        date: new Date().toISOString(),
+        mode: plan.mode,
+        runs: plan.runs,
+        minutes: (performance.now() - started) / 60_000,
+        ...describeMachine(ROOT),
+        commit: measured,
+        loadAverage: { start: loadAtStart, end: load() },
+      },
+      replay: replays.map((r) => r.topic),
+      restart: restartFigure(
+        replays[dirty3],
+        `dirty 3p (${plan.dirtyRecords.toLocaleString('en-US')} records)`,
+      ),
+      memory,
+      http,
+      freshness,
+      startup: { msToHealth: spread(startup.ms) },
+    }
+    const report: Report = { ...body, targets: targets(body), notes: NOTES }
+    mkdirSync(plan.outDir, { recursive: true })
+    writeFileSync(join(plan.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`)
+    writeFileSync(join(plan.outDir, 'report.md'), renderMarkdown(report))
+    say(`report: ${join(plan.outDir, 'report.md')} (${body.header.minutes.toFixed(1)} min)`)
+    rmSync(workDir, { recursive: true, force: true })
+  } catch (error) {
+    say(`failed; the logs of the processes are in ${workDir}`)
+    throw error
+  } finally {
+    await topics.deleteAll()
+  }
+}
+
+await main()

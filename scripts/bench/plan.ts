@@ -1,0 +1,50 @@
+import { join } from 'node:path'
+
+/** What one bench run measures, and how much of it: `--quick` is the CI-sized run. */
+export interface Plan {
+  mode: 'full' | 'quick'
+  /** Runs of every figure (min / median / max over them). */
+  runs: number
+  /** Distinct keys: the clean topic has one record per key; the dirty topic spreads over them. */
+  keys: number
+  /** Records of the dirty topic. */
+  dirtyRecords: number
+  httpSeconds: number
+  freshnessSeconds: number
+  /** Updates per second of the freshness test. */
+  freshnessRate: number
+  /** Where report.md and report.json go. */
+  outDir: string
+  /** A git ref whose saldo-api is replayed side by side with this checkout's (tuning comparisons). */
+  baseline: string | undefined
+  bootstrap: string
+}
+
+const USAGE = 'usage: bun run bench [--quick] [--runs N] [--out DIR] [--baseline GIT_REF]'
+
+export function parsePlan(args: readonly string[], root: string, bootstrap: string): Plan {
+  const quick = args.includes('--quick')
+  const plan: Plan = {
+    mode: quick ? 'quick' : 'full',
+    runs: quick ? 1 : 3,
+    keys: quick ? 100_000 : 1_000_000,
+    dirtyRecords: quick ? 1_000_000 : 10_000_000,
+    httpSeconds: quick ? 3 : 10,
+    freshnessSeconds: quick ? 5 : 30,
+    freshnessRate: 1000,
+    outDir: join(root, 'bench-results'),
+    baseline: undefined,
+    bootstrap,
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    const value = args[i + 1]
+    if (arg === '--quick') continue
+    if (arg === '--runs' && value && /^[1-9]\d*$/.test(value)) plan.runs = Number(value)
+    else if (arg === '--out' && value) plan.outDir = value
+    else if (arg === '--baseline' && value) plan.baseline = value
+    else throw new Error(`unexpected argument ${JSON.stringify(arg)}; ${USAGE}`)
+    i++
+  }
+  return plan
+}

@@ -1,0 +1,254 @@
+import { type Static, Type } from '@sinclair/typebox'
+
+// The bench's output: report.json follows this schema, and report.md is rendered from it. The CI
+// check validates a quick run's JSON against it: every figure present, whatever its value.
+
+export const Spread = Type.Object({
+  min: Type.Number(),
+  median: Type.Number(),
+  max: Type.Number(),
+  runs: Type.Array(Type.Number(), { minItems: 1 }),
+})
+export type Spread = Static<typeof Spread>
+
+const Throughput = Type.Object({
+  seconds: Spread,
+  recordsPerSecond: Spread,
+  megabytesPerSecond: Spread,
+})
+export type Throughput = Static<typeof Throughput>
+
+export const ReplayVariant = Type.Composite([
+  Type.Object({
+    name: Type.String({ description: 'which saldo-api, and STATE_DIR' }),
+    vsPerfTest: Spread,
+  }),
+  Throughput,
+])
+export type ReplayVariant = Static<typeof ReplayVariant>
+
+export const ReplayTopic = Type.Object({
+  name: Type.String(),
+  partitions: Type.Integer({ minimum: 1 }),
+  records: Type.Integer({ minimum: 1 }),
+  keys: Type.Integer({ minimum: 1 }),
+  megabytes: Type.Number({ description: 'keys and values, MiB, as ConsumerPerformance counts them' }),
+  perfTest: Throughput,
+  saldo: Type.Array(ReplayVariant, { minItems: 1 }),
+})
+export type ReplayTopic = Static<typeof ReplayTopic>
+
+export const Load = Type.Object({
+  requestsPerSecond: Spread,
+  p50Ms: Spread,
+  p99Ms: Spread,
+  errors: Type.Integer({ description: 'connection errors and non-2xx answers, all runs' }),
+})
+export type Load = Static<typeof Load>
+
+export const Http = Type.Object({
+  keys: Type.Integer(),
+  seconds: Type.Number(),
+  connections: Type.Integer(),
+  saturation: Type.Object({ saldo: Load, bare: Load, vsBare: Spread }),
+  half: Type.Object({ rate: Type.Integer(), saldo: Load, bare: Load }),
+})
+export type Http = Static<typeof Http>
+
+export const Freshness = Type.Object({
+  rate: Type.Integer(),
+  seconds: Type.Number(),
+  observed: Spread,
+  late: Type.Integer({ description: 'updates not queryable within MIN_POSITION_WAIT_MS, all runs' }),
+  p50Ms: Spread,
+  p99Ms: Spread,
+  maxMs: Spread,
+  ackP50Ms: Spread,
+  ackP99Ms: Spread,
+})
+export type Freshness = Static<typeof Freshness>
+
+export const Memory = Type.Object({
+  keys: Type.Integer(),
+  emptyRssMB: Spread,
+  loadedRssMB: Spread,
+  bytesPerKey: Spread,
+})
+export type Memory = Static<typeof Memory>
+
+export const Restart = Type.Object({
+  topic: Type.String(),
+  fullReplaySeconds: Spread,
+  checkpointSeconds: Spread,
+  speedup: Spread,
+  verdict: Type.String(),
+})
+export type Restart = Static<typeof Restart>
+
+export const Target = Type.Object({
+  figure: Type.String(),
+  target: Type.String(),
+  measured: Type.String(),
+  met: Type.Union([Type.Boolean(), Type.Null()], { description: 'null: not measurable yet' }),
+})
+export type Target = Static<typeof Target>
+
+export const Header = Type.Object({
+  date: Type.String(),
+  mode: Type.Union([Type.Literal('full'), Type.Literal('quick')]),
+  runs: Type.Integer(),
+  minutes: Type.Number(),
+  cpuModel: Type.String(),
+  cores: Type.Integer(),
+  memoryGB: Type.Number(),
+  os: Type.String(),
+  bun: Type.String(),
+  kafka: Type.String(),
+  commit: Type.String(),
+  loadAverage: Type.Object({ start: Type.Array(Type.Number()), end: Type.Array(Type.Number()) }),
+})
+export type Header = Static<typeof Header>
+
+export const Report = Type.Object({
+  header: Header,
+  replay: Type.Array(ReplayTopic, { minItems: 1 }),
+  restart: Restart,
+  memory: Memory,
+  http: Http,
+  freshness: Freshness,
+  startup: Type.Object({ msToHealth: Spread }),
+  targets: Type.Array(Target),
+  notes: Type.Array(Type.String()),
+})
+export type Report = Static<typeof Report>
+
+const fixed = (value: number, digits: number) =>
+  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+
+/** `median (min–max)`, the way every figure of the Markdown table reads. */
+export function show(s: Spread, digits = 0, unit = ''): string {
+  if (s.runs.length === 1) return `${fixed(s.median, digits)}${unit}`
+  return `${fixed(s.median, digits)}${unit} (${fixed(s.min, digits)}–${fixed(s.max, digits)})`
+}
+
+const table = (head: string[], rows: string[][]) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => ' --- ').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n')
+
+function loadRow(name: string, load: Load): string[] {
+  return [name, show(load.requestsPerSecond), show(load.p50Ms, 2), show(load.p99Ms, 2), String(load.errors)]
+}
+
+/** The Markdown report: the header, then one table per figure, then the targets. */
+export function renderMarkdown(report: Report): string {
+  const { header: h, http, freshness: f, memory: m, restart: r } = report
+  const replayRows = report.replay.flatMap((topic) => [
+    [
+      `${topic.name}, ${topic.partitions} partition${topic.partitions > 1 ? 's' : ''}`,
+      'Kafka ConsumerPerformance',
+      show(topic.perfTest.seconds, 1),
+      show(topic.perfTest.recordsPerSecond),
+      show(topic.perfTest.megabytesPerSecond, 1),
+      '1 (the limit)',
+    ],
+    ...topic.saldo.map((v) => [
+      '',
+      v.name,
+      show(v.seconds, 1),
+      show(v.recordsPerSecond),
+      show(v.megabytesPerSecond, 1),
+      `${show(v.vsPerfTest, 2)} x`,
+    ]),
+  ])
+  return [
+    `# saldo benchmark (${h.mode})`,
+    '',
+    `${h.date} · ${h.cpuModel}, ${h.cores} cores, ${h.memoryGB} GB · ${h.os} · Bun ${h.bun} · Kafka ${h.kafka} · commit ${h.commit}`,
+    '',
+    `Every figure: median (min–max) over ${h.runs} run${h.runs > 1 ? 's' : ''}, measured side by side in this one run ` +
+      `(${fixed(h.minutes, 1)} min). Load average at start ${h.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}, ` +
+      `at end ${h.loadAverage.end.map((x) => x.toFixed(2)).join(' ')}: other work shared the machine, so compare ratios rather than absolute numbers.`,
+    '',
+    '## Replay: process start to ready',
+    '',
+    table(['topic', 'reader', 'seconds', 'records/s', 'MiB/s', 'vs perf test'], replayRows),
+    '',
+    `Topics: ${report.replay.map((t) => `${t.name} ${t.partitions}p = ${t.records.toLocaleString('en-US')} records over ${t.keys.toLocaleString('en-US')} keys, ${fixed(t.megabytes, 1)} MiB`).join('; ')}.`,
+    '',
+    '## Restart from a checkpoint',
+    '',
+    table(
+      ['topic', 'full replay s', 'from checkpoint s', 'speedup', 'verdict'],
+      [
+        [
+          r.topic,
+          show(r.fullReplaySeconds, 1),
+          show(r.checkpointSeconds, 1),
+          `${show(r.speedup, 2)} x`,
+          r.verdict,
+        ],
+      ],
+    ),
+    '',
+    '## Memory',
+    '',
+    table(
+      ['keys', 'RSS empty MiB', 'RSS loaded MiB', 'bytes per key'],
+      [[m.keys.toLocaleString('en-US'), show(m.emptyRssMB), show(m.loadedRssMB), show(m.bytesPerKey)]],
+    ),
+    '',
+    `## HTTP: GET /saldo/:id over ${http.keys.toLocaleString('en-US')} random keys (wrk, ${http.connections} connections, ${http.seconds} s)`,
+    '',
+    table(
+      ['load', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
+      [
+        ['saturation', ...loadRow('saldo-api', http.saturation.saldo)],
+        ['', ...loadRow('bare Bun.serve', http.saturation.bare)],
+        ['', 'saldo / bare', `${show(http.saturation.vsBare, 2)} x`, '', '', ''],
+        [`fixed ${http.half.rate.toLocaleString('en-US')} req/s`, ...loadRow('saldo-api', http.half.saldo)],
+        ['', ...loadRow('bare Bun.serve', http.half.bare)],
+      ],
+    ),
+    '',
+    `## Freshness: produce → queryable at ${f.rate.toLocaleString('en-US')} updates/s for ${f.seconds} s`,
+    '',
+    table(
+      ['updates observed', 'late', 'p50 ms', 'p99 ms', 'max ms', 'of which producer ack: p50 ms', 'p99 ms'],
+      [
+        [
+          show(f.observed),
+          String(f.late),
+          show(f.p50Ms, 1),
+          show(f.p99Ms, 1),
+          show(f.maxMs, 1),
+          show(f.ackP50Ms, 1),
+          show(f.ackP99Ms, 1),
+        ],
+      ],
+    ),
+    '',
+    '## Startup: compiled ./saldo-api, exec to /health 200',
+    '',
+    table(['ms'], [[show(report.startup.msToHealth)]]),
+    '',
+    '## Targets',
+    '',
+    table(
+      ['figure', 'target', 'measured (median)', 'met'],
+      report.targets.map((t) => [
+        t.figure,
+        t.target,
+        t.measured,
+        t.met === null ? 'n/a' : t.met ? 'yes' : 'no',
+      ]),
+    ),
+    '',
+    '## Notes',
+    '',
+    ...report.notes.map((n) => `- ${n}`),
+    '',
+  ].join('\n')
+}
