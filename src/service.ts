@@ -6,10 +6,15 @@ import { Materializer } from './kafka/materializer.ts'
 import { ReplayProgress } from './kafka/replay-progress.ts'
 import type { Logger } from './log.ts'
 import { MemoryStore } from './store/memory-store.ts'
+import { PersistentStore } from './store/persistent-store.ts'
 
-/** saldo-api's parts, wired once: used by the binary and by the integration tests alike. */
+/**
+ * saldo-api's parts, wired once: used by the binary and by the integration tests alike. Throws a
+ * StateDirError when STATE_DIR cannot be used (in use by another process, not writable).
+ */
 export function createService(config: Config, log: Logger) {
-  const store = new MemoryStore()
+  const store =
+    config.STATE_DIR === 'memory' ? new MemoryStore() : PersistentStore.open(config.STATE_DIR, log)
   const progress = new ReplayProgress()
   const stats = new ApplyStats()
   const materializer = new Materializer({

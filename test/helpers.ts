@@ -1,5 +1,8 @@
 import { afterEach, setDefaultTimeout } from 'bun:test'
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs'
 import { type Config, loadConfig } from '../src/config.ts'
 import { createLogger, type Logger } from '../src/log.ts'
@@ -25,6 +28,13 @@ export function onCleanup(fn: () => unknown): void {
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
 })
+
+/** A fresh empty folder (e.g. a STATE_DIR), removed after the test. */
+export function tempDir(prefix = 'saldo-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
 
 /** A topic name no other test uses. */
 export function uniqueTopic(prefix = 'contas-test'): string {
@@ -179,10 +189,14 @@ export async function latestByKey(topic: string): Promise<Map<string, string>> {
   return latest
 }
 
-/** Settings for a service under test: the test broker, the given topic, any free port, quiet logs. */
+/**
+ * Settings for a service under test: the test broker, the given topic, any free port, quiet logs, and
+ * no snapshot unless the test gives a STATE_DIR.
+ */
 export function testConfig(topic: string, overrides: Record<string, string> = {}): Config {
   return loadConfig({
     BOOTSTRAP_SERVERS,
+    STATE_DIR: 'memory',
     TOPIC: topic,
     GROUP: 'saldo-test',
     INSTANCE_ID: randomUUID().slice(0, 8),

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config.ts'
 import { createLogger } from '../log.ts'
 import { createService } from '../service.ts'
+import { StateDirError } from '../store/errors.ts'
 
 function configOrExit() {
   try {
@@ -12,9 +13,19 @@ function configOrExit() {
   }
 }
 
+function serviceOrExit() {
+  try {
+    return createService(config, log)
+  } catch (error) {
+    if (!(error instanceof StateDirError)) throw error
+    log.error(error.message)
+    process.exit(1)
+  }
+}
+
 const config = configOrExit()
 const log = createLogger(config, { service: 'saldo-api' })
-const service = createService(config, log)
+const service = serviceOrExit()
 service.start()
 
 let stopping = false

@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts'
 import type { BalanceStore, Change } from '../store/store.ts'
 import type { ApplyStats } from './apply-stats.ts'
 import type { ReplayProgress } from './replay-progress.ts'
+import { distrustReason } from './snapshot-trust.ts'
 import { ensureTopic, topicOffsets } from './topic.ts'
 
 export type MaterializerConfig = Pick<
@@ -98,6 +99,7 @@ export class Materializer {
       const { progress, store } = this.#deps
       log.info('replay complete; tailing', {
         keys: store.size,
+        loadedFromSnapshot: store.loadedFromSnapshot,
         replayedOffsets: progress.replayedOffsets,
         ms: progress.replayMs,
       })
@@ -133,7 +135,10 @@ export class Materializer {
     })
   }
 
-  /** Makes sure the topic exists and fixes the replay's goal: the end offsets at this moment. */
+  /**
+   * Makes sure the topic exists, throws the store's state away if it belongs to another history,
+   * and fixes the replay's goal: the end offsets at this moment.
+   */
   async #prepare(): Promise<void> {
     const { kafka, config, log, store, progress } = this.#deps
     const admin = kafka.admin()
@@ -145,10 +150,27 @@ export class Materializer {
         replication: config.TOPIC_REPLICATION,
       }
       this.#warning = await ensureTopic(admin, spec, log)
+      const { clusterId } = await admin.describeCluster()
       const { starts, ends } = await topicOffsets(admin, config.TOPIC)
+      const reason = distrustReason(
+        { origin: store.origin, positions: store.positions() },
+        { topic: config.TOPIC, clusterId, starts, ends },
+      )
+      if (reason) {
+        log.warn('the local snapshot cannot be trusted; rebuilding from the beginning of the topic', {
+          reason,
+          keysDiscarded: store.size,
+        })
+        store.clear()
+      }
+      store.setOrigin({ topic: config.TOPIC, clusterId, partitions: ends.size })
       const from = new Map<number, number>()
       for (const [partition, start] of starts) from.set(partition, Math.max(start, store.position(partition)))
-      log.info('replaying topic', { topic: config.TOPIC, partitions: ends.size, keysInStore: store.size })
+      log.info('replaying topic', {
+        topic: config.TOPIC,
+        partitions: ends.size,
+        loadedFromSnapshot: store.loadedFromSnapshot,
+      })
       progress.begin(ends, from)
       this.#prepared = true
     } finally {
