@@ -218,6 +218,8 @@ export class Materializer {
         eachBatchAutoResolve: true,
         eachBatch: (payload) => this.#applyBatch(payload),
       })
+      // A stop() while connecting came too early to stop this consumer; the finally below does.
+      if (this.#stopping) return undefined
       this.#seekToPositions(consumer)
       return await stopped
     } finally {

@@ -78,6 +78,20 @@ describe('PersistentStore', () => {
     expect([...['a', 'b', 'm', 'z'].map((id) => store.get(id)?.saldo)]).toEqual([undefined, undefined, 5, 3])
   })
 
+  it('keeps neither rows nor checkpoint of a batch whose write fails half-way, on disk or in memory', () => {
+    const dir = tempDir()
+    const first = open(dir).store
+    first.apply(0, [put('a', 1)], 5)
+    // SQLite stores NaN as NULL, which the table refuses: the write fails after 'b' went in.
+    expect(() => first.apply(0, [put('b', 2), put('c', Number.NaN)], 9)).toThrow('NOT NULL')
+    expect(first.get('b')).toBeUndefined()
+    expect(first.position(0)).toBe(5)
+    first.close()
+    const { store } = open(dir)
+    expect(store.get('b')).toBeUndefined()
+    expect(store.position(0)).toBe(5)
+  })
+
   it('forgets everything on clear, on disk too', () => {
     const dir = filled(10)
     const first = open(dir).store
