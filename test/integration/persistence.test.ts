@@ -39,6 +39,18 @@ async function killSoon(victim: ServiceProcess): Promise<void> {
   await victim.proc.exited
 }
 
+/** A 3-partition topic of `messages`, and a STATE_DIR with its snapshot, left by a service that stopped. */
+async function stoppedWithSnapshot(messages: Message[]) {
+  const topic = await createTopic({ partitions: 3 })
+  const stateDir = tempDir()
+  await produce(topic, messages)
+  const first = startService(topic, { STATE_DIR: stateDir })
+  await waitUntilReady(first)
+  const before = await readiness(first)
+  await first.stop()
+  return { topic, stateDir, before }
+}
+
 const applied = (ready: ReadyBody) => ready.partitions.reduce((sum, p) => sum + p.position, 0)
 
 describe('durable state in STATE_DIR', () => {
@@ -101,14 +113,8 @@ describe('durable state in STATE_DIR', () => {
   })
 
   it('replays only the records that came after the snapshot', async () => {
-    const topic = await createTopic({ partitions: 3 })
-    const stateDir = tempDir()
-    await produce(topic, records(3000, 1000))
-    const first = startService(topic, { STATE_DIR: stateDir })
-    await waitUntilReady(first)
-    const before = await readiness(first)
+    const { topic, stateDir, before } = await stoppedWithSnapshot(records(3000, 1000))
     expect(before).toMatchObject({ loadedFromSnapshot: 0, replayedOffsets: 3000 })
-    await first.stop()
 
     await produce(topic, records(137, 1000))
     const second = startService(topic, { STATE_DIR: stateDir })
@@ -118,12 +124,7 @@ describe('durable state in STATE_DIR', () => {
   })
 
   it('is ready at once when nothing came after the snapshot, and can stop before it has even connected', async () => {
-    const topic = await createTopic({ partitions: 3 })
-    const stateDir = tempDir()
-    await produce(topic, records(500, 200))
-    const first = startService(topic, { STATE_DIR: stateDir })
-    await waitUntilReady(first)
-    await first.stop()
+    const { topic, stateDir } = await stoppedWithSnapshot(records(500, 200))
 
     // kafkajs logs an error when its connect is cut short; that is expected here.
     const second = startService(topic, { STATE_DIR: stateDir }, captureLog().log)
@@ -139,12 +140,7 @@ describe('durable state in STATE_DIR', () => {
   ]
   for (const [name, partitions, count, reason] of recreations) {
     it(`rebuilds from the beginning when the topic was recreated with ${name}`, async () => {
-      const topic = await createTopic({ partitions: 3 })
-      const stateDir = tempDir()
-      await produce(topic, records(1000, 300, 'old-'))
-      const first = startService(topic, { STATE_DIR: stateDir })
-      await waitUntilReady(first)
-      await first.stop()
+      const { topic, stateDir } = await stoppedWithSnapshot(records(1000, 300, 'old-'))
 
       await recreateTopic(topic, { partitions })
       await produce(topic, records(count, 500, 'new-'))
@@ -160,12 +156,7 @@ describe('durable state in STATE_DIR', () => {
   }
 
   it('moves a corrupt snapshot aside with a warning and rebuilds, without crashing', async () => {
-    const topic = await createTopic({ partitions: 3 })
-    const stateDir = tempDir()
-    await produce(topic, records(5000, 3000))
-    const first = startService(topic, { STATE_DIR: stateDir })
-    await waitUntilReady(first)
-    await first.stop()
+    const { topic, stateDir } = await stoppedWithSnapshot(records(5000, 3000))
 
     const file = join(stateDir, SNAPSHOT_FILE)
     const fd = openSync(file, 'r+')
