@@ -17,7 +17,8 @@ const isBusy = (error: unknown) => error instanceof SQLiteError && error.code?.s
  * One process per STATE_DIR. The lock is a write transaction kept open on a small SQLite file: SQLite's
  * POSIX locks exclude other processes (also in other containers sharing the folder) and the kernel
  * releases them when the holder dies, even on kill -9, so a crash never leaves a stale lock behind. The
- * file also names the holder, so that a second process can say who it is.
+ * file also names the holder, so that a second process can say who it is. Keep the StateLock referenced:
+ * Bun closes a Database that is garbage-collected, and that would release the lock.
  */
 export class StateLock {
   readonly #db: Database
@@ -27,8 +28,9 @@ export class StateLock {
   }
 
   static acquire(dir: string): StateLock {
-    const db = new Database(join(dir, LOCK_FILE), { create: true, strict: true })
+    let db: Database | undefined
     try {
+      db = new Database(join(dir, LOCK_FILE), { create: true, strict: true })
       db.run('PRAGMA busy_timeout = 0')
       db.run(
         'CREATE TABLE IF NOT EXISTS owner (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER, host TEXT, since TEXT)',
@@ -44,8 +46,8 @@ export class StateLock {
       db.run('BEGIN IMMEDIATE')
       return new StateLock(db)
     } catch (error) {
-      const owner = isBusy(error) ? readOwner(db) : undefined
-      db.close(true)
+      const owner = db && isBusy(error) ? readOwner(db) : undefined
+      db?.close(true)
       if (!isBusy(error)) {
         throw new StateDirError(
           `STATE_DIR=${dir}: cannot create the lock file ${LOCK_FILE} (${(error as Error).message}); make the folder writable, or set STATE_DIR=memory`,
@@ -65,12 +67,14 @@ export class StateLock {
   }
 }
 
+/** The holder's row; undefined while a starting holder has not committed it yet. */
 function readOwner(db: Database): Owner | undefined {
   try {
-    // The holder may be committing its own row right now: wait a moment for it.
+    // The holder may be committing its row right now: wait a moment for it.
     db.run('PRAGMA busy_timeout = 2000')
     return db.query<Owner, []>('SELECT pid, host, since FROM owner').get() ?? undefined
   } catch {
+    // Not there yet (the file is being created): the message then says "a process that is starting".
     return undefined
   }
 }
