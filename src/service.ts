@@ -12,12 +12,17 @@ import { materializerSummary } from './kafka/summary.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
 import { MemoryStore } from './store/memory-store.ts'
+import { PersistentStore } from './store/persistent-store.ts'
 import { PositionWatch } from './store/position-watch.ts'
 
-/** saldo-api's parts, wired once: used by the binary and by the integration tests alike. */
+/**
+ * saldo-api's parts, wired once: used by the binary and by the integration tests alike. Throws a
+ * StateDirError when STATE_DIR cannot be used (in use by another process, not writable).
+ */
 export function createService(config: Config, log: Logger) {
   const kafka = createKafka(config, log)
-  const store = new MemoryStore()
+  const store =
+    config.STATE_DIR === 'memory' ? new MemoryStore() : PersistentStore.open(config.STATE_DIR, log)
   const progress = new ReplayProgress()
   const stats = new ApplyStats()
   const watermarks = new HighWatermarks()

@@ -1,9 +1,12 @@
+import { expect } from 'bun:test'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Subprocess } from 'bun'
 import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs'
 import { type Config, loadConfig } from '../src/config.ts'
+import type { ReadyBody } from '../src/http/models.ts'
 import { createLogger, type Logger } from '../src/log.ts'
 import { createService, type Service } from '../src/service.ts'
 import { onCleanup } from './setup.ts'
@@ -25,6 +28,13 @@ export const kafka = new Kafka({
 })
 
 export { onCleanup } from './setup.ts'
+
+/** A fresh empty folder (e.g. a STATE_DIR), removed after the test. */
+export function tempDir(prefix = 'saldo-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
 
 /** A topic name no other test uses. */
 export function uniqueTopic(prefix = 'contas-test'): string {
@@ -72,8 +82,26 @@ export interface TopicOptions {
 
 /** Creates a fresh topic (compacted by default) and deletes it after the test. */
 export async function createTopic(options: TopicOptions = {}): Promise<string> {
-  const { partitions = 3, compact = true, configs = {} } = options
   const topic = uniqueTopic()
+  await createNamedTopic(topic, options)
+  onCleanup(() => deleteTopic(topic))
+  return topic
+}
+
+/** Deletes `topic` and creates it again, empty: what an operator does to "reset" a topic. */
+export async function recreateTopic(topic: string, options: TopicOptions = {}): Promise<void> {
+  // The idempotent producer's sequence numbers belong to the old partitions.
+  const producer = producers.get(topic)
+  producers.delete(topic)
+  await (await producer)?.disconnect()
+  await deleteTopic(topic)
+  // The broker deletes asynchronously: until it is done, the name still exists.
+  await waitFor(() => createNamedTopic(topic, options), { what: `${topic} to be created again` })
+}
+
+/** False when the topic (still) exists. */
+async function createNamedTopic(topic: string, options: TopicOptions): Promise<boolean> {
+  const { partitions = 3, compact = true, configs = {} } = options
   const admin = kafka.admin()
   await admin.connect()
   try {
@@ -81,15 +109,13 @@ export async function createTopic(options: TopicOptions = {}): Promise<string> {
       ...(compact ? { 'cleanup.policy': 'compact' } : {}),
       ...configs,
     }).map(([name, value]) => ({ name, value }))
-    await admin.createTopics({
+    return await admin.createTopics({
       waitForLeaders: true,
       topics: [{ topic, numPartitions: partitions, configEntries }],
     })
   } finally {
     await admin.disconnect()
   }
-  onCleanup(() => deleteTopic(topic))
-  return topic
 }
 
 export async function deleteTopic(topic: string): Promise<void> {
@@ -216,10 +242,14 @@ export async function latestByKey(topic: string): Promise<Map<string, string>> {
   return latest
 }
 
-/** Settings for a service under test: the test broker, the given topic, any free port, quiet logs. */
-export function testConfig(topic: string, overrides: Record<string, string> = {}): Config {
-  return loadConfig({
+/**
+ * Settings for a service under test, as environment variables: the test broker, the given topic, any
+ * free port, quiet logs, and no snapshot unless the test gives a STATE_DIR.
+ */
+export function testEnv(topic: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
     BOOTSTRAP_SERVERS,
+    STATE_DIR: 'memory',
     TOPIC: topic,
     GROUP: 'saldo-test',
     INSTANCE_ID: randomUUID().slice(0, 8),
@@ -229,7 +259,11 @@ export function testConfig(topic: string, overrides: Record<string, string> = {}
     FETCH_MAX_WAIT_MS: '50',
     KAFKA_RECONNECT_BACKOFF_MS: '500',
     ...overrides,
-  })
+  }
+}
+
+export function testConfig(topic: string, overrides: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(topic, overrides))
 }
 
 /** A logger that keeps its lines, so a test can check what was logged. */
@@ -244,10 +278,13 @@ export function captureLog(level: Config['LOG_LEVEL'] = 'debug'): {
   return { log, lines }
 }
 
-export interface RunningService extends Service {
+/** A service under test, in this process or a child one: something that answers HTTP. */
+export interface Reachable {
   url: string
   get(path: string, init?: RequestInit): Promise<Response>
 }
+
+export interface RunningService extends Service, Reachable {}
 
 /** Starts saldo-api in this process on `topic`, and stops it after the test. */
 export function startService(
@@ -279,11 +316,55 @@ export function waitForKafkaError(service: RunningService) {
   )
 }
 
+/** A port nobody listens on right now: a child process must be told its port up front. */
+export function freePort(): number {
+  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+  const { port } = probe
+  probe.stop(true)
+  return port
+}
+
+export interface ServiceProcess extends Reachable {
+  proc: Subprocess<'ignore', 'ignore', 'pipe'>
+  /** What the process wrote on stderr so far (its log). */
+  stderr(): string
+}
+
+const API_BIN = join(import.meta.dir, '../src/bin/saldo-api.ts')
+
+/**
+ * Runs saldo-api as a child process (`bun src/bin/saldo-api.ts`), for what needs a real process: kill -9,
+ * two processes on one STATE_DIR. Killed after the test.
+ */
+export function spawnService(topic: string, overrides: Record<string, string> = {}): ServiceProcess {
+  const port = freePort()
+  const proc = Bun.spawn([process.execPath, API_BIN], {
+    env: { ...process.env, ...testEnv(topic, { LOG_LEVEL: 'info', ...overrides, PORT: String(port) }) },
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+  onCleanup(async () => {
+    proc.kill(9)
+    await proc.exited
+  })
+  let stderr = ''
+  const decoder = new TextDecoder()
+  const reader = proc.stderr.getReader()
+  void (async () => {
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      stderr += decoder.decode(read.value, { stream: true })
+    }
+  })()
+  const url = `http://127.0.0.1:${port}`
+  return { proc, url, get: (path: string) => fetch(`${url}${path}`), stderr: () => stderr }
+}
+
 /** Waits until a service answers /ready with 200. */
-export async function waitUntilReady(service: RunningService, timeoutMs = 60_000): Promise<void> {
+export async function waitUntilReady(service: Reachable, timeoutMs = 60_000): Promise<void> {
   await waitFor(async () => (await service.get('/ready')).status === 200, {
     timeoutMs,
-    what: 'GET /ready to be 200',
+    what: `GET ${service.url}/ready to be 200`,
   })
 }
 
@@ -432,5 +513,34 @@ export function readEvents(body: ReadableStream<Uint8Array>) {
     data<T>(event: string): T[] {
       return events.filter((e) => e.event === event).map((e) => JSON.parse(e.data) as T)
     },
+  }
+}
+
+/** The /ready body, whatever its status. */
+export async function readiness(service: Reachable): Promise<ReadyBody> {
+  return (await (await service.get('/ready')).json()) as ReadyBody
+}
+
+/**
+ * The service serves exactly the latest value of every key of an independent read of the topic: no
+ * key more, none less, none older.
+ */
+export async function expectServesTopic(service: Reachable, topic: string): Promise<void> {
+  const reference = await latestByKey(topic)
+  expect((await readiness(service)).keys).toBe(reference.size)
+  const ids = [...reference.keys()]
+  for (let i = 0; i < ids.length; i += 1000) {
+    const query = ids
+      .slice(i, i + 1000)
+      .map(encodeURIComponent)
+      .join(',')
+    const body = (await (await service.get(`/saldos?ids=${query}`)).json()) as {
+      balances: Array<{ cliente_id: string }>
+      missing: string[]
+    }
+    expect(body.missing).toEqual([])
+    for (const balance of body.balances) {
+      expect(balance).toEqual(JSON.parse(reference.get(balance.cliente_id) ?? 'null'))
+    }
   }
 }

@@ -2,15 +2,27 @@ import { apiHelp, apiUsage, parseApiArgs } from '../cli/api-args.ts'
 import { commandOrExit, configOrExit } from '../cli/exit.ts'
 import { createLogger } from '../log.ts'
 import { createService } from '../service.ts'
+import { StateDirError } from '../store/errors.ts'
 
 const PROGRAM = 'saldo-api'
 if (commandOrExit(PROGRAM, apiUsage(), () => parseApiArgs(process.argv.slice(2))).help) {
   process.stdout.write(`${apiHelp()}\n`)
   process.exit(0)
 }
+
+function serviceOrExit() {
+  try {
+    return createService(config, log)
+  } catch (error) {
+    if (!(error instanceof StateDirError)) throw error
+    log.error(error.message)
+    process.exit(1)
+  }
+}
+
 const config = configOrExit(PROGRAM)
 const log = createLogger(config, { service: PROGRAM })
-const service = createService(config, log)
+const service = serviceOrExit()
 service.start()
 
 let stopping = false

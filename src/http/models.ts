@@ -31,6 +31,7 @@ export const ReadyBody = Type.Composite([
   Progress,
   Type.Object({
     keys: Type.Integer(),
+    loadedFromSnapshot: Type.Integer({ description: 'keys loaded from the local snapshot at boot' }),
     kafka: Type.Object({ connected: Type.Boolean(), lastError: Type.Optional(Type.String()) }),
     warnings: Type.Array(Type.String()),
   }),

@@ -7,6 +7,7 @@ import type { BalanceStore, Change } from '../store/store.ts'
 import type { ApplyStats } from './apply-stats.ts'
 import type { HighWatermarks } from './high-watermarks.ts'
 import type { ReplayProgress } from './replay-progress.ts'
+import { distrustReason } from './snapshot-trust.ts'
 import { ensureTopic, topicOffsets, topicSpec } from './topic.ts'
 
 export type MaterializerConfig = Pick<
@@ -109,6 +110,7 @@ export class Materializer {
       const { progress, store } = this.#deps
       log.info('replay complete; tailing', {
         keys: store.size,
+        loadedFromSnapshot: store.loadedFromSnapshot,
         replayedOffsets: progress.replayedOffsets,
         ms: progress.replayMs,
         recordsPerSecond: progress.snapshot().recordsPerSecond,
@@ -145,18 +147,38 @@ export class Materializer {
     })
   }
 
-  /** Makes sure the topic exists and fixes the replay's goal: the end offsets at this moment. */
+  /**
+   * Makes sure the topic exists, throws the store's state away if it belongs to another history,
+   * and fixes the replay's goal: the end offsets at this moment.
+   */
   async #prepare(): Promise<void> {
     const { kafka, config, log, store, progress, watermarks } = this.#deps
     const admin = kafka.admin()
     await admin.connect()
     try {
       this.#warning = await ensureTopic(admin, topicSpec(config), log)
+      const { clusterId } = await admin.describeCluster()
       const { starts, ends } = await topicOffsets(admin, config.TOPIC)
+      const reason = distrustReason(
+        { origin: store.origin, positions: store.positions() },
+        { topic: config.TOPIC, clusterId, starts, ends },
+      )
+      if (reason) {
+        log.warn('the local snapshot cannot be trusted; rebuilding from the beginning of the topic', {
+          reason,
+          keysDiscarded: store.size,
+        })
+        store.clear()
+      }
+      store.setOrigin({ topic: config.TOPIC, clusterId, partitions: ends.size })
       const from = new Map<number, number>()
       for (const [partition, start] of starts) from.set(partition, Math.max(start, store.position(partition)))
       for (const [partition, end] of ends) watermarks.observe(partition, end)
-      log.info('replaying topic', { topic: config.TOPIC, partitions: ends.size, keysInStore: store.size })
+      log.info('replaying topic', {
+        topic: config.TOPIC,
+        partitions: ends.size,
+        loadedFromSnapshot: store.loadedFromSnapshot,
+      })
       progress.begin(ends, from)
       // Every partition has a position from the start, even one with nothing to replay.
       for (const [partition, start] of from) this.#applyChanges(partition, [], [], start)
@@ -211,6 +233,8 @@ export class Materializer {
         eachBatchAutoResolve: true,
         eachBatch: (payload) => this.#applyBatch(payload),
       })
+      // A stop() while connecting came too early to stop this consumer; the finally below does.
+      if (this.#stopping) return undefined
       this.#seekToPositions(consumer)
       return await stopped
     } finally {

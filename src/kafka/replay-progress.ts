@@ -12,6 +12,9 @@ export const Progress = Type.Object({
   ready: Type.Boolean(),
   partitions: Type.Array(PartitionProgress),
   remaining: Type.Integer({ description: 'offsets left to replay' }),
+  replayedOffsets: Type.Integer({
+    description: 'offsets replayed since boot, from the snapshot checkpoints or the beginning',
+  }),
   recordsPerSecond: Type.Number(),
   etaSeconds: Type.Union([Type.Number(), Type.Null()]),
 })
@@ -84,11 +87,12 @@ export class ReplayProgress {
       return { partition, position, endOffset, caughtUp: position >= endOffset }
     })
     const remaining = partitions.reduce((sum, p) => sum + Math.max(0, p.endOffset - p.position), 0)
+    const replayedOffsets = this.replayedOffsets
     const seconds = this.elapsedMs(now) / 1000
-    const recordsPerSecond = seconds > 0 ? Math.round(this.replayedOffsets / seconds) : 0
+    const recordsPerSecond = seconds > 0 ? Math.round(replayedOffsets / seconds) : 0
     const etaSeconds =
       remaining === 0 ? 0 : recordsPerSecond > 0 ? Math.ceil(remaining / recordsPerSecond) : null
-    return { ready: this.#ready, partitions, remaining, recordsPerSecond, etaSeconds }
+    return { ready: this.#ready, partitions, remaining, replayedOffsets, recordsPerSecond, etaSeconds }
   }
 
   #sumPositions(): number {

@@ -1,11 +1,12 @@
 import type { Balance } from '../balance.ts'
 import { BalanceTable } from './balance-table.ts'
-import type { BalanceStore, Change } from './store.ts'
+import type { BalanceStore, Change, StoreOrigin } from './store.ts'
 
 /** The query path: the latest balance of every client in a compact table, and the position per partition. */
 export class MemoryStore implements BalanceStore {
   readonly #rows = new BalanceTable()
   readonly #positions = new Map<number, number>()
+  #origin: StoreOrigin | undefined
 
   get(clienteId: string): Balance | undefined {
     return this.#rows.get(clienteId)
@@ -31,9 +32,22 @@ export class MemoryStore implements BalanceStore {
     this.#positions.set(partition, nextOffset)
   }
 
+  get origin(): StoreOrigin | undefined {
+    return this.#origin
+  }
+
+  setOrigin(origin: StoreOrigin): void {
+    this.#origin = origin
+  }
+
+  get loadedFromSnapshot(): number {
+    return 0
+  }
+
   clear(): void {
     this.#rows.clear()
     this.#positions.clear()
+    this.#origin = undefined
   }
 
   close(): void {}

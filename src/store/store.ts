@@ -3,6 +3,15 @@ import type { Balance, Decoded } from '../balance.ts'
 /** A change to apply: a new balance for a client, or its deletion (a tombstone). */
 export type Change = Exclude<Decoded, { kind: 'reject' }>
 
+/** Where the state was built from: a snapshot of one topic is worthless for another. */
+export interface StoreOrigin {
+  topic: string
+  /** The Kafka cluster id (`admin.describeCluster()`). */
+  clusterId: string
+  /** The topic's partition count when the state was started: a change means it was recreated. */
+  partitions: number
+}
+
 /**
  * The materialized state: the latest balance of every client, and for every partition the
  * position (the next offset to read, as in Kafka's consumer) that the state reflects.
@@ -17,7 +26,12 @@ export interface BalanceStore {
   positions(): ReadonlyMap<number, number>
   /** Applies one batch of a partition atomically and moves its position to `nextOffset`. */
   apply(partition: number, changes: readonly Change[], nextOffset: number): void
-  /** Forgets everything: rows and positions. */
+  /** Where the state comes from; undefined until the materializer has said so. */
+  readonly origin: StoreOrigin | undefined
+  setOrigin(origin: StoreOrigin): void
+  /** Keys loaded from a local snapshot at boot and still in use; 0 without one or after `clear`. */
+  readonly loadedFromSnapshot: number
+  /** Forgets everything: rows, positions and origin. */
   clear(): void
   close(): void
 }

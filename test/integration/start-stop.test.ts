@@ -11,7 +11,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { deleteTopic, onCleanup, uniqueTopic, waitFor } from '../helpers.ts'
+import { deleteTopic, freePort, onCleanup, uniqueTopic, waitFor } from '../helpers.ts'
 
 const root = join(import.meta.dir, '../..')
 
@@ -30,13 +30,6 @@ function freshCheckout(): string {
     copyFileSync(join(root, file), join(checkout, file))
   }
   return checkout
-}
-
-function freePort(): number {
-  const server = Bun.serve({ port: 0, fetch: () => new Response() })
-  const port = server.port as number
-  server.stop(true)
-  return port
 }
 
 function sh(checkout: string, command: string, env: Record<string, string>) {

@@ -91,6 +91,8 @@ describe('health and readiness', () => {
     expect(await before.json()).toMatchObject({
       ready: false,
       keys: 2,
+      loadedFromSnapshot: 0,
+      replayedOffsets: 0,
       kafka: { connected: true },
       warnings: [],
     })

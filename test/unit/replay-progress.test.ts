@@ -79,4 +79,21 @@ describe('ReplayProgress', () => {
     )
     expect(progress.snapshot().partitions.map((p) => p.partition)).toEqual([0, 1, 2])
   })
+
+  it('counts replayed offsets from where each partition starts (a checkpoint), not from 0', () => {
+    const progress = new ReplayProgress()
+    progress.begin(
+      map([
+        [0, 100],
+        [1, 50],
+      ]),
+      map([
+        [0, 90],
+        [1, 50],
+      ]),
+    )
+    expect(progress.snapshot()).toMatchObject({ ready: false, remaining: 10, replayedOffsets: 0 })
+    progress.advance(0, 100)
+    expect(progress.snapshot()).toMatchObject({ ready: true, remaining: 0, replayedOffsets: 10 })
+  })
 })

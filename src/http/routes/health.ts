@@ -25,6 +25,7 @@ export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps)
         const body: ReadyBody = {
           ...progress.snapshot(),
           keys: store.size,
+          loadedFromSnapshot: store.loadedFromSnapshot,
           kafka: { connected: kafka.connected, ...(kafka.lastError ? { lastError: kafka.lastError } : {}) },
           warnings: kafka.warning ? [kafka.warning] : [],
         }

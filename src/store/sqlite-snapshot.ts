@@ -1,0 +1,222 @@
+import { Database, SQLiteError, type Statement } from 'bun:sqlite'
+import { existsSync, renameSync, rmSync } from 'node:fs'
+import type { Logger } from '../log.ts'
+import { StateDirError } from './errors.ts'
+import type { Change, StoreOrigin } from './store.ts'
+
+/** Raise it when the tables change: a file of another version is thrown away and rebuilt. */
+export const SCHEMA_VERSION = 1
+
+const SCHEMA = `
+  CREATE TABLE balances (
+    cliente_id TEXT PRIMARY KEY,
+    saldo REAL NOT NULL,
+    timestamp TEXT NOT NULL,
+    partition INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE checkpoints (partition INTEGER PRIMARY KEY, next_offset INTEGER NOT NULL);
+  CREATE TABLE meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    topic TEXT NOT NULL,
+    cluster_id TEXT NOT NULL,
+    partitions INTEGER NOT NULL
+  );
+  PRAGMA user_version = ${SCHEMA_VERSION};
+`
+
+/** What a snapshot holds, ready to be applied partition by partition. */
+export interface SavedState {
+  origin: StoreOrigin | undefined
+  partitions: Array<{ partition: number; nextOffset: number; changes: Change[] }>
+}
+
+class CorruptSnapshot extends Error {}
+
+const isCorrupt = (error: unknown) =>
+  error instanceof CorruptSnapshot ||
+  (error instanceof SQLiteError && /^SQLITE_(CORRUPT|NOTADB)/.test(error.code ?? ''))
+
+/**
+ * The rows and per-partition checkpoints on disk, in one SQLite file (WAL, synchronous=NORMAL). Each
+ * `write` is one transaction holding a batch's rows and its partition's next offset, so whatever
+ * instant the process dies at, the file holds a state that some prefix of every partition produced.
+ */
+export class SqliteSnapshot {
+  readonly #db: Database
+  readonly #write: (partition: number, changes: readonly Change[], nextOffset: number) => void
+  readonly #setOrigin: Statement
+
+  private constructor(db: Database) {
+    this.#db = db
+    const put = db.prepare(
+      'INSERT OR REPLACE INTO balances (cliente_id, saldo, timestamp, partition) VALUES (?, ?, ?, ?)',
+    )
+    const remove = db.prepare('DELETE FROM balances WHERE cliente_id = ?')
+    const checkpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (partition, next_offset) VALUES (?, ?)')
+    this.#write = db.transaction((partition: number, changes: readonly Change[], nextOffset: number) => {
+      for (const change of lastChangeByKey(changes)) {
+        if (change.kind === 'put') {
+          const { cliente_id, saldo, timestamp } = change.balance
+          put.run(cliente_id, saldo, timestamp, partition)
+        } else remove.run(change.clienteId)
+      }
+      checkpoint.run(partition, nextOffset)
+    })
+    this.#setOrigin = db.prepare(
+      'INSERT OR REPLACE INTO meta (id, topic, cluster_id, partitions) VALUES (1, ?, ?, ?)',
+    )
+  }
+
+  /**
+   * Opens (or creates) the file at `path` and reads it. A file of another schema version is replaced
+   * by an empty one; a corrupt or truncated one is moved aside (`<path>.corrupt-<time>`) and replaced
+   * too, with a warning: the state is then rebuilt from Kafka.
+   */
+  static open(path: string, log: Logger): { snapshot: SqliteSnapshot; saved: SavedState } {
+    try {
+      return SqliteSnapshot.#openAndRead(path, log)
+    } catch (error) {
+      if (!isCorrupt(error)) {
+        throw new StateDirError(
+          `cannot open the local snapshot ${path} (${(error as Error).message}); make the folder writable and give it free space, or set STATE_DIR=memory`,
+        )
+      }
+      const movedTo = moveAside(path)
+      log.warn('the local snapshot is corrupt; moved it aside, rebuilding from the beginning of the topic', {
+        path,
+        movedTo,
+        error,
+      })
+      return SqliteSnapshot.#openAndRead(path, log)
+    }
+  }
+
+  static #openAndRead(path: string, log: Logger): { snapshot: SqliteSnapshot; saved: SavedState } {
+    const db = SqliteSnapshot.#connect(path, log)
+    try {
+      const problems = db.query<{ quick_check: string }, []>('PRAGMA quick_check').all()
+      if (problems[0]?.quick_check !== 'ok') {
+        throw new CorruptSnapshot(
+          problems
+            .map((p) => p.quick_check)
+            .slice(0, 3)
+            .join('; '),
+        )
+      }
+      const snapshot = new SqliteSnapshot(db)
+      return { snapshot, saved: snapshot.#read() }
+    } catch (error) {
+      db.close(true)
+      throw error
+    }
+  }
+
+  /** The file in WAL mode with this version's tables; a file of another version is replaced. */
+  static #connect(path: string, log: Logger): Database {
+    const db = new Database(path, { create: true, strict: true })
+    let version: number
+    try {
+      db.run('PRAGMA journal_mode = WAL')
+      // NORMAL in WAL mode: a commit is durable once the OS has it, which is all a process crash needs.
+      db.run('PRAGMA synchronous = NORMAL')
+      // A 16 MiB page cache and a checkpoint every ~40 MiB of WAL (instead of 2 MiB and 4 MiB) wrote
+      // 400k random keys in batches of 10k 1.5x as fast.
+      db.run('PRAGMA cache_size = -16384')
+      db.run('PRAGMA wal_autocheckpoint = 10000')
+      version = db.query<{ user_version: number }, []>('PRAGMA user_version').get()?.user_version ?? 0
+      if (version === SCHEMA_VERSION) return db
+      const tables = db.query<{ n: number }, []>(
+        "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'",
+      )
+      if (tables.get()?.n === 0) {
+        db.transaction(() => db.run(SCHEMA))()
+        return db
+      }
+    } catch (error) {
+      db.close(true)
+      throw error
+    }
+    log.warn('the local snapshot has another schema version; rebuilding from the beginning of the topic', {
+      path,
+      version,
+      expected: SCHEMA_VERSION,
+    })
+    db.close(true)
+    removeFiles(path)
+    return SqliteSnapshot.#connect(path, log)
+  }
+
+  #read(): SavedState {
+    const meta = this.#db
+      .query<StoreOrigin, []>('SELECT topic, cluster_id AS clusterId, partitions FROM meta')
+      .get()
+    const byPartition = new Map<number, SavedState['partitions'][number]>()
+    for (const { partition, next_offset } of this.#db
+      .query<{ partition: number; next_offset: number }, []>('SELECT partition, next_offset FROM checkpoints')
+      .all()) {
+      byPartition.set(partition, { partition, nextOffset: next_offset, changes: [] })
+    }
+    const rows = this.#db.query<
+      { cliente_id: string; saldo: number; timestamp: string; partition: number },
+      []
+    >('SELECT cliente_id, saldo, timestamp, partition FROM balances')
+    for (const { cliente_id, saldo, timestamp, partition } of rows.iterate()) {
+      const entry = byPartition.get(partition)
+      // Rows and checkpoints are written together: rows without one mean the file was damaged.
+      if (!entry) throw new CorruptSnapshot(`rows of partition ${partition} have no checkpoint`)
+      entry.changes.push({ kind: 'put', balance: { cliente_id, saldo, timestamp } })
+    }
+    return { origin: meta ?? undefined, partitions: [...byPartition.values()] }
+  }
+
+  /** One transaction: the batch's rows and the partition's next offset, or nothing. */
+  write(partition: number, changes: readonly Change[], nextOffset: number): void {
+    this.#write(partition, changes, nextOffset)
+  }
+
+  setOrigin({ topic, clusterId, partitions }: StoreOrigin): void {
+    this.#setOrigin.run(topic, clusterId, partitions)
+  }
+
+  clear(): void {
+    this.#db.transaction(() => {
+      for (const table of ['balances', 'checkpoints', 'meta']) this.#db.run(`DELETE FROM ${table}`)
+    })()
+  }
+
+  /** Closing the last connection checkpoints the WAL into the file. */
+  close(): void {
+    this.#db.close(true)
+  }
+}
+
+const keyOf = (change: Change) => (change.kind === 'put' ? change.balance.cliente_id : change.clienteId)
+
+/**
+ * The last change of each key of a batch, in key order: the B-tree is then walked in order rather
+ * than at random. Replaying a million random keys in batches of 133k, this wrote 1.8x as fast.
+ */
+function lastChangeByKey(changes: readonly Change[]): readonly Change[] {
+  if (changes.length < 2) return changes
+  const last = new Map<string, Change>()
+  for (const change of changes) last.set(keyOf(change), change)
+  // The default sort of strings is several times faster than any comparator.
+  const ordered: Change[] = []
+  for (const key of [...last.keys()].sort()) ordered.push(last.get(key) as Change)
+  return ordered
+}
+
+const SIDE_FILES = ['-wal', '-shm', '-journal']
+
+function removeFiles(path: string): void {
+  for (const suffix of ['', ...SIDE_FILES]) rmSync(`${path}${suffix}`, { force: true })
+}
+
+/** Keeps a corrupt file (and its WAL, which belongs to it) for inspection, out of the way. */
+function moveAside(path: string): string {
+  const target = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  for (const suffix of ['', ...SIDE_FILES]) {
+    if (existsSync(`${path}${suffix}`)) renameSync(`${path}${suffix}`, `${target}${suffix}`)
+  }
+  return target
+}

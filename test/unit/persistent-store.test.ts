@@ -1,0 +1,175 @@
+import { Database } from 'bun:sqlite'
+import { describe, expect, it } from 'bun:test'
+import { closeSync, openSync, readdirSync, statSync, truncateSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { StateDirError } from '../../src/store/errors.ts'
+import { PersistentStore, SNAPSHOT_FILE } from '../../src/store/persistent-store.ts'
+import { SCHEMA_VERSION } from '../../src/store/sqlite-snapshot.ts'
+import type { Change } from '../../src/store/store.ts'
+import { captureLog, onCleanup, tempDir } from '../helpers.ts'
+
+const origin = { topic: 'contas', clusterId: 'cluster-a', partitions: 2 }
+const put = (id: string, saldo: number): Change => ({
+  kind: 'put',
+  balance: { cliente_id: id, saldo, timestamp: '2025-10-14T10:30:45' },
+})
+
+function open(dir: string) {
+  const { log, lines } = captureLog()
+  const store = PersistentStore.open(dir, log)
+  onCleanup(() => store.close())
+  return { store, lines }
+}
+
+/** A closed snapshot with `keys` rows in partition 0 (position keys) and one in partition 1. */
+function filled(keys: number): string {
+  const dir = tempDir()
+  const { store } = open(dir)
+  store.setOrigin(origin)
+  store.apply(
+    0,
+    Array.from({ length: keys }, (_, i) => put(`client-${i}`, i)),
+    keys,
+  )
+  store.apply(1, [put('one', 1.5)], 7)
+  store.close()
+  return dir
+}
+
+describe('PersistentStore', () => {
+  it('loads what was applied: rows, deletions, positions and origin', () => {
+    const dir = tempDir()
+    const first = open(dir).store
+    expect(first.loadedFromSnapshot).toBe(0)
+    first.setOrigin(origin)
+    first.apply(0, [put('a', 1), put('b', -2.25), put('c', 3)], 10)
+    first.apply(0, [{ kind: 'delete', clienteId: 'b' }, put('a', 1e300)], 12)
+    first.apply(1, [put('é/ü', 0.1)], 4)
+    first.close()
+
+    const { store, lines } = open(dir)
+    expect(store.loadedFromSnapshot).toBe(3)
+    expect(store.get('a')?.saldo).toBe(1e300)
+    expect(store.get('b')).toBeUndefined()
+    expect(store.get('é/ü')).toEqual({ cliente_id: 'é/ü', saldo: 0.1, timestamp: '2025-10-14T10:30:45' })
+    expect([...store.positions()].sort()).toEqual([
+      [0, 12],
+      [1, 4],
+    ])
+    expect(store.origin).toEqual(origin)
+    expect(lines.find((l) => l.msg === 'loaded the local snapshot')).toMatchObject({ keys: 3, partitions: 2 })
+  })
+
+  it('keeps the last change of a key within one batch', () => {
+    const dir = tempDir()
+    const first = open(dir).store
+    first.apply(
+      0,
+      [put('z', 1), put('a', 1), put('z', 2), { kind: 'delete', clienteId: 'a' }, put('m', 1), put('z', 3)],
+      6,
+    )
+    first.apply(
+      1,
+      [{ kind: 'delete', clienteId: 'm' }, put('m', 5), put('b', 1), { kind: 'delete', clienteId: 'b' }],
+      4,
+    )
+    first.close()
+    const { store } = open(dir)
+    expect([...['a', 'b', 'm', 'z'].map((id) => store.get(id)?.saldo)]).toEqual([undefined, undefined, 5, 3])
+  })
+
+  it('keeps neither rows nor checkpoint of a batch whose write fails half-way, on disk or in memory', () => {
+    const dir = tempDir()
+    const first = open(dir).store
+    first.apply(0, [put('a', 1)], 5)
+    // SQLite stores NaN as NULL, which the table refuses: the write fails after 'b' went in.
+    expect(() => first.apply(0, [put('b', 2), put('c', Number.NaN)], 9)).toThrow('NOT NULL')
+    expect(first.get('b')).toBeUndefined()
+    expect(first.position(0)).toBe(5)
+    first.close()
+    const { store } = open(dir)
+    expect(store.get('b')).toBeUndefined()
+    expect(store.position(0)).toBe(5)
+  })
+
+  it('forgets everything on clear, on disk too', () => {
+    const dir = filled(10)
+    const first = open(dir).store
+    first.clear()
+    expect(first.loadedFromSnapshot).toBe(0)
+    first.close()
+    const { store } = open(dir)
+    expect(store.size).toBe(0)
+    expect(store.positions().size).toBe(0)
+    expect(store.origin).toBeUndefined()
+  })
+
+  it('refuses a second holder of the same folder, naming the folder and the holder, until it is closed', () => {
+    const dir = tempDir()
+    const first = open(dir).store
+    const second = () => open(dir)
+    expect(second).toThrow(StateDirError)
+    expect(second).toThrow(`STATE_DIR=${dir} is in use by another saldo-api (pid ${process.pid} on host`)
+    first.close()
+    expect(open(dir).store.size).toBe(0)
+  })
+
+  const corruptions: Array<[string, (path: string) => void]> = [
+    [
+      'garbage over the header',
+      (path) => overwrite(path, 0, Buffer.from('this is not a database'.repeat(8))),
+    ],
+    [
+      'truncated to half its size',
+      (path) => truncateSync(path, Math.floor(statSync(path).size / 2 / 4096) * 4096),
+    ],
+    [
+      'a page in the middle zeroed',
+      (path) => overwrite(path, 4096 * Math.floor(statSync(path).size / 4096 / 2), Buffer.alloc(4096)),
+    ],
+  ]
+  for (const [name, corrupt] of corruptions) {
+    it(`moves a file with ${name} aside, warns and starts empty`, () => {
+      const dir = filled(20_000)
+      corrupt(join(dir, SNAPSHOT_FILE))
+
+      const { store, lines } = open(dir)
+      expect(store.size).toBe(0)
+      expect(store.positions().size).toBe(0)
+      const warning = lines.find((l) => l.level === 'warn')
+      expect(warning?.msg).toContain('the local snapshot is corrupt; moved it aside')
+      const aside = readdirSync(dir).filter((f) => f.startsWith(`${SNAPSHOT_FILE}.corrupt-`))
+      expect(aside).toEqual([String(warning?.movedTo).slice(dir.length + 1)])
+
+      // The fresh file works.
+      store.apply(0, [put('x', 1)], 1)
+      store.close()
+      expect(open(dir).store.get('x')?.saldo).toBe(1)
+    })
+  }
+
+  const otherSchemas: Array<[string, string]> = [
+    ['an older schema', 'CREATE TABLE balances (id TEXT PRIMARY KEY, value TEXT)'],
+    ['a newer schema', `CREATE TABLE balances (id TEXT); PRAGMA user_version = ${SCHEMA_VERSION + 1}`],
+  ]
+  for (const [name, sql] of otherSchemas) {
+    it(`starts empty, with a warning, on a file of ${name}`, () => {
+      const dir = tempDir()
+      const db = new Database(join(dir, SNAPSHOT_FILE))
+      db.run(sql)
+      db.run("INSERT INTO balances (id) VALUES ('a')")
+      db.close()
+      const { store, lines } = open(dir)
+      expect(store.size).toBe(0)
+      expect(lines.find((l) => l.level === 'warn')?.msg).toContain('another schema version')
+      store.apply(0, [put('x', 1)], 1)
+      expect(store.get('x')?.saldo).toBe(1)
+    })
+  }
+})
+
+function overwrite(path: string, offset: number, bytes: Buffer): void {
+  const fd = openSync(path, 'r+')
+  writeSync(fd, bytes, 0, bytes.length, offset)
+  closeSync(fd)
+}
