@@ -38,6 +38,8 @@ export function createService(config: Config, log: Logger) {
     watch.applied()
     events.publish(partition, changes, offsets)
   })
+  // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
+  progress.onReady(() => Bun.gc(true))
   const kafkaStatus = () => materializer.status()
   const summary = materializerSummary({ stats, store, watermarks })
   const materializerSource = materializerMetrics({ summary, progress, kafkaStatus })
