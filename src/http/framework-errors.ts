@@ -27,6 +27,8 @@ function validationMessage(error: ValidationError): string {
   return `invalid ${error.type}: ${where ? `${where}: ` : ''}${first?.message ?? 'check the request'}`
 }
 
+const INTERNAL: ErrorAnswer = { status: 500, message: 'internal error; it was logged, please retry' }
+
 /** Elysia's own failures (bad input, unknown route or method) as JSON errors with a hint to the fix. */
 export function frameworkError(
   code: unknown,
@@ -36,6 +38,10 @@ export function frameworkError(
 ): ErrorAnswer {
   switch (code) {
     case 'VALIDATION':
+      // An answer that fails its own schema is our bug, not the client's.
+      if ((error as ValidationError).type === 'response') {
+        return INTERNAL
+      }
       return { status: 400, message: validationMessage(error as ValidationError) }
     case 'PARSE':
       return {
@@ -55,6 +61,6 @@ export function frameworkError(
       return { status: 404, message: `no route ${request.method} ${path}; see /docs for the API` }
     }
     default:
-      return { status: 500, message: 'internal error; it was logged, please retry' }
+      return INTERNAL
   }
 }

@@ -20,7 +20,8 @@ export const MIN_POSITION_HEADER = 'x-saldo-min-position'
  * that is not valid percent-encoded UTF-8 (`%ff`, `%C3`) is refused, not turned into U+FFFD.
  */
 export function pathId(request: Request): string {
-  const raw = new URL(request.url).pathname.slice('/saldo/'.length)
+  // Elysia also routes `/saldo/1/` here (loose paths); the slash is not part of the id.
+  const raw = new URL(request.url).pathname.slice('/saldo/'.length).replace(/\/$/, '')
   let id: string
   try {
     id = decodeURIComponent(raw)

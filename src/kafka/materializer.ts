@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { decodeRecord } from '../balance.ts'
@@ -47,7 +48,8 @@ export type ApplyListener = (
 export interface KafkaStatus {
   connected: boolean
   lastError: string | undefined
-  warning: string | undefined
+  /** Things an operator should fix: a topic that is not compacted, a consumer group shared with another. */
+  warnings: string[]
 }
 
 /**
@@ -68,11 +70,15 @@ export class Materializer {
   #wake: (() => void) | undefined
   #lastFetchAt = 0
   #lastError: string | undefined
-  #warning: string | undefined
+  #topicWarning: string | undefined
+  #groupWarning: string | undefined
 
   constructor(deps: MaterializerDeps) {
     this.#deps = deps
-    const instance = deps.config.INSTANCE_ID ?? `${hostname()}-${process.pid}`
+    // The group must be this process's alone: a random part keeps a restarted process (same host
+    // name and pid in a container) out of its predecessor's group. An explicit INSTANCE_ID is taken
+    // as the operator's promise that it is unique.
+    const instance = deps.config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
     this.#groupId = `${deps.config.GROUP}-${instance}`
   }
 
@@ -98,7 +104,7 @@ export class Materializer {
     return {
       connected: this.#lastFetchAt > 0 && now - this.#lastFetchAt < quietMs,
       lastError: this.#lastError,
-      warning: this.#warning,
+      warnings: [this.#topicWarning, this.#groupWarning].filter((w): w is string => w !== undefined),
     }
   }
 
@@ -119,6 +125,7 @@ export class Materializer {
     while (!this.#stopping) {
       try {
         if (!this.#prepared) await this.#prepare()
+        if (this.#stopping) break
         const reason = await this.#consume()
         if (!this.#stopping) this.#fail('consumer stopped', reason)
       } catch (error) {
@@ -156,7 +163,7 @@ export class Materializer {
     const admin = kafka.admin()
     await admin.connect()
     try {
-      this.#warning = await ensureTopic(admin, topicSpec(config), log)
+      this.#topicWarning = await ensureTopic(admin, topicSpec(config), log)
       const { clusterId } = await admin.describeCluster()
       const { starts, ends } = await topicOffsets(admin, config.TOPIC)
       const reason = distrustReason(
@@ -224,7 +231,10 @@ export class Materializer {
       this.#applyChanges(payload.partition, [], [], Number(payload.lastOffset) + 1)
     })
     // After any (re)join, read on from our own positions, never from committed offsets.
-    consumer.on(consumer.events.GROUP_JOIN, () => this.#seekToPositions(consumer))
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#checkAssignment(payload.groupId, payload.memberAssignment[config.TOPIC] ?? [])
+      this.#seekToPositions(consumer)
+    })
     try {
       await consumer.connect()
       await consumer.subscribe({ topic: config.TOPIC, fromBeginning: true })
@@ -241,6 +251,19 @@ export class Materializer {
       this.#consumer = undefined
       await consumer.disconnect().catch(() => {})
     }
+  }
+
+  /** Every instance must hold every partition; another member in our group would silently take some. */
+  #checkAssignment(groupId: string, assigned: readonly number[]): void {
+    const total = this.#deps.progress.snapshot().partitions.length
+    if (assigned.length >= total) {
+      this.#groupWarning = undefined
+      return
+    }
+    this.#groupWarning =
+      `consumer group ${groupId} is shared with another consumer: this instance reads only partitions ` +
+      `[${[...assigned].sort((a, b) => a - b).join(', ')}] of ${total}; give every instance its own INSTANCE_ID`
+    this.#deps.log.error(this.#groupWarning)
   }
 
   #seekToPositions(consumer: Consumer): void {

@@ -34,7 +34,7 @@ export function setup({ ready = true, token = undefined as string | undefined, m
   watermarks.observe(0, ready ? 2 : 10)
   const stats = new ApplyStats()
   const watch = new PositionWatch(store)
-  const kafkaStatus = () => ({ connected: true, lastError: undefined, warning: undefined })
+  const kafkaStatus = () => ({ connected: true, lastError: undefined, warnings: [] })
   const summary = materializerSummary({ stats, store, watermarks })
   const materializer = materializerMetrics({ summary, progress, kafkaStatus })
   const { log } = captureLog()

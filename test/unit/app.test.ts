@@ -13,6 +13,12 @@ describe('GET /saldo/:cliente_id', () => {
     expect(await res.json()).toEqual(seed)
   })
 
+  it('reads /saldo/1/ as client 1, not as a client named "1/"', async () => {
+    const res = await get('/saldo/1/')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual(seed)
+  })
+
   it('finds percent-encoded ids', async () => {
     const res = await get(`/saldo/${encodeURIComponent('é/ü')}`)
     expect(res.status).toBe(200)
@@ -185,6 +191,7 @@ describe('security', () => {
     for (const [headers, status] of cases) {
       expect((await get('/saldo/1', headers)).status).toBe(status)
       expect((await get('/saldos?ids=1', headers)).status).toBe(status)
+      if (status === 401) expect((await get('/events', headers)).status).toBe(401)
     }
     const denied = await get('/saldo/1')
     expect(denied.headers.get('www-authenticate')).toContain('Bearer')

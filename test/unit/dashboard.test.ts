@@ -12,7 +12,7 @@ describe('GET /', () => {
     const html = await res.text()
     const script = /<script type="module">([\s\S]*?)<\/script>/.exec(html)?.[1]
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1]
-    expect(script).toContain('new EventSource(')
+    expect(script).toContain('fetch("events"')
     expect(style).toContain('@keyframes flash')
 
     const policy = res.headers.get('content-security-policy') ?? ''

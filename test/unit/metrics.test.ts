@@ -72,7 +72,7 @@ describe('materializer metrics', () => {
     const source = materializerMetrics({
       summary: materializerSummary({ stats, store, watermarks }),
       progress,
-      kafkaStatus: () => ({ connected: false, lastError: 'down', warning: undefined }),
+      kafkaStatus: () => ({ connected: false, lastError: 'down', warnings: [] }),
     })
     const text = renderMetrics(source())
 
@@ -101,7 +101,7 @@ describe('materializer metrics', () => {
           materializerMetrics({
             summary: materializerSummary({ stats: new ApplyStats(), store: new MemoryStore(), watermarks }),
             progress,
-            kafkaStatus: () => ({ connected: true, lastError: undefined, warning: undefined }),
+            kafkaStatus: () => ({ connected: true, lastError: undefined, warnings: [] }),
           })(),
         ),
       )

@@ -377,32 +377,71 @@ function setLive(text: string, kind: 'on' | 'off' | ''): void {
   liveStatus.className = `live-status ${kind}`
 }
 
-function follow(): void {
-  const source = new EventSource('events')
-  source.addEventListener('open', () => setLive('live', 'on'))
-  source.addEventListener('change', (event) => {
-    receive({ kind: 'change', data: JSON.parse(event.data) as BalanceChanged })
-  })
-  source.addEventListener('delete', (event) => {
-    receive({ kind: 'delete', data: JSON.parse(event.data) as BalanceDeleted })
-  })
-  source.addEventListener('reset', (event) => {
-    const { reason } = JSON.parse(event.data) as StreamReset
+// The stream is read with fetch rather than EventSource, which cannot send the bearer token that
+// /events needs when the server has one.
+let lastEventId: string | undefined
+let stream: AbortController | undefined
+
+function dispatch(event: string, data: string): void {
+  if (event === 'change') receive({ kind: 'change', data: JSON.parse(data) as BalanceChanged })
+  else if (event === 'delete') receive({ kind: 'delete', data: JSON.parse(data) as BalanceDeleted })
+  else if (event === 'reset') {
+    const { reason } = JSON.parse(data) as StreamReset
     receive({ kind: 'gap', text: `Some changes were missed (${reason}); the rows below may be out of date.` })
-  })
-  // Both the server's `event: error` (the page read too slowly) and a broken connection.
-  source.addEventListener('error', (event) => {
-    if (event instanceof MessageEvent) {
-      const { error } = JSON.parse(event.data) as StreamError
-      receive({ kind: 'gap', text: `The change stream was cut: ${error}` })
+  } else if (event === 'error') {
+    const { error } = JSON.parse(data) as StreamError
+    receive({ kind: 'gap', text: `The change stream was cut: ${error}` })
+  }
+}
+
+/** Reads Server-Sent Events from `body` until it ends: `event:`, `data:` and `id:` lines, blank-line framed. */
+async function readStream(body: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let buffer = ''
+  let event = 'message'
+  let data: string[] = []
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return
+    buffer += decoder.decode(value, { stream: true })
+    const lines = buffer.split('\n')
+    buffer = lines.pop() ?? ''
+    for (const line of lines) {
+      if (line === '') {
+        if (data.length > 0) dispatch(event, data.join('\n'))
+        event = 'message'
+        data = []
+      } else if (line.startsWith('event:')) event = line.slice(6).trim()
+      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
+      else if (line.startsWith('id:')) lastEventId = line.slice(3).trim()
     }
-    if (source.readyState === EventSource.CLOSED) {
-      setLive('disconnected; reconnecting…', 'off')
-      setTimeout(follow, REFRESH_MS * 3)
-    } else {
-      setLive('reconnecting…', 'off')
+  }
+}
+
+async function follow(): Promise<void> {
+  stream?.abort()
+  const controller = new AbortController()
+  stream = controller
+  const headers = new Headers()
+  if (token()) headers.set('authorization', `Bearer ${token()}`)
+  if (lastEventId) headers.set('last-event-id', lastEventId)
+  try {
+    const answer = await fetch('events', { headers, signal: controller.signal })
+    if (answer.status === 401) {
+      setLive(token() ? 'the token was refused' : 'needs the API token', 'off')
+      return
     }
-  })
+    if (!answer.ok || !answer.body) throw new Error(`HTTP ${answer.status}`)
+    setLive('live', 'on')
+    await readStream(answer.body)
+  } catch (error) {
+    if (controller.signal.aborted) return
+    setLive(`disconnected (${(error as Error).message}); reconnecting…`, 'off')
+  }
+  if (controller.signal.aborted) return
+  setLive('reconnecting…', 'off')
+  setTimeout(() => void follow(), REFRESH_MS * 3)
 }
 
 // ---- Writes --------------------------------------------------------------------------------------
@@ -473,7 +512,10 @@ tokenInput.addEventListener('input', () => {
   else sessionStorage.removeItem(TOKEN_KEY)
   showWriteForm()
 })
-tokenInput.addEventListener('change', () => void refreshStats())
+tokenInput.addEventListener('change', () => {
+  void refreshStats()
+  void follow()
+})
 
 byId<HTMLFormElement>('lookup').addEventListener('submit', (event) => {
   event.preventDefault()
@@ -489,5 +531,5 @@ writeForm.addEventListener('submit', (event) => {
 byId('write-delete').addEventListener('click', () => void write('DELETE'))
 
 showWriteForm()
-follow()
+void follow()
 void refresh()

@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia'
 import type { ChangeHub } from '../../events/change-hub.ts'
+import { bearerGuard } from '../auth.ts'
 import { ErrorBody } from '../models.ts'
 import { parseIds } from './balances.ts'
 
@@ -19,8 +20,9 @@ const STREAM_DESCRIPTION = [
 ].join(' ')
 
 /** GET /events: the live change stream, fed by the change hub. */
-export function eventRoutes({ events }: EventRoutesDeps) {
-  return new Elysia().get(
+/** The stream carries every balance, so it needs the bearer token like /saldo* when one is set. */
+export function eventRoutes({ events }: EventRoutesDeps, apiToken: string | undefined) {
+  return new Elysia().onTransform(bearerGuard(apiToken)).get(
     '/events',
     ({ query, headers, request, server }) => {
       const ids = query.ids === undefined ? undefined : new Set(parseIds(query.ids))

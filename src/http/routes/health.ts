@@ -27,7 +27,7 @@ export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps)
           keys: store.size,
           loadedFromSnapshot: store.loadedFromSnapshot,
           kafka: { connected: kafka.connected, ...(kafka.lastError ? { lastError: kafka.lastError } : {}) },
-          warnings: kafka.warning ? [kafka.warning] : [],
+          warnings: kafka.warnings,
         }
         return body.ready ? body : status(503, body)
       },

@@ -108,6 +108,8 @@ export function writeRoutes({
             `timestamp ${JSON.stringify(timestamp)} is not ISO-8601 (e.g. 2025-10-14T10:30:45)`,
           )
         }
+        // During the replay the write could not be seen applied in time; say so before writing it.
+        access.requireReady()
         const balance = { cliente_id: id, saldo: body.saldo, timestamp }
         const position = await writeAndWait(() => writer.put(balance))
         set.headers[POSITION_HEADER] = watch.text
