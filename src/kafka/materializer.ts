@@ -282,6 +282,9 @@ export class Materializer {
     const partition = batch.partition
     watermarks.observe(partition, Number(batch.highWatermark))
     const from = store.position(partition)
+    // A partition whose end is now behind what we applied was truncated or deleted and recreated:
+    // kafkajs quietly moves back to its start, and every record below our position would be skipped.
+    if (Number(batch.highWatermark) < from) this.#rewound(partition, Number(batch.highWatermark), from)
     const changes: Change[] = []
     const offsets: number[] = []
     for (const message of batch.messages) {
@@ -307,6 +310,15 @@ export class Materializer {
       offsets.push(offset)
     }
     this.#applyChanges(partition, changes, offsets, Number(batch.lastOffset()) + 1)
+  }
+
+  /** Stops serving this history and has the loop prepare again, which rebuilds from the topic. */
+  #rewound(partition: number, end: number, position: number): never {
+    this.#prepared = false
+    this.#deps.progress.interrupt()
+    const what = `partition ${partition} ends at ${end}, behind the ${position} already applied`
+    this.#deps.log.warn(`${what}: the topic was truncated or recreated; replaying it again`, { partition })
+    throw new Error(`${what}; replaying the topic again`)
   }
 
   #applyChanges(

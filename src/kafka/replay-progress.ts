@@ -45,9 +45,17 @@ export class ReplayProgress {
       this.#positions.set(partition, starts.get(partition) ?? 0)
     }
     this.#begun = true
+    this.#ready = false
+    this.#readyAt = undefined
     this.#startedAt = now
     this.#startOffsets = this.#sumPositions()
     this.#check(now)
+  }
+
+  /** The state no longer matches the topic (it went backwards): reads wait for the next replay. */
+  interrupt(): void {
+    this.#ready = false
+    this.#readyAt = undefined
   }
 
   /** Records that `partition` has been applied up to (not including) `position`. */

@@ -6,6 +6,7 @@ import {
   expectServesTopic,
   produce,
   type RunningService,
+  recreateTopic,
   startService,
   waitFor,
   waitUntilReady,
@@ -147,5 +148,27 @@ describe('saldo-api against a real broker', () => {
     const ready = await (await service.get('/ready')).json()
     expect(ready.partitions).toHaveLength(4)
     expect(ready.warnings).toEqual([])
+  })
+})
+
+describe('a topic recreated while saldo runs', () => {
+  it('stops serving the old history and replays the new one, old keys gone', async () => {
+    const topic = await createTopic({ partitions: 1 })
+    await produce(
+      topic,
+      Array.from({ length: 20 }, (_, i) => balanceRecord(`old-${i}`, i)),
+    )
+    const service = startService(topic)
+    await waitUntilReady(service)
+    expect(service.store.size).toBe(20)
+
+    await recreateTopic(topic, { partitions: 1 })
+    await produce(topic, [balanceRecord('new-1', 1), balanceRecord('new-2', 2)])
+    await waitFor(async () => service.store.size === 2 && (await service.get('/ready')).status === 200, {
+      timeoutMs: 90_000,
+      what: 'the service to replay the recreated topic',
+    })
+    expect((await service.get('/saldo/old-3')).status).toBe(404)
+    expect(await (await service.get('/saldo/new-2')).json()).toMatchObject({ saldo: 2 })
   })
 })
