@@ -77,9 +77,21 @@ export function createService(config: Config, log: Logger) {
     stop(): Promise<void> {
       stopped ??= (async () => {
         events.close()
-        await app.stop()
-        await Promise.all([materializer.stop(), writer.close()])
+        // Bun waits for every connection to finish; an /events client that stopped reading with
+        // megabytes queued would hold the stop until the deadline, so after half of it connections
+        // are closed, and Kafka and the store still get their turn.
+        const graceful = app.stop()
+        const drained = await Promise.race([
+          graceful.then(() => true),
+          Bun.sleep(config.SHUTDOWN_TIMEOUT_MS / 2).then(() => false),
+        ])
+        if (!drained) app.server?.stop(true)
+        await graceful
+        const results = await Promise.allSettled([materializer.stop(), writer.close()])
         store.close()
+        for (const result of results) {
+          if (result.status === 'rejected') log.warn('a part did not stop cleanly', { error: result.reason })
+        }
       })()
       return stopped
     },
