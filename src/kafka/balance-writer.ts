@@ -1,15 +1,12 @@
-import { type Kafka, Partitioners, type Producer } from 'kafkajs'
+import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs'
 import type { Balance } from '../balance.ts'
-
-/** Where a write landed in the topic. */
-export interface WrittenAt {
-  partition: number
-  offset: number
-}
+import { balanceMessage, type Placement, tombstoneMessage } from './producer.ts'
 
 /**
- * Writes balances and tombstones to the topic: idempotent producer, acks from all in-sync replicas,
- * and the Java client's partitioner, so a key lands where every other Kafka client puts it.
+ * Writes balances and tombstones for the HTTP API: idempotent producer, acks from all in-sync
+ * replicas, and the Java client's partitioner, so a key lands where every other Kafka client puts it.
+ * Unlike saldo-produce (which retries for ever), it keeps kafkajs' bounded retries: an HTTP client
+ * waits on it, and a failed PUT or DELETE is safe to repeat (the same value or tombstone again).
  */
 export class BalanceWriter {
   readonly #kafka: Kafka
@@ -21,12 +18,12 @@ export class BalanceWriter {
     this.#topic = topic
   }
 
-  put(balance: Balance): Promise<WrittenAt> {
-    return this.#send(balance.cliente_id, JSON.stringify(balance))
+  put(balance: Balance): Promise<Placement> {
+    return this.#send(balanceMessage(balance))
   }
 
-  delete(clienteId: string): Promise<WrittenAt> {
-    return this.#send(clienteId, null)
+  delete(clienteId: string): Promise<Placement> {
+    return this.#send(tombstoneMessage(clienteId))
   }
 
   async close(): Promise<void> {
@@ -35,12 +32,8 @@ export class BalanceWriter {
     if (producer) await (await producer).disconnect()
   }
 
-  async #send(key: string, value: string | null): Promise<WrittenAt> {
-    const [sent] = await (await this.#connected()).send({
-      topic: this.#topic,
-      acks: -1,
-      messages: [{ key, value }],
-    })
+  async #send(message: Message): Promise<Placement> {
+    const [sent] = await (await this.#connected()).send({ topic: this.#topic, acks: -1, messages: [message] })
     const offset = sent?.baseOffset ?? sent?.offset
     if (!sent || offset === undefined)
       throw new Error(`Kafka acknowledged the write to ${this.#topic} without an offset`)

@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { type Balance as BalanceRecord, isIsoTimestamp } from '../../balance.ts'
-import type { WrittenAt } from '../../kafka/balance-writer.ts'
+import type { Placement } from '../../kafka/producer.ts'
 import { formatPosition } from '../../store/position.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
@@ -11,8 +11,8 @@ import { POSITION_HEADER, pathId, type StateAccess } from '../state-access.ts'
 
 /** Writes go to Kafka; the HTTP layer only knows this much of it. */
 export interface BalanceWrites {
-  put(balance: BalanceRecord): Promise<WrittenAt>
-  delete(clienteId: string): Promise<WrittenAt>
+  put(balance: BalanceRecord): Promise<Placement>
+  delete(clienteId: string): Promise<Placement>
 }
 
 export interface WriteRoutesDeps {
@@ -74,8 +74,8 @@ export function writeRoutes({
   }
 
   /** Produces, then waits until this instance has applied the offset (or answers 504 with the position). */
-  const writeAndWait = async (write: () => Promise<WrittenAt>): Promise<string> => {
-    let at: WrittenAt
+  const writeAndWait = async (write: () => Promise<Placement>): Promise<string> => {
+    let at: Placement
     try {
       at = await write()
     } catch (error) {
