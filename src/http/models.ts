@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { Balance } from '../balance.ts'
+import { KafkaConnection, KafkaStatus } from '../kafka/kafka-status.ts'
 import { Progress } from '../kafka/replay-progress.ts'
 
 /**
@@ -32,8 +33,8 @@ export const ReadyBody = Type.Composite([
   Type.Object({
     keys: Type.Integer(),
     loadedFromSnapshot: Type.Integer({ description: 'keys loaded from the local snapshot at boot' }),
-    kafka: Type.Object({ connected: Type.Boolean(), lastError: Type.Optional(Type.String()) }),
-    warnings: Type.Array(Type.String()),
+    kafka: KafkaConnection,
+    warnings: KafkaStatus.properties.warnings,
   }),
 ])
 export type ReadyBody = Static<typeof ReadyBody>

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts'
 import type { BalanceStore, Change } from '../store/store.ts'
 import type { ApplyStats } from './apply-stats.ts'
 import type { HighWatermarks } from './high-watermarks.ts'
+import type { KafkaStatus } from './kafka-status.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import { distrustReason } from './snapshot-trust.ts'
 import { ensureTopic, topicOffsets, topicSpec } from './topic.ts'
@@ -44,13 +45,6 @@ export type ApplyListener = (
   nextOffset: number,
   offsets: readonly number[],
 ) => void
-
-export interface KafkaStatus {
-  connected: boolean
-  lastError: string | undefined
-  /** Things an operator should fix: a topic that is not compacted, a consumer group shared with another. */
-  warnings: string[]
-}
 
 /**
  * Replays the topic from the store's positions (or the beginning) to the end offsets seen at boot,

@@ -1,6 +1,6 @@
 import { REJECT_REASONS } from '../balance.ts'
 import { counter, gauge, type MetricFamily, type MetricSource } from '../metrics/prometheus.ts'
-import type { KafkaStatus } from './materializer.ts'
+import type { KafkaStatus } from './kafka-status.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import type { Summary } from './summary.ts'
 

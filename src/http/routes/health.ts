@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import type { KafkaStatus } from '../../kafka/materializer.ts'
+import type { KafkaStatus } from '../../kafka/kafka-status.ts'
 import type { ReplayProgress } from '../../kafka/replay-progress.ts'
 import type { BalanceStore } from '../../store/store.ts'
 import { HealthBody, ReadyBody } from '../models.ts'
