@@ -64,6 +64,7 @@ export class Materializer {
   #wake: (() => void) | undefined
   #lastFetchAt = 0
   #lastError: string | undefined
+  #storeError: string | undefined
   #topicWarning: string | undefined
   #groupWarning: string | undefined
 
@@ -97,7 +98,7 @@ export class Materializer {
     const quietMs = Math.max(10_000, this.#deps.config.FETCH_MAX_WAIT_MS * 10)
     return {
       connected: this.#lastFetchAt > 0 && now - this.#lastFetchAt < quietMs,
-      lastError: this.#lastError,
+      lastError: this.#storeError ?? this.#lastError,
       warnings: [this.#topicWarning, this.#groupWarning].filter((w): w is string => w !== undefined),
     }
   }
@@ -298,8 +299,6 @@ export class Materializer {
         })
         continue
       }
-      if (decoded.kind === 'put') stats.applied++
-      else stats.tombstones++
       changes.push(decoded)
       offsets.push(offset)
     }
@@ -324,7 +323,19 @@ export class Materializer {
     const { store, progress } = this.#deps
     const known = store.positions().has(partition)
     if (known && nextOffset <= store.position(partition) && changes.length === 0) return
-    store.apply(partition, changes, nextOffset)
+    try {
+      store.apply(partition, changes, nextOffset)
+    } catch (error) {
+      // Kept apart from connection errors, which the next successful fetch clears: a store that cannot
+      // be written (disk full, folder gone) must stay visible in /ready until a write succeeds.
+      this.#storeError = `cannot write the local state: ${(error as Error).message}`
+      throw error
+    }
+    this.#storeError = undefined
+    for (const change of changes) {
+      if (change.kind === 'put') this.#deps.stats.applied++
+      else this.#deps.stats.tombstones++
+    }
     progress.advance(partition, nextOffset)
     for (const listener of this.#listeners) listener(partition, changes, nextOffset, offsets)
   }
