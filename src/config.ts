@@ -38,7 +38,7 @@ export const Config = Type.Object({
     description: 'a consumer group prefix',
   }),
   INSTANCE_ID: Optional(
-    'names this instance in its consumer group (default: host name and process id)',
+    'names this instance in its consumer group; must be unique per running instance (default: host name, pid and a random part)',
     'a non-empty name',
   ),
   PORT: Type.Integer({
