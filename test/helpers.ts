@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs'
+import { freePort } from '../scripts/bench/instance.ts'
 import { type Config, loadConfig } from '../src/config.ts'
 import type { ReadyBody } from '../src/http/models.ts'
 import { createLogger, type Logger } from '../src/log.ts'
@@ -306,10 +307,10 @@ export function startService(
 }
 
 /** Waits until a service's /ready reports a Kafka error, and returns that /ready body. */
-export function waitForKafkaError(service: RunningService) {
+export function waitForKafkaError(service: Reachable) {
   return waitFor(
     async () => {
-      const body = await (await service.get('/ready')).json()
+      const body = await readiness(service)
       return body.kafka.lastError ? body : undefined
     },
     { what: '/ready to report a Kafka error' },
@@ -317,12 +318,7 @@ export function waitForKafkaError(service: RunningService) {
 }
 
 /** A port nobody listens on right now: a child process must be told its port up front. */
-export function freePort(): number {
-  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const { port } = probe
-  probe.stop(true)
-  return port
-}
+export { freePort }
 
 export interface ServiceProcess extends Reachable {
   proc: Subprocess<'ignore', 'ignore', 'pipe'>
