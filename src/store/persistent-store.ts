@@ -1,32 +1,31 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import type { Balance } from '../balance.ts'
 import type { Logger } from '../log.ts'
 import { StateDirError } from './errors.ts'
 import { MemoryStore } from './memory-store.ts'
-import { type SavedState, SqliteSnapshot } from './sqlite-snapshot.ts'
+import { SqliteSnapshot } from './sqlite-snapshot.ts'
 import { StateLock } from './state-lock.ts'
-import type { Change, StoreOrigin } from './store.ts'
+import type { BalanceStore, Change, StoreOrigin } from './store.ts'
 
 export const SNAPSHOT_FILE = 'saldo.db'
 
 /**
- * The in-memory store (still the query path) writing every change through to a SQLite snapshot in
- * STATE_DIR, so that a restart loads the snapshot and replays only what came after it.
+ * The in-memory store (still the query path) with a write-through journal: every batch is written to
+ * a SQLite snapshot in STATE_DIR before memory takes it, so that a restart loads the snapshot and
+ * replays only what came after it.
  */
-export class PersistentStore extends MemoryStore {
-  readonly #snapshot: SqliteSnapshot
+export class PersistentStore implements BalanceStore {
+  readonly #memory: MemoryStore
+  readonly #journal: SqliteSnapshot
   readonly #lock: StateLock
   #loaded: number
 
-  private constructor(snapshot: SqliteSnapshot, lock: StateLock, saved: SavedState) {
-    super()
-    this.#snapshot = snapshot
+  private constructor(memory: MemoryStore, journal: SqliteSnapshot, lock: StateLock) {
+    this.#memory = memory
+    this.#journal = journal
     this.#lock = lock
-    // The base class's methods: what comes from the snapshot need not be written to it again.
-    for (const { partition, changes, nextOffset } of saved.partitions)
-      super.apply(partition, changes, nextOffset)
-    if (saved.origin) super.setOrigin(saved.origin)
-    this.#loaded = this.size
+    this.#loaded = memory.size
   }
 
   /** Locks `dir` for this process, then loads its snapshot (or starts empty). */
@@ -42,12 +41,17 @@ export class PersistentStore extends MemoryStore {
     const lock = StateLock.acquire(folder)
     try {
       const startedAt = performance.now()
-      const { snapshot, saved } = SqliteSnapshot.open(join(folder, SNAPSHOT_FILE), log)
-      const store = new PersistentStore(snapshot, lock, saved)
+      let memory = new MemoryStore()
+      // The rows stream straight into memory; a file found corrupt half-way is read again into a new one.
+      const journal = SqliteSnapshot.open(join(folder, SNAPSHOT_FILE), log, () => {
+        memory = new MemoryStore()
+        return memory
+      })
+      const store = new PersistentStore(memory, journal, lock)
       log.info('loaded the local snapshot', {
         stateDir: folder,
         keys: store.size,
-        partitions: saved.partitions.length,
+        partitions: memory.positions().size,
         ms: Math.round(performance.now() - startedAt),
       })
       return store
@@ -57,29 +61,49 @@ export class PersistentStore extends MemoryStore {
     }
   }
 
+  get(clienteId: string): Balance | undefined {
+    return this.#memory.get(clienteId)
+  }
+
+  get size(): number {
+    return this.#memory.size
+  }
+
+  position(partition: number): number {
+    return this.#memory.position(partition)
+  }
+
+  positions(): ReadonlyMap<number, number> {
+    return this.#memory.positions()
+  }
+
   /** Disk first: if the write fails, memory and position stay put and the batch is read again. */
-  override apply(partition: number, changes: readonly Change[], nextOffset: number): void {
-    this.#snapshot.write(partition, changes, nextOffset)
-    super.apply(partition, changes, nextOffset)
+  apply(partition: number, changes: readonly Change[], nextOffset: number): void {
+    this.#journal.write(partition, changes, nextOffset)
+    this.#memory.apply(partition, changes, nextOffset)
   }
 
-  override setOrigin(origin: StoreOrigin): void {
-    this.#snapshot.setOrigin(origin)
-    super.setOrigin(origin)
+  get origin(): StoreOrigin | undefined {
+    return this.#memory.origin
   }
 
-  override get loadedFromSnapshot(): number {
+  setOrigin(origin: StoreOrigin): void {
+    this.#journal.setOrigin(origin)
+    this.#memory.setOrigin(origin)
+  }
+
+  get loadedFromSnapshot(): number {
     return this.#loaded
   }
 
-  override clear(): void {
-    this.#snapshot.clear()
-    super.clear()
+  clear(): void {
+    this.#journal.clear()
+    this.#memory.clear()
     this.#loaded = 0
   }
 
-  override close(): void {
-    this.#snapshot.close()
+  close(): void {
+    this.#journal.close()
     this.#lock.release()
   }
 }

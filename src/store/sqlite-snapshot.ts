@@ -2,7 +2,7 @@ import { Database, SQLiteError, type Statement } from 'bun:sqlite'
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import type { Logger } from '../log.ts'
 import { StateDirError } from './errors.ts'
-import type { Change, StoreOrigin } from './store.ts'
+import type { BalanceStore, Change, StoreOrigin } from './store.ts'
 
 /** Raise it when the tables change: a file of another version is thrown away and rebuilt. */
 export const SCHEMA_VERSION = 1
@@ -24,11 +24,15 @@ const SCHEMA = `
   PRAGMA user_version = ${SCHEMA_VERSION};
 `
 
-/** What a snapshot holds, ready to be applied partition by partition. */
-export interface SavedState {
-  origin: StoreOrigin | undefined
-  partitions: Array<{ partition: number; nextOffset: number; changes: Change[] }>
-}
+/** Where a snapshot's content goes as it is read: the in-memory store, one chunk of rows at a time. */
+export type SnapshotTarget = Pick<BalanceStore, 'apply' | 'setOrigin'>
+
+/**
+ * Rows handed to the target per partition at a time: the rows read but not yet in the table stay
+ * this few, whatever the snapshot's size (it used to build them all first: 4-5x the table at peak).
+ */
+const LOAD_CHUNK = 1024
+const GC_EVERY_ROWS = 65_536
 
 class CorruptSnapshot extends Error {}
 
@@ -68,13 +72,14 @@ export class SqliteSnapshot {
   }
 
   /**
-   * Opens (or creates) the file at `path` and reads it. A file of another schema version is replaced
-   * by an empty one; a corrupt or truncated one is moved aside (`<path>.corrupt-<time>`) and replaced
-   * too, with a warning: the state is then rebuilt from Kafka.
+   * Opens (or creates) the file at `path` and streams what it holds into `target`. A file of another
+   * schema version is replaced by an empty one; a corrupt or truncated one is moved aside
+   * (`<path>.corrupt-<time>`) and replaced too, with a warning: the state is then rebuilt from Kafka.
+   * `fresh` is called before each attempt: a corrupt file found half-way must leave no rows behind.
    */
-  static open(path: string, log: Logger): { snapshot: SqliteSnapshot; saved: SavedState } {
+  static open(path: string, log: Logger, fresh: () => SnapshotTarget): SqliteSnapshot {
     try {
-      return SqliteSnapshot.#openAndRead(path, log)
+      return SqliteSnapshot.#openAndRead(path, log, fresh())
     } catch (error) {
       if (!isCorrupt(error)) {
         throw new StateDirError(
@@ -87,11 +92,11 @@ export class SqliteSnapshot {
         movedTo,
         error,
       })
-      return SqliteSnapshot.#openAndRead(path, log)
+      return SqliteSnapshot.#openAndRead(path, log, fresh())
     }
   }
 
-  static #openAndRead(path: string, log: Logger): { snapshot: SqliteSnapshot; saved: SavedState } {
+  static #openAndRead(path: string, log: Logger, target: SnapshotTarget): SqliteSnapshot {
     const db = SqliteSnapshot.#connect(path, log)
     try {
       const problems = db.query<{ quick_check: string }, []>('PRAGMA quick_check').all()
@@ -104,7 +109,8 @@ export class SqliteSnapshot {
         )
       }
       const snapshot = new SqliteSnapshot(db)
-      return { snapshot, saved: snapshot.#read() }
+      snapshot.#readInto(target)
+      return snapshot
     } catch (error) {
       db.close(true)
       throw error
@@ -146,27 +152,38 @@ export class SqliteSnapshot {
     return SqliteSnapshot.#connect(path, log)
   }
 
-  #read(): SavedState {
+  #readInto(target: SnapshotTarget): void {
     const meta = this.#db
       .query<StoreOrigin, []>('SELECT topic, cluster_id AS clusterId, partitions FROM meta')
       .get()
-    const byPartition = new Map<number, SavedState['partitions'][number]>()
+    if (meta) target.setOrigin(meta)
+    const checkpoints = new Map<number, { nextOffset: number; rows: Change[] }>()
     for (const { partition, next_offset } of this.#db
       .query<{ partition: number; next_offset: number }, []>('SELECT partition, next_offset FROM checkpoints')
       .all()) {
-      byPartition.set(partition, { partition, nextOffset: next_offset, changes: [] })
+      checkpoints.set(partition, { nextOffset: next_offset, rows: [] })
+      target.apply(partition, [], next_offset)
     }
     const rows = this.#db.query<
       { cliente_id: string; saldo: number; timestamp: string; partition: number },
       []
     >('SELECT cliente_id, saldo, timestamp, partition FROM balances')
+    let read = 0
     for (const { cliente_id, saldo, timestamp, partition } of rows.iterate()) {
-      const entry = byPartition.get(partition)
+      const entry = checkpoints.get(partition)
       // Rows and checkpoints are written together: rows without one mean the file was damaged.
       if (!entry) throw new CorruptSnapshot(`rows of partition ${partition} have no checkpoint`)
-      entry.changes.push({ kind: 'put', balance: { cliente_id, saldo, timestamp } })
+      entry.rows.push({ kind: 'put', balance: { cliente_id, saldo, timestamp } })
+      // A synchronous load gives the collector no idle moment: without a young-generation collection
+      // now and then, the heap grows to every row object read (1M keys: 1.75x instead of 2.5x the
+      // settled RSS at peak, and faster; a full collection instead took 2.6x as long for 1.6x).
+      if (++read % GC_EVERY_ROWS === 0) Bun.gc(false)
+      if (entry.rows.length === LOAD_CHUNK) {
+        target.apply(partition, entry.rows, entry.nextOffset)
+        entry.rows = []
+      }
     }
-    return { origin: meta ?? undefined, partitions: [...byPartition.values()] }
+    for (const [partition, { rows, nextOffset }] of checkpoints) target.apply(partition, rows, nextOffset)
   }
 
   /** One transaction: the batch's rows and the partition's next offset, or nothing. */

@@ -148,6 +148,21 @@ describe('PersistentStore', () => {
     })
   }
 
+  it('keeps none of the rows streamed before a damage found half-way through the file', () => {
+    const dir = filled(20_000)
+    // The rows are read in key order: client-* (partition 0) stream in before 'one' (partition 1).
+    const db = new Database(join(dir, SNAPSHOT_FILE))
+    db.run('DELETE FROM checkpoints WHERE partition = 1')
+    db.close()
+
+    const { store, lines } = open(dir)
+    expect(lines.find((l) => l.level === 'warn')?.msg).toContain(
+      'the local snapshot is corrupt; moved it aside',
+    )
+    expect(store.size).toBe(0)
+    expect(store.positions().size).toBe(0)
+  })
+
   const otherSchemas: Array<[string, string]> = [
     ['an older schema', 'CREATE TABLE balances (id TEXT PRIMARY KEY, value TEXT)'],
     ['a newer schema', `CREATE TABLE balances (id TEXT); PRAGMA user_version = ${SCHEMA_VERSION + 1}`],
