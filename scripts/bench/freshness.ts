@@ -1,5 +1,6 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { balanceAt, balanceMessage } from '../../src/kafka/producer.ts'
+import type { LoadTarget } from './http-load.ts'
 
 export interface FreshnessRun {
   /** Milliseconds from handing each update to the producer until GET answered with it. */
@@ -19,7 +20,7 @@ export interface FreshnessRun {
  * of the same load warms up connections, metadata and JIT, and is not counted.
  */
 export async function measureFreshness(
-  url: string,
+  { url, token }: LoadTarget,
   bootstrap: string,
   topic: string,
   keys: number,
@@ -49,7 +50,9 @@ export async function measureFreshness(
     if (!meta) throw new Error(`no acknowledgement for the update of ${id}`)
     acks.push(performance.now() - sentAt)
     const position = `${meta.partition}:${Number(meta.baseOffset) + 1}`
-    const answer = await fetch(`${url}/saldo/${id}?min_position=${position}`)
+    const answer = await fetch(`${url}/saldo/${id}?min_position=${position}`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
     await answer.arrayBuffer()
     if (answer.status === 200) latencies.push(performance.now() - sentAt)
     else if (answer.status === 503) late++

@@ -15,10 +15,16 @@ interface WrkRun {
 /** One connection count for every load: enough to saturate one Bun thread, few enough for 2 cores. */
 const CONNECTIONS = 64
 
-async function wrk(url: string, keys: number, seconds: number, rate?: number): Promise<WrkRun> {
+/** Where a load goes, and the bearer token its requests carry (sent to the bare server too: same bytes). */
+export interface LoadTarget {
+  url: string
+  token: string
+}
+
+async function wrk({ url, token }: LoadTarget, keys: number, seconds: number, rate = 0): Promise<WrkRun> {
   const script = join(import.meta.dir, 'random-get.lua')
-  const args = ['wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, url, '--', String(keys)]
-  if (rate) args.push(String(rate))
+  const args = ['wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, url, '--']
+  args.push(String(keys), String(rate), token)
   const run = Bun.spawn(args, { stdout: 'pipe', stderr: 'pipe' })
   const [out, err, code] = await Promise.all([
     new Response(run.stdout).text(),
@@ -66,8 +72,8 @@ export async function startBareServer(keys: number): Promise<{ url: string; stop
  * fixed rate of half saldo's saturation (the same rate for both), runs interleaved.
  */
 export async function measureHttp(
-  saldoUrl: string,
-  bareUrl: string,
+  saldo: LoadTarget,
+  bare: LoadTarget,
   keys: number,
   seconds: number,
   runs: number,
@@ -75,8 +81,8 @@ export async function measureHttp(
 ): Promise<Http> {
   const full = { saldo: [] as WrkRun[], bare: [] as WrkRun[] }
   for (let run = 1; run <= runs; run++) {
-    full.saldo.push(await wrk(saldoUrl, keys, seconds))
-    full.bare.push(await wrk(bareUrl, keys, seconds))
+    full.saldo.push(await wrk(saldo, keys, seconds))
+    full.bare.push(await wrk(bare, keys, seconds))
     say(
       `  http run ${run}: saturation saldo ${rate(full.saldo.at(-1))} req/s, bare ${rate(full.bare.at(-1))} req/s`,
     )
@@ -85,8 +91,8 @@ export async function measureHttp(
   const half = Math.round(saturation.saldo.requestsPerSecond.median / 2)
   const fixed = { saldo: [] as WrkRun[], bare: [] as WrkRun[] }
   for (let run = 1; run <= runs; run++) {
-    fixed.saldo.push(await wrk(saldoUrl, keys, seconds, half))
-    fixed.bare.push(await wrk(bareUrl, keys, seconds, half))
+    fixed.saldo.push(await wrk(saldo, keys, seconds, half))
+    fixed.bare.push(await wrk(bare, keys, seconds, half))
     say(
       `  http run ${run}: at ${half} req/s, p99 saldo ${p99(fixed.saldo.at(-1))} ms, bare ${p99(fixed.bare.at(-1))} ms`,
     )

@@ -9,12 +9,18 @@ export function freePort(): number {
   return port
 }
 
-/** Resident set size of a process, in bytes. */
-export function rss(pid: number): number {
-  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-  if (!kb) throw new Error(`no VmRSS for process ${pid}`)
+/** A size line of /proc/PID/status, in bytes. */
+function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const kb = new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  if (!kb) throw new Error(`no ${field} for process ${pid}`)
   return Number(kb) * 1024
 }
+
+/** Resident set size of a process, in bytes. */
+export const rss = (pid: number): number => statusBytes(pid, 'VmRSS')
+
+/** The highest resident set size the process has had so far, in bytes. */
+export const peakRss = (pid: number): number => statusBytes(pid, 'VmHWM')
 
 /**
  * RSS once the garbage of a replay is collected: right after ready it is several times the live
@@ -40,6 +46,8 @@ export interface ApiOptions {
   /** Where the process's log (its stderr) goes, as NAME.log. */
   logDir: string
   name: string
+  /** More settings, e.g. SALDO_API_TOKEN. */
+  env?: Record<string, string>
 }
 
 /** A running saldo-api process: its URL, and when it was started (performance.now()). */
@@ -66,6 +74,7 @@ export class ApiProcess {
         HOST: '127.0.0.1',
         STATE_DIR: options.stateDir,
         LOG_LEVEL: 'info',
+        ...options.env,
       },
       stdout: 'ignore',
       stderr: Bun.file(this.#log),

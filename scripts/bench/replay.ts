@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { ApiProcess, settledRss } from './instance.ts'
+import { ApiProcess, peakRss, settledRss } from './instance.ts'
 import { consumerPerformance } from './kafka-tools.ts'
 import type { ReplayTopic, Throughput } from './report.ts'
 import { ratios, spread } from './stats.ts'
@@ -26,17 +26,29 @@ export interface ReplayVariant {
   name: string
   bin: string
   persisted: boolean
-  /** Also measure the settled RSS once ready. */
+  /** Also measure the peak RSS at ready and the settled RSS after it. */
   measureMemory?: boolean
   /** Also restart on the snapshot just written and time that replay (persisted variants). */
   measureRestart?: boolean
 }
 
+/** RSS in bytes, per run: the highest until ready, and once settled after it. */
+export interface RssRuns {
+  peak: number[]
+  settled: number[]
+}
+
 export interface ReplayResult {
   topic: ReplayTopic
-  /** Settled RSS after ready, bytes, per run of the variants that measure memory. */
-  loadedRss: number[]
-  restart: { fullSeconds: number[]; checkpointSeconds: number[] }
+  /** Of the variants that measure memory. */
+  rss: RssRuns
+  /** Restarts on the snapshot just written: their times and their RSS (peak ÷ settled: the load's cost). */
+  restart: { fullSeconds: number[]; checkpointSeconds: number[]; rss: RssRuns }
+}
+
+async function measureRss(api: ApiProcess, into: RssRuns): Promise<void> {
+  into.peak.push(peakRss(api.pid))
+  into.settled.push(await settledRss(api.pid))
 }
 
 let instances = 0
@@ -90,8 +102,12 @@ export async function measureReplay(
   const perf: number[] = []
   let megabytes = 0
   const seconds = variants.map(() => [] as number[])
-  const loadedRss: number[] = []
-  const restart = { fullSeconds: [] as number[], checkpointSeconds: [] as number[] }
+  const rss: RssRuns = { peak: [], settled: [] }
+  const restart: ReplayResult['restart'] = {
+    fullSeconds: [],
+    checkpointSeconds: [],
+    rss: { peak: [], settled: [] },
+  }
   for (let run = 1; run <= runs; run++) {
     const limit = await consumerPerformance(ctx.root, ctx.bootstrap, topic.topic, topic.records)
     perf.push(limit.seconds)
@@ -103,14 +119,18 @@ export async function measureReplay(
         const { seconds: s, api } = await replayOnce(ctx, variant.bin, topic, stateDir)
         try {
           seconds[i]?.push(s)
-          if (variant.measureMemory) loadedRss.push(await settledRss(api.pid))
+          if (variant.measureMemory) await measureRss(api, rss)
         } finally {
           await api.stop()
         }
         let note = ''
         if (variant.measureRestart) {
           const again = await replayOnce(ctx, variant.bin, topic, stateDir)
-          await again.api.stop()
+          try {
+            await measureRss(again.api, restart.rss)
+          } finally {
+            await again.api.stop()
+          }
           restart.fullSeconds.push(s)
           restart.checkpointSeconds.push(again.seconds)
           note = `, restart ${again.seconds.toFixed(1)} s`
@@ -136,7 +156,7 @@ export async function measureReplay(
         return { name: v.name, ...throughput(own, topic.records, megabytes), vsPerfTest: ratios(perf, own) }
       }),
     },
-    loadedRss,
+    rss,
     restart,
   }
 }

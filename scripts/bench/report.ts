@@ -68,21 +68,44 @@ export const Freshness = Type.Object({
 })
 export type Freshness = Static<typeof Freshness>
 
+/** RSS of a process over a load: the highest until ready, once settled after it, and their ratio. */
+export const RssFigure = Type.Object({
+  peakRssMB: Spread,
+  settledRssMB: Spread,
+  peakOverSettled: Spread,
+})
+export type RssFigure = Static<typeof RssFigure>
+
+export const TopicMemory = Type.Composite([
+  Type.Object({
+    topic: Type.String(),
+    records: Type.Integer(),
+    bytesPerKey: Spread,
+  }),
+  RssFigure,
+])
+export type TopicMemory = Static<typeof TopicMemory>
+
 export const Memory = Type.Object({
   keys: Type.Integer(),
   emptyRssMB: Spread,
-  loadedRssMB: Spread,
-  bytesPerKey: Spread,
+  topics: Type.Array(TopicMemory, {
+    minItems: 1,
+    description: 'the same keys, once per record each, then dirty',
+  }),
 })
 export type Memory = Static<typeof Memory>
 
-export const Restart = Type.Object({
-  topic: Type.String(),
-  fullReplaySeconds: Spread,
-  checkpointSeconds: Spread,
-  speedup: Spread,
-  verdict: Type.String(),
-})
+export const Restart = Type.Composite([
+  Type.Object({
+    topic: Type.String(),
+    fullReplaySeconds: Spread,
+    checkpointSeconds: Spread,
+    speedup: Spread,
+    verdict: Type.String(),
+  }),
+  RssFigure,
+])
 export type Restart = Static<typeof Restart>
 
 export const Target = Type.Object({
@@ -138,6 +161,9 @@ const table = (head: string[], rows: string[][]) =>
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n')
 
+const RSS_HEAD = ['peak RSS MiB', 'settled RSS MiB', 'peak / settled']
+const rssRow = (f: RssFigure) => [show(f.peakRssMB), show(f.settledRssMB), `${show(f.peakOverSettled, 2)} x`]
+
 function loadRow(name: string, load: Load): string[] {
   return [name, show(load.requestsPerSecond), show(load.p50Ms, 2), show(load.p99Ms, 2), String(load.errors)]
 }
@@ -181,7 +207,7 @@ export function renderMarkdown(report: Report): string {
     '## Restart from a checkpoint',
     '',
     table(
-      ['topic', 'full replay s', 'from checkpoint s', 'speedup', 'verdict'],
+      ['topic', 'full replay s', 'from checkpoint s', 'speedup', 'verdict', ...RSS_HEAD],
       [
         [
           r.topic,
@@ -189,15 +215,16 @@ export function renderMarkdown(report: Report): string {
           show(r.checkpointSeconds, 1),
           `${show(r.speedup, 2)} x`,
           r.verdict,
+          ...rssRow(r),
         ],
       ],
     ),
     '',
-    '## Memory',
+    `## Memory: ${m.keys.toLocaleString('en-US')} keys, STATE_DIR=memory (RSS empty ${show(m.emptyRssMB)} MiB)`,
     '',
     table(
-      ['keys', 'RSS empty MiB', 'RSS loaded MiB', 'bytes per key'],
-      [[m.keys.toLocaleString('en-US'), show(m.emptyRssMB), show(m.loadedRssMB), show(m.bytesPerKey)]],
+      ['topic', 'records', 'bytes per key', ...RSS_HEAD],
+      m.topics.map((t) => [t.topic, t.records.toLocaleString('en-US'), show(t.bytesPerKey), ...rssRow(t)]),
     ),
     '',
     `## HTTP: GET /saldo/:id over ${http.keys.toLocaleString('en-US')} random keys (wrk, ${http.connections} connections, ${http.seconds} s)`,

@@ -31,7 +31,7 @@ it('bun run bench --quick measures every figure of the report', async () => {
     'dirty 1p: 2 variants',
     'dirty 3p: 2 variants',
   ])
-  expect(checked.targets.map((t) => t.figure).length).toBe(9)
+  expect(checked.targets.length).toBe(11)
   const markdown = readFileSync(join(out, 'report.md'), 'utf8')
   for (const section of ['Replay', 'Restart', 'Memory', 'HTTP', 'Freshness', 'Startup', 'Targets']) {
     expect(markdown).toContain(`## ${section}`)
