@@ -112,6 +112,13 @@ export const Config = Type.Object({
     title: 'recent changes kept for /events clients that resume with Last-Event-ID',
     description: 'a count, 1..1000000',
   }),
+  EVENTS_BUFFER_BYTES: Type.Integer({
+    default: 8 * 1024 * 1024,
+    minimum: 64 * 1024,
+    maximum: 1024 * 1024 * 1024,
+    title: 'bytes those recent changes may take (the older ones go first when either bound is reached)',
+    description: 'bytes, 65536..1073741824',
+  }),
   EVENTS_CLIENT_BUFFER_BYTES: Type.Integer({
     default: 1024 * 1024,
     minimum: 1024,

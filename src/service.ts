@@ -31,6 +31,7 @@ export function createService(config: Config, log: Logger) {
   const materializer = new Materializer({ kafka, store, progress, stats, watermarks, log, config })
   const events = new ChangeHub({
     bufferSize: config.EVENTS_BUFFER_SIZE,
+    bufferBytes: config.EVENTS_BUFFER_BYTES,
     clientBufferBytes: config.EVENTS_CLIENT_BUFFER_BYTES,
     heartbeatMs: config.EVENTS_HEARTBEAT_MS,
   })

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto'
+import type { Balance } from '../balance.ts'
 import { counter, gauge, type MetricFamily } from '../metrics/prometheus.ts'
 import type { Change } from '../store/store.ts'
+import { ChangeWindow } from './change-window.ts'
 import type { BalanceChanged, BalanceDeleted, StreamError, StreamReset } from './models.ts'
 
 export interface ChangeHubOptions {
-  /** Changes kept for clients that resume with Last-Event-ID. */
+  /** Changes kept for clients that resume with Last-Event-ID, at most. */
   bufferSize: number
+  /** Bytes those kept changes may take, at most: whichever bound is reached first applies. */
+  bufferBytes: number
   /**
    * Bytes of events that may wait for one client: a client with more than this unread when a new
    * batch comes is dropped. A batch is always taken whole, so the most one client holds is this plus
@@ -25,7 +29,7 @@ export interface OpenOptions {
   onDrop?: () => void
 }
 
-/** One applied batch of a partition: changes[i] got event number firstSeq + i. */
+/** One applied batch of a partition, while it is sent live: changes[i] got event number firstSeq + i. */
 interface Batch {
   firstSeq: number
   partition: number
@@ -42,6 +46,21 @@ function frame(
   id?: string,
 ) {
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+}
+
+/** The event of one applied change: a new balance, or (without one) a delete. */
+function changeFrame(
+  id: string,
+  partition: number,
+  offset: number,
+  clienteId: string,
+  balance: Balance | undefined,
+): string {
+  // The position a store reaches by applying this change, as in X-Saldo-Position: min_position takes it.
+  const position = `${partition}:${offset + 1}`
+  return balance
+    ? frame('change', { ...balance, position }, id)
+    : frame('delete', { cliente_id: clienteId, position }, id)
 }
 
 /** A connected client: a stream whose queue is bounded by the strategy's high-water mark, in bytes. */
@@ -75,18 +94,15 @@ class Client {
  * Fans applied changes out to Server-Sent Events streams. It knows nothing of Kafka: the materializer
  * hands it each applied batch. Publishing never waits for a client: each client has a queue bounded
  * in bytes, and a client whose queue is full is sent an error event and dropped, so a slow or stuck
- * client costs at most that much memory and never slows the apply loop. The last `bufferSize` changes
- * are kept so that a client reconnecting with Last-Event-ID misses nothing; event ids are
+ * client costs at most that much memory and never slows the apply loop. The last changes (bounded by
+ * count and bytes) are kept so that a client reconnecting with Last-Event-ID misses nothing; event ids are
  * `<run>-<sequence>`, numbered across partitions in the order changes were applied.
  */
 export class ChangeHub {
   readonly #options: ChangeHubOptions
   /** Tells this run's event ids from those of an earlier run or another instance. */
   readonly #run = randomUUID().slice(0, 8)
-  readonly #batches: Batch[] = []
-  #head = 0
-  #kept = 0
-  #nextSeq = 1
+  readonly #window: ChangeWindow
   readonly #clients = new Set<Client>()
   #heartbeat: ReturnType<typeof setInterval> | undefined
   #closed = false
@@ -94,6 +110,7 @@ export class ChangeHub {
 
   constructor(options: ChangeHubOptions) {
     this.#options = options
+    this.#window = new ChangeWindow(options.bufferSize, options.bufferBytes)
   }
 
   get clients(): number {
@@ -102,24 +119,25 @@ export class ChangeHub {
 
   /** The id of the latest change, or of none yet in this run. */
   get lastEventId(): string {
-    return `${this.#run}-${this.#nextSeq - 1}`
+    return `${this.#run}-${this.#window.nextSeq - 1}`
   }
 
   /** Records an applied batch and sends it to every client it concerns. */
   publish(partition: number, changes: readonly Change[], offsets: readonly number[]): void {
     if (changes.length === 0) return
-    const batch = { firstSeq: this.#nextSeq, partition, changes, offsets }
-    this.#nextSeq += changes.length
-    this.#keep(batch)
+    const batch = { firstSeq: this.#window.nextSeq, partition, changes, offsets }
+    for (let i = 0; i < changes.length; i++) {
+      this.#window.push(partition, offsets[i] as number, changes[i] as Change)
+    }
     let everything: Uint8Array | undefined
     for (const client of this.#clients) {
       let bytes: Uint8Array
       if (client.ids) {
-        const text = this.#frames(batch, 0, client.ids)
+        const text = this.#frames(batch, client.ids)
         if (!text) continue
         bytes = encoder.encode(text)
       } else {
-        bytes = everything ??= encoder.encode(this.#frames(batch, 0))
+        bytes = everything ??= encoder.encode(this.#frames(batch))
       }
       if (!client.offer(bytes)) this.#drop(client)
     }
@@ -167,6 +185,16 @@ export class ChangeHub {
   metrics(): MetricFamily[] {
     return [
       gauge('saldo_events_clients', 'Clients connected to GET /events.', this.#clients.size),
+      gauge(
+        'saldo_events_window_changes',
+        'Changes kept for /events clients that resume.',
+        this.#window.size,
+      ),
+      gauge(
+        'saldo_events_window_bytes',
+        'Estimated bytes of the changes kept for /events clients that resume.',
+        this.#window.bytes,
+      ),
       counter(
         'saldo_events_clients_dropped_total',
         'Clients of GET /events dropped because they read too slowly.',
@@ -175,38 +203,16 @@ export class ChangeHub {
     ]
   }
 
-  #keep(batch: Batch): void {
-    this.#batches.push(batch)
-    this.#kept += batch.changes.length
-    // Whole batches are kept as long as the rest still holds at least bufferSize changes.
-    for (;;) {
-      const oldest = this.#batches[this.#head]
-      if (!oldest || this.#head === this.#batches.length - 1) break
-      if (this.#kept - oldest.changes.length < this.#options.bufferSize) break
-      this.#kept -= oldest.changes.length
-      this.#head++
-    }
-    // Dropping batches from the front one by one would move the whole array each time.
-    if (this.#head > 1024 && this.#head * 2 > this.#batches.length) {
-      this.#batches.splice(0, this.#head)
-      this.#head = 0
-    }
-  }
-
-  /** Frames of the changes of `batch` from index `from` on, for a client following `ids` (or all). */
-  #frames(batch: Batch, from: number, ids?: ReadonlySet<string>): string {
+  /** Frames of the changes of `batch`, for a client following `ids` (or all). */
+  #frames(batch: Batch, ids?: ReadonlySet<string>): string {
     let text = ''
-    for (let i = from; i < batch.changes.length; i++) {
+    for (let i = 0; i < batch.changes.length; i++) {
       const change = batch.changes[i] as Change
       const clienteId = change.kind === 'put' ? change.balance.cliente_id : change.clienteId
       if (ids && !ids.has(clienteId)) continue
-      // The position a store reaches by applying this change, as in X-Saldo-Position: min_position takes it.
-      const position = `${batch.partition}:${(batch.offsets[i] as number) + 1}`
       const id = `${this.#run}-${batch.firstSeq + i}`
-      text +=
-        change.kind === 'put'
-          ? frame('change', { ...change.balance, position }, id)
-          : frame('delete', { cliente_id: clienteId, position }, id)
+      const balance = change.kind === 'put' ? change.balance : undefined
+      text += changeFrame(id, batch.partition, batch.offsets[i] as number, clienteId, balance)
     }
     return text
   }
@@ -216,21 +222,20 @@ export class ChangeHub {
     if (lastEventId === undefined) return ''
     const match = /^([0-9a-f]+)-(\d+)$/.exec(lastEventId)
     const seq = Number(match?.[2])
-    if (match?.[1] !== this.#run || seq >= this.#nextSeq) {
+    const window = this.#window
+    if (match?.[1] !== this.#run || seq >= window.nextSeq) {
       return this.#reset(`Last-Event-ID ${JSON.stringify(lastEventId)} is not from this run of this instance`)
     }
-    const oldest = this.#batches[this.#head]?.firstSeq ?? this.#nextSeq
-    if (seq + 1 < oldest) {
+    if (seq + 1 < window.oldestSeq) {
       return this.#reset(
-        `${this.#nextSeq - 1 - seq} changes happened since Last-Event-ID; only the last ${this.#options.bufferSize} are kept`,
+        `${window.nextSeq - 1 - seq} changes happened since Last-Event-ID; only the last ${window.size} are kept`,
       )
     }
     let text = ''
-    for (let i = this.#head; i < this.#batches.length; i++) {
-      const batch = this.#batches[i] as Batch
-      const after = seq + 1 - batch.firstSeq
-      if (after < batch.changes.length) text += this.#frames(batch, Math.max(0, after), ids)
-    }
+    window.forEachAfter(seq, (s, partition, offset, clienteId, balance) => {
+      if (!ids || ids.has(clienteId))
+        text += changeFrame(`${this.#run}-${s}`, partition, offset, clienteId, balance)
+    })
     return text
   }
 

@@ -13,6 +13,7 @@ const del = (id: string): Change => ({ kind: 'delete', clienteId: id })
 function hub(options: Partial<ChangeHubOptions> = {}) {
   const hub = new ChangeHub({
     bufferSize: 100,
+    bufferBytes: 1024 * 1024,
     clientBufferBytes: 64 * 1024,
     heartbeatMs: 60_000,
     ...options,
@@ -100,6 +101,53 @@ describe('ChangeHub', () => {
       await waitFor(() => saldos(stale).includes(11), { what: 'the live change after the reset' })
       await stale.cancel()
     }
+  })
+
+  it('keeps the resume window within its bytes too: the oldest changes go first', async () => {
+    // One change of id 'k' and a 19-character timestamp is estimated at 64 + 2 * 20 = 104 bytes.
+    const changes = hub({ bufferSize: 100, bufferBytes: 104 * 4 })
+    publishMany(changes, [1, 2, 3, 4, 5, 6])
+    const first = `${changes.lastEventId.split('-')[0]}-1`
+
+    const resumed = readEvents(changes.open({ lastEventId: `${first.split('-')[0]}-2` }))
+    await waitFor(() => resumed.events.length === 4, { what: 'the four changes the bytes leave' })
+    expect(saldos(resumed)).toEqual([3, 4, 5, 6])
+    const stale = readEvents(changes.open({ lastEventId: first }))
+    await waitFor(() => stale.events.length === 1, { what: 'a reset past the bytes' })
+    expect(stale.events[0]?.event).toBe('reset')
+  })
+
+  it('holds nothing of a replay beyond the window: a million changes in five batches leave the last ones', async () => {
+    const changes = hub({ bufferSize: 1000, bufferBytes: 1024 * 1024 })
+    // The decoded records of a batch must be free once it is published: the window keeps copies of none.
+    const released = new FinalizationRegistry<number>((batch) => freed.add(batch))
+    const freed = new Set<number>()
+    const publishBatch = (batch: number) => {
+      const offsets = Array.from({ length: 200_000 }, (_, i) => batch * 200_000 + i)
+      const batchChanges = offsets.map((offset) => put(`client-${offset % 50_000}`, offset))
+      released.register(batchChanges, batch)
+      changes.publish(0, batchChanges, offsets)
+    }
+    for (let batch = 0; batch < 5; batch++) publishBatch(batch)
+    await waitFor(
+      () => {
+        Bun.gc(true)
+        return freed.size === 5
+      },
+      { what: 'every published batch collected', timeoutMs: 10_000 },
+    )
+
+    const metrics = Object.fromEntries(changes.metrics().map((m) => [m.name, m.samples[0]?.value]))
+    expect(metrics.saldo_events_window_changes).toBe(1000)
+    expect(metrics.saldo_events_window_bytes).toBeLessThanOrEqual(1024 * 1024)
+    // A resume from the window's start gets exactly its last 1000 changes.
+    const oldest = 1_000_000 - 1000
+    const resumed = readEvents(
+      changes.open({ lastEventId: `${changes.lastEventId.split('-')[0]}-${oldest}` }),
+    )
+    await waitFor(() => resumed.events.length === 1000, { what: 'the window, resumed' })
+    expect(saldos(resumed).at(0)).toBe(oldest)
+    expect(saldos(resumed).at(-1)).toBe(999_999)
   })
 
   it('drops a client that does not read, with an error event, while the others and publishing go on', async () => {
