@@ -328,13 +328,25 @@ export interface ServiceProcess extends Reachable {
 
 const API_BIN = join(import.meta.dir, '../src/bin/saldo-api.ts')
 
+export interface SpawnOptions {
+  /** The process's limit of open descriptors (`ulimit -n`), to show what happens when it is reached. */
+  maxOpenFiles?: number
+}
+
 /**
  * Runs saldo-api as a child process (`bun src/bin/saldo-api.ts`), for what needs a real process: kill -9,
- * two processes on one STATE_DIR. Killed after the test.
+ * two processes on one STATE_DIR, a descriptor limit. Killed after the test.
  */
-export function spawnService(topic: string, overrides: Record<string, string> = {}): ServiceProcess {
+export function spawnService(
+  topic: string,
+  overrides: Record<string, string> = {},
+  { maxOpenFiles }: SpawnOptions = {},
+): ServiceProcess {
   const port = freePort()
-  const proc = Bun.spawn([process.execPath, API_BIN], {
+  const command = [process.execPath, API_BIN]
+  // `exec` keeps the pid: killing the process kills saldo-api, not a shell around it.
+  if (maxOpenFiles) command.unshift('bash', '-c', `ulimit -n ${maxOpenFiles} && exec "$@"`, 'bash')
+  const proc = Bun.spawn(command, {
     env: { ...process.env, ...testEnv(topic, { LOG_LEVEL: 'info', ...overrides, PORT: String(port) }) },
     stdin: 'ignore',
     stdout: 'ignore',

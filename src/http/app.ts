@@ -92,7 +92,7 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(metricsRoutes(deps, http.metrics, settings.METRICS_PUBLIC ? undefined : settings.SALDO_API_TOKEN))
-    .use(eventRoutes(deps, settings.SALDO_API_TOKEN))
+    .use(eventRoutes(deps, settings.SALDO_API_TOKEN, settings.RETRY_AFTER_S))
     .use(docsRoutes())
     .use(dashboardRoutes())
   return app

@@ -38,7 +38,13 @@ export function setup({ ready = true, token = undefined as string | undefined, m
   const summary = materializerSummary({ stats, store, watermarks })
   const materializer = materializerMetrics({ summary, progress, kafkaStatus })
   const { log } = captureLog()
-  const events = new ChangeHub({ bufferSize: 100, clientBufferBytes: 64 * 1024, heartbeatMs: 60_000 })
+  const events = new ChangeHub({
+    bufferSize: 100,
+    clientBufferBytes: 64 * 1024,
+    heartbeatMs: 60_000,
+    maxClients: 3,
+    stallTimeoutMs: 60_000,
+  })
   const app = createApp({
     store,
     progress,
