@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { type ChangeHub, TooManyClients } from '../../events/change-hub.ts'
-import { bearerGuard } from '../auth.ts'
+import type { EVENT_SCHEMAS } from '../../events/models.ts'
+import { bearerAuth } from '../auth.ts'
 import { ApiError } from '../errors.ts'
 import { ErrorBody } from '../models.ts'
 import { parseIds } from './balances.ts'
@@ -19,6 +20,30 @@ const STREAM_DESCRIPTION = [
   'and `error` (data: StreamError: you read too slowly, or not at all for EVENTS_STALL_TIMEOUT_MS; the stream ends).',
   'Comment lines are heartbeats. Reconnect with the Last-Event-ID header to resume without gaps.',
 ].join(' ')
+
+/** Each event type of the stream, and the schema of its data under /openapi.json's components.schemas. */
+const EVENT_DATA = {
+  change: 'BalanceChanged',
+  delete: 'BalanceDeleted',
+  reset: 'StreamReset',
+  error: 'StreamError',
+} satisfies Record<string, keyof typeof EVENT_SCHEMAS>
+
+/**
+ * The body of a 200 in JSON Schema (OpenAPI 3.1's dialect): text whose events each carry, in their
+ * data line, the JSON of their type's schema. contentSchema is how JSON Schema says "this text holds
+ * JSON of that shape"; the references are what tools follow from the operation to the event schemas.
+ */
+const STREAM_SCHEMA = {
+  type: 'string',
+  description:
+    'events separated by blank lines, each of `id:`, `event:` and `data:` lines; the data of each event type is JSON of its schema',
+  anyOf: Object.entries(EVENT_DATA).map(([event, schema]) => ({
+    title: `event: ${event}`,
+    contentMediaType: 'application/json',
+    contentSchema: { $ref: `#/components/schemas/${schema}` },
+  })),
+}
 
 /** The stream (or the 503 when EVENTS_MAX_CLIENTS streams are open) of one /events request. */
 function openStream(
@@ -42,7 +67,7 @@ function openStream(
 /** GET /events: the live change stream, fed by the change hub. */
 /** The stream carries every balance, so it needs the bearer token like /saldo* when one is set. */
 export function eventRoutes({ events }: EventRoutesDeps, apiToken: string | undefined, retryAfterS: number) {
-  return new Elysia().onTransform(bearerGuard(apiToken)).get(
+  return new Elysia().guard(bearerAuth(apiToken)).get(
     '/events',
     ({ query, headers, request, server }) => {
       const ids = query.ids === undefined ? undefined : new Set(parseIds(query.ids))
@@ -85,14 +110,16 @@ export function eventRoutes({ events }: EventRoutesDeps, apiToken: string | unde
           200: {
             description: 'text/event-stream',
             content: {
-              'text/event-stream': {
-                schema: t.String({ description: 'change, delete, reset and error events' }),
-              },
+              'text/event-stream': { schema: STREAM_SCHEMA as object },
             },
           },
           // TypeBox schemas are JSON Schema; the OpenAPI types just cannot see through optional properties.
           400: {
             description: 'a bad id in ids',
+            content: { 'application/json': { schema: ErrorBody as object } },
+          },
+          401: {
+            description: 'a token is configured and the request has not got it',
             content: { 'application/json': { schema: ErrorBody as object } },
           },
           503: {

@@ -4,7 +4,7 @@ import type { Placement } from '../../kafka/producer.ts'
 import { formatPosition } from '../../store/position.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
-import { bearerGuard } from '../auth.ts'
+import { BEARER, bearerGuard } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { DeleteResult, ErrorBody, WriteResult } from '../models.ts'
 import { POSITION_HEADER, pathId, type StateAccess } from '../state-access.ts'
@@ -95,84 +95,87 @@ export function writeRoutes({
     return position
   }
 
-  return new Elysia()
-    .onTransform(writesEnabled)
-    .put(
-      '/saldo/:cliente_id',
-      async ({ request, body, set }) => {
-        const id = pathId(request)
-        const timestamp = body.timestamp ?? new Date().toISOString()
-        if (!isIsoTimestamp(timestamp)) {
-          throw new ApiError(
-            'bad_request',
-            `timestamp ${JSON.stringify(timestamp)} is not ISO-8601 (e.g. 2025-10-14T10:30:45)`,
-          )
-        }
-        // During the replay the write could not be seen applied in time; say so before writing it.
-        access.requireReady()
-        const balance = { cliente_id: id, saldo: body.saldo, timestamp }
-        const position = await writeAndWait(() => writer.put(balance))
-        set.headers[POSITION_HEADER] = watch.text
-        return { balance, position }
-      },
-      {
-        // Checked before the body is read: who may write, what it is and how big.
-        parse: async (context) => {
-          writesEnabled(context)
-          const type = context.request.headers.get('content-type') ?? ''
-          if (!/^application\/json\s*(;|$)/i.test(type)) {
-            throw new ApiError(
-              'unsupported_media_type',
-              `Content-Type ${JSON.stringify(type)}; send application/json`,
-            )
-          }
-          const text = await readBody(context.request, maxBodyBytes)
-          try {
-            return JSON.parse(text)
-          } catch {
+  return (
+    new Elysia()
+      // Writes always need the token: with none configured they are disabled (403).
+      .guard({ transform: writesEnabled, detail: { security: BEARER } })
+      .put(
+        '/saldo/:cliente_id',
+        async ({ request, body, set }) => {
+          const id = pathId(request)
+          const timestamp = body.timestamp ?? new Date().toISOString()
+          if (!isIsoTimestamp(timestamp)) {
             throw new ApiError(
               'bad_request',
-              'the body is not valid JSON; send {"saldo": number, "timestamp"?: string}',
+              `timestamp ${JSON.stringify(timestamp)} is not ISO-8601 (e.g. 2025-10-14T10:30:45)`,
             )
           }
+          // During the replay the write could not be seen applied in time; say so before writing it.
+          access.requireReady()
+          const balance = { cliente_id: id, saldo: body.saldo, timestamp }
+          const position = await writeAndWait(() => writer.put(balance))
+          set.headers[POSITION_HEADER] = watch.text
+          return { balance, position }
         },
-        params: t.Object({ cliente_id: t.String() }),
-        body: WriteBody,
-        response: {
-          200: WriteResult,
-          400: ErrorBody,
-          401: ErrorBody,
-          403: ErrorBody,
-          413: ErrorBody,
-          415: ErrorBody,
-          503: ErrorBody,
-          504: ErrorBody,
+        {
+          // Checked before the body is read: who may write, what it is and how big.
+          parse: async (context) => {
+            writesEnabled(context)
+            const type = context.request.headers.get('content-type') ?? ''
+            if (!/^application\/json\s*(;|$)/i.test(type)) {
+              throw new ApiError(
+                'unsupported_media_type',
+                `Content-Type ${JSON.stringify(type)}; send application/json`,
+              )
+            }
+            const text = await readBody(context.request, maxBodyBytes)
+            try {
+              return JSON.parse(text)
+            } catch {
+              throw new ApiError(
+                'bad_request',
+                'the body is not valid JSON; send {"saldo": number, "timestamp"?: string}',
+              )
+            }
+          },
+          params: t.Object({ cliente_id: t.String() }),
+          body: WriteBody,
+          response: {
+            200: WriteResult,
+            400: ErrorBody,
+            401: ErrorBody,
+            403: ErrorBody,
+            413: ErrorBody,
+            415: ErrorBody,
+            503: ErrorBody,
+            504: ErrorBody,
+          },
+          detail: { summary: 'Set a balance through Kafka; answers once this instance has applied it' },
         },
-        detail: { summary: 'Set a balance through Kafka; answers once this instance has applied it' },
-      },
-    )
-    .delete(
-      '/saldo/:cliente_id',
-      async ({ request, set, status }) => {
-        const id = pathId(request)
-        access.requireReady()
-        if (!store.get(id)) return status(404, { error: CLIENT_NOT_FOUND })
-        const position = await writeAndWait(() => writer.delete(id))
-        set.headers[POSITION_HEADER] = watch.text
-        return { deleted: id, position }
-      },
-      {
-        params: t.Object({ cliente_id: t.String() }),
-        response: {
-          200: DeleteResult,
-          400: ErrorBody,
-          401: ErrorBody,
-          403: ErrorBody,
-          404: ErrorBody,
-          503: ErrorBody,
-          504: ErrorBody,
+      )
+      .delete(
+        '/saldo/:cliente_id',
+        async ({ request, set, status }) => {
+          const id = pathId(request)
+          access.requireReady()
+          if (!store.get(id)) return status(404, { error: CLIENT_NOT_FOUND })
+          const position = await writeAndWait(() => writer.delete(id))
+          set.headers[POSITION_HEADER] = watch.text
+          return { deleted: id, position }
         },
-        detail: { summary: 'Delete a balance (a tombstone); answers once this instance has applied it' },
-      },
-    )
+        {
+          params: t.Object({ cliente_id: t.String() }),
+          response: {
+            200: DeleteResult,
+            400: ErrorBody,
+            401: ErrorBody,
+            403: ErrorBody,
+            404: ErrorBody,
+            503: ErrorBody,
+            504: ErrorBody,
+          },
+          detail: { summary: 'Delete a balance (a tombstone); answers once this instance has applied it' },
+        },
+      )
+  )
 }
