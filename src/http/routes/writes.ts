@@ -95,31 +95,33 @@ export function writeRoutes({
     return position
   }
 
-  return (
-    new Elysia()
-      // Writes always need the token: with none configured they are disabled (403).
-      .guard({ transform: writesEnabled, detail: { security: BEARER } })
-      .put(
-        '/saldo/:cliente_id',
-        async ({ request, body, set }) => {
-          const id = pathId(request)
-          const timestamp = body.timestamp ?? new Date().toISOString()
-          if (!isIsoTimestamp(timestamp)) {
-            throw new ApiError(
-              'bad_request',
-              `timestamp ${JSON.stringify(timestamp)} is not ISO-8601 (e.g. 2025-10-14T10:30:45)`,
-            )
-          }
-          // During the replay the write could not be seen applied in time; say so before writing it.
-          access.requireReady()
-          const balance = { cliente_id: id, saldo: body.saldo, timestamp }
-          const position = await writeAndWait(() => writer.put(balance))
-          set.headers[POSITION_HEADER] = watch.text
-          return { balance, position }
-        },
-        {
-          // Checked before the body is read: who may write, what it is and how big.
-          parse: async (context) => {
+  // Writes always name the bearer scheme: with no token configured they are disabled (403).
+  return new Elysia()
+    .guard({ transform: writesEnabled, detail: { security: BEARER } })
+    .put(
+      '/saldo/:cliente_id',
+      async ({ request, body, set }) => {
+        const id = pathId(request)
+        const timestamp = body.timestamp ?? new Date().toISOString()
+        if (!isIsoTimestamp(timestamp)) {
+          throw new ApiError(
+            'bad_request',
+            `timestamp ${JSON.stringify(timestamp)} is not ISO-8601 (e.g. 2025-10-14T10:30:45)`,
+          )
+        }
+        // During the replay the write could not be seen applied in time; say so before writing it.
+        access.requireReady()
+        const balance = { cliente_id: id, saldo: body.saldo, timestamp }
+        const position = await writeAndWait(() => writer.put(balance))
+        set.headers[POSITION_HEADER] = watch.text
+        return { balance, position }
+      },
+      {
+        // Checked before the body is read: who may write, what it is and how big. The function always
+        // answers (a body or an error), so 'json' never runs: it is there for /openapi.json, which
+        // documents a body only by the names of the parsers.
+        parse: [
+          async (context) => {
             writesEnabled(context)
             const type = context.request.headers.get('content-type') ?? ''
             if (!/^application\/json\s*(;|$)/i.test(type)) {
@@ -138,44 +140,45 @@ export function writeRoutes({
               )
             }
           },
-          params: t.Object({ cliente_id: t.String() }),
-          body: WriteBody,
-          response: {
-            200: WriteResult,
-            400: ErrorBody,
-            401: ErrorBody,
-            403: ErrorBody,
-            413: ErrorBody,
-            415: ErrorBody,
-            503: ErrorBody,
-            504: ErrorBody,
-          },
-          detail: { summary: 'Set a balance through Kafka; answers once this instance has applied it' },
+          'json',
+        ],
+        params: t.Object({ cliente_id: t.String() }),
+        body: WriteBody,
+        response: {
+          200: WriteResult,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          413: ErrorBody,
+          415: ErrorBody,
+          503: ErrorBody,
+          504: ErrorBody,
         },
-      )
-      .delete(
-        '/saldo/:cliente_id',
-        async ({ request, set, status }) => {
-          const id = pathId(request)
-          access.requireReady()
-          if (!store.get(id)) return status(404, { error: CLIENT_NOT_FOUND })
-          const position = await writeAndWait(() => writer.delete(id))
-          set.headers[POSITION_HEADER] = watch.text
-          return { deleted: id, position }
+        detail: { summary: 'Set a balance through Kafka; answers once this instance has applied it' },
+      },
+    )
+    .delete(
+      '/saldo/:cliente_id',
+      async ({ request, set, status }) => {
+        const id = pathId(request)
+        access.requireReady()
+        if (!store.get(id)) return status(404, { error: CLIENT_NOT_FOUND })
+        const position = await writeAndWait(() => writer.delete(id))
+        set.headers[POSITION_HEADER] = watch.text
+        return { deleted: id, position }
+      },
+      {
+        params: t.Object({ cliente_id: t.String() }),
+        response: {
+          200: DeleteResult,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          503: ErrorBody,
+          504: ErrorBody,
         },
-        {
-          params: t.Object({ cliente_id: t.String() }),
-          response: {
-            200: DeleteResult,
-            400: ErrorBody,
-            401: ErrorBody,
-            403: ErrorBody,
-            404: ErrorBody,
-            503: ErrorBody,
-            504: ErrorBody,
-          },
-          detail: { summary: 'Delete a balance (a tombstone); answers once this instance has applied it' },
-        },
-      )
-  )
+        detail: { summary: 'Delete a balance (a tombstone); answers once this instance has applied it' },
+      },
+    )
 }
