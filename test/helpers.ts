@@ -28,6 +28,7 @@ export const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 })
 
+export { random, randomInt, seededIt, TEST_SEED } from './random.ts'
 export { onCleanup } from './setup.ts'
 
 /** A fresh empty folder (e.g. a STATE_DIR), removed after the test. */
@@ -366,6 +367,20 @@ export function spawnService(
   })()
   const url = `http://127.0.0.1:${port}`
   return { proc, url, get: (path: string) => fetch(`${url}${path}`), stderr: () => stderr }
+}
+
+/** Runs `command` to its end, in `cwd`, with `env` over this process's environment. */
+export async function runCommand(
+  command: string[],
+  { cwd, env = {} }: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const proc = Bun.spawn(command, { cwd, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ])
+  return { stdout, stderr, exitCode }
 }
 
 /** Waits until a service answers /ready with 200. */

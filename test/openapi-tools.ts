@@ -3,26 +3,14 @@
 // checks are off).
 import { symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { tempDir } from './helpers.ts'
+import { runCommand, tempDir } from './helpers.ts'
 
 const bin = (pkg: string, path: string) =>
   join(dirname(Bun.resolveSync(`${pkg}/package.json`, import.meta.dir)), path)
 const QUIET = { REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true' }
 
-async function run(command: string[], cwd?: string, env: Record<string, string> = {}) {
-  const proc = Bun.spawn(command, {
-    cwd,
-    env: { ...process.env, ...QUIET, ...env },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ])
-  return { stdout, stderr, exitCode }
-}
+const run = (command: string[], cwd?: string, env: Record<string, string> = {}) =>
+  runCommand(command, { cwd, env: { ...QUIET, ...env } })
 
 /** `document` written to a file of a fresh temp folder (removed after the test). */
 export function writeDocument(document: string): string {
