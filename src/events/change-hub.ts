@@ -60,7 +60,7 @@ function frame(
 /** A connected client: a stream whose queue is bounded by the strategy's high-water mark, in bytes. */
 class Client {
   #open = true
-  /** Bytes ever queued; minus those still waiting, the bytes the reader took. */
+  /** Bytes ever queued (minus those still waiting: the bytes read), and the bytes read at the last check. */
   #queued = 0
   #read = 0
   /** Since when events have waited for this client without it reading any; undefined: it keeps up. */
