@@ -92,7 +92,7 @@ export const Config = Type.Object({
     default: 2,
     minimum: 1,
     maximum: 3600,
-    title: 'the Retry-After header of 503 answers during the replay',
+    title: 'the Retry-After header of 503 answers (during the replay, /events full)',
     description: 'seconds, 1..3600',
   }),
   KAFKA_CONNECT_TIMEOUT_MS: PositiveMs(10_000, 'how long to wait for a connection to a broker'),
@@ -129,6 +129,20 @@ export const Config = Type.Object({
     description: 'bytes, 1024..268435456',
   }),
   EVENTS_HEARTBEAT_MS: PositiveMs(5_000, 'how often /events sends a heartbeat comment'),
+  // Each stream holds a socket and up to EVENTS_CLIENT_BUFFER_BYTES: 256 of them stay within a
+  // quarter of the usual 1024-descriptor limit (Kafka, the snapshot and plain requests need the rest)
+  // and within 256 MiB of queues at the default buffer.
+  EVENTS_MAX_CLIENTS: Type.Integer({
+    default: 256,
+    minimum: 1,
+    maximum: 100_000,
+    title: 'the most /events streams open at once (503 with Retry-After past it)',
+    description: 'a count, 1..100000',
+  }),
+  EVENTS_STALL_TIMEOUT_MS: PositiveMs(
+    30_000,
+    'how long events may wait for an /events client that reads none of them before it is dropped',
+  ),
   SHUTDOWN_TIMEOUT_MS: PositiveMs(10_000, 'how long a clean stop may take before exiting anyway'),
   SALDO_API_TOKEN: Type.Optional(
     Type.String({

@@ -34,6 +34,8 @@ export function createService(config: Config, log: Logger) {
     bufferBytes: config.EVENTS_BUFFER_BYTES,
     clientBufferBytes: config.EVENTS_CLIENT_BUFFER_BYTES,
     heartbeatMs: config.EVENTS_HEARTBEAT_MS,
+    maxClients: config.EVENTS_MAX_CLIENTS,
+    stallTimeoutMs: config.EVENTS_STALL_TIMEOUT_MS,
   })
   materializer.onApply((partition, changes, _nextOffset, offsets) => {
     watch.applied()

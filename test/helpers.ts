@@ -28,6 +28,7 @@ export const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 })
 
+export { random, randomInt, seededIt, TEST_SEED } from './random.ts'
 export { onCleanup } from './setup.ts'
 
 /** A fresh empty folder (e.g. a STATE_DIR), removed after the test. */
@@ -328,13 +329,25 @@ export interface ServiceProcess extends Reachable {
 
 const API_BIN = join(import.meta.dir, '../src/bin/saldo-api.ts')
 
+export interface SpawnOptions {
+  /** The process's limit of open descriptors (`ulimit -n`), to show what happens when it is reached. */
+  maxOpenFiles?: number
+}
+
 /**
  * Runs saldo-api as a child process (`bun src/bin/saldo-api.ts`), for what needs a real process: kill -9,
- * two processes on one STATE_DIR. Killed after the test.
+ * two processes on one STATE_DIR, a descriptor limit. Killed after the test.
  */
-export function spawnService(topic: string, overrides: Record<string, string> = {}): ServiceProcess {
+export function spawnService(
+  topic: string,
+  overrides: Record<string, string> = {},
+  { maxOpenFiles }: SpawnOptions = {},
+): ServiceProcess {
   const port = freePort()
-  const proc = Bun.spawn([process.execPath, API_BIN], {
+  const command = [process.execPath, API_BIN]
+  // `exec` keeps the pid: killing the process kills saldo-api, not a shell around it.
+  if (maxOpenFiles) command.unshift('bash', '-c', `ulimit -n ${maxOpenFiles} && exec "$@"`, 'bash')
+  const proc = Bun.spawn(command, {
     env: { ...process.env, ...testEnv(topic, { LOG_LEVEL: 'info', ...overrides, PORT: String(port) }) },
     stdin: 'ignore',
     stdout: 'ignore',
@@ -354,6 +367,20 @@ export function spawnService(topic: string, overrides: Record<string, string> = 
   })()
   const url = `http://127.0.0.1:${port}`
   return { proc, url, get: (path: string) => fetch(`${url}${path}`), stderr: () => stderr }
+}
+
+/** Runs `command` to its end, in `cwd`, with `env` over this process's environment. */
+export async function runCommand(
+  command: string[],
+  { cwd, env = {} }: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const proc = Bun.spawn(command, { cwd, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ])
+  return { stdout, stderr, exitCode }
 }
 
 /** Waits until a service answers /ready with 200. */

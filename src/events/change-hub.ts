@@ -18,6 +18,14 @@ export interface ChangeHubOptions {
   clientBufferBytes: number
   /** Interval of the heartbeat comments that keep idle connections (and proxies) open. */
   heartbeatMs: number
+  /** Streams open at once; one more is refused (each holds a socket and up to clientBufferBytes). */
+  maxClients: number
+  /**
+   * How long events may wait for a client that reads none of them: a client stuck behind a full
+   * socket is dropped after this long even when its queue is not full yet (heartbeats alone take long
+   * to fill it).
+   */
+  stallTimeoutMs: number
 }
 
 export interface OpenOptions {
@@ -27,6 +35,11 @@ export interface OpenOptions {
   lastEventId?: string
   /** Called when the client is dropped for falling behind, after its error event is queued. */
   onDrop?: () => void
+}
+
+/** open() refuses a stream: maxClients are already open. */
+export class TooManyClients extends Error {
+  override readonly name = 'TooManyClients'
 }
 
 /** One applied batch of a partition, while it is sent live: changes[i] got event number firstSeq + i. */
@@ -66,19 +79,41 @@ function changeFrame(
 /** A connected client: a stream whose queue is bounded by the strategy's high-water mark, in bytes. */
 class Client {
   #open = true
+  /** Bytes ever queued (minus those still waiting: the bytes read), and the bytes read at the last check. */
+  #queued = 0
+  #read = 0
+  /** Since when events have waited for this client without it reading any; undefined: it keeps up. */
+  #waitingSince: number | undefined
 
   constructor(
     readonly controller: ReadableStreamDefaultController<Uint8Array>,
     readonly ids: ReadonlySet<string> | undefined,
     readonly onDrop: (() => void) | undefined,
+    readonly bufferBytes: number,
   ) {}
 
   /** Queues `bytes`; false when the client already has its whole buffer unread: it reads too slowly. */
   offer(bytes: Uint8Array): boolean {
     if (!this.#open) return true
-    if ((this.controller.desiredSize ?? 0) <= 0) return false
+    const desired = this.controller.desiredSize ?? 0
+    if (desired <= 0) return false
+    if (desired >= this.bufferBytes) this.#waitingSince ??= Date.now()
     this.controller.enqueue(bytes)
+    this.#queued += bytes.byteLength
     return true
+  }
+
+  /**
+   * How long events have waited for this client with none read. Progress is seen only when this is
+   * asked, so a client that read in between counts from now: it is never dropped early.
+   */
+  stalledMs(now: number): number {
+    const waiting = this.bufferBytes - (this.controller.desiredSize ?? 0)
+    const read = this.#queued - waiting
+    if (waiting <= 0) this.#waitingSince = undefined
+    else if (read > this.#read) this.#waitingSince = now
+    this.#read = read
+    return this.#waitingSince === undefined ? 0 : now - this.#waitingSince
   }
 
   /** Ends the stream after what is queued (and `last`, which may go past the bound) is read. */
@@ -105,8 +140,10 @@ export class ChangeHub {
   readonly #window: ChangeWindow
   readonly #clients = new Set<Client>()
   #heartbeat: ReturnType<typeof setInterval> | undefined
+  #stallCheck: ReturnType<typeof setInterval> | undefined
   #closed = false
   #dropped = 0
+  #refused = 0
 
   constructor(options: ChangeHubOptions) {
     this.#options = options
@@ -146,19 +183,25 @@ export class ChangeHub {
   /**
    * A stream of the changes applied from now on (or after `lastEventId`, when it is still kept),
    * as Server-Sent Events. It ends when the client falls too far behind or the hub is closed.
+   * Throws TooManyClients when maxClients streams are open.
    */
   open({ ids, lastEventId, onDrop }: OpenOptions = {}): ReadableStream<Uint8Array> {
+    const { maxClients, clientBufferBytes } = this.#options
+    if (!this.#closed && this.#clients.size >= maxClients) {
+      this.#refused++
+      throw new TooManyClients(`${maxClients} streams are open, the most this instance serves`)
+    }
     let client: Client | undefined
     const stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
-          client = new Client(controller, ids, onDrop)
+          client = new Client(controller, ids, onDrop, clientBufferBytes)
         },
         cancel: () => {
           if (client) this.#remove(client)
         },
       },
-      new ByteLengthQueuingStrategy({ highWaterMark: this.#options.clientBufferBytes }),
+      new ByteLengthQueuingStrategy({ highWaterMark: clientBufferBytes }),
     )
     if (!client) throw new Error('ReadableStream must call start synchronously')
     if (this.#closed) {
@@ -170,6 +213,8 @@ export class ChangeHub {
     client.offer(encoder.encode(`${this.#backlog(lastEventId, ids)}: connected\nid: ${this.lastEventId}\n\n`))
     this.#clients.add(client)
     this.#heartbeat ??= setInterval(() => this.#beat(), this.#options.heartbeatMs)
+    // Checked four times per bound: a stalled client is dropped within 1.25 times stallTimeoutMs.
+    this.#stallCheck ??= setInterval(() => this.#dropStalled(), Math.ceil(this.#options.stallTimeoutMs / 4))
     return stream
   }
 
@@ -197,8 +242,13 @@ export class ChangeHub {
       ),
       counter(
         'saldo_events_clients_dropped_total',
-        'Clients of GET /events dropped because they read too slowly.',
+        'Clients of GET /events dropped because they read too slowly or stopped reading.',
         this.#dropped,
+      ),
+      counter(
+        'saldo_events_clients_refused_total',
+        'Connections to GET /events refused (503) because the most allowed streams were open.',
+        this.#refused,
       ),
     ]
   }
@@ -249,12 +299,24 @@ export class ChangeHub {
     }
   }
 
-  #drop(client: Client): void {
+  #dropStalled(): void {
+    const now = Date.now()
+    const limit = this.#options.stallTimeoutMs
+    for (const client of this.#clients) {
+      const stalled = client.stalledMs(now)
+      if (stalled >= limit) this.#drop(client, `it read nothing of its events for ${stalled} ms`)
+    }
+  }
+
+  #drop(
+    client: Client,
+    why = `more than ${this.#options.clientBufferBytes} bytes of events waited for it`,
+  ): void {
     this.#dropped++
     this.#remove(client)
     client.end(
       frame('error', {
-        error: `this client reads too slowly: more than ${this.#options.clientBufferBytes} bytes of events waited for it; reconnect with Last-Event-ID to resume`,
+        error: `this client reads too slowly: ${why}; reconnect with Last-Event-ID to resume`,
       }),
     )
     client.onDrop?.()
@@ -262,9 +324,11 @@ export class ChangeHub {
 
   #remove(client: Client): void {
     this.#clients.delete(client)
-    if (this.#clients.size === 0 && this.#heartbeat) {
+    if (this.#clients.size === 0) {
       clearInterval(this.#heartbeat)
+      clearInterval(this.#stallCheck)
       this.#heartbeat = undefined
+      this.#stallCheck = undefined
     }
   }
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts'
 import { EVENT_SCHEMAS } from '../events/models.ts'
 import type { Logger } from '../log.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
+import { SECURITY_SCHEMES } from './auth.ts'
 import { ApiError } from './errors.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
 import { requestMetrics } from './request-metrics.ts'
@@ -40,8 +41,14 @@ const openapiDocument = () =>
     specPath: '/openapi.json',
     documentation: {
       info: { title: 'saldo', version: packageJson.version, description: packageJson.description },
-      // The data of each /events event type; TypeBox schemas are JSON Schema, as OpenAPI 3.1 expects.
-      components: { schemas: EVENT_SCHEMAS as Record<string, object> },
+      // Relative: the paths are on the instance that serves this document, whatever its address.
+      servers: [{ url: '/', description: 'the saldo-api instance that serves this document' }],
+      components: {
+        // The data of each /events event type; TypeBox schemas are JSON Schema, as OpenAPI 3.1 expects.
+        schemas: EVENT_SCHEMAS as Record<string, object>,
+        // Each operation names it (or says it is open) in its security: see bearerAuth.
+        securitySchemes: SECURITY_SCHEMES,
+      },
     },
   })
 
@@ -92,7 +99,7 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(metricsRoutes(deps, http.metrics, settings.METRICS_PUBLIC ? undefined : settings.SALDO_API_TOKEN))
-    .use(eventRoutes(deps, settings.SALDO_API_TOKEN))
+    .use(eventRoutes(deps, settings.SALDO_API_TOKEN, settings.RETRY_AFTER_S))
     .use(docsRoutes())
     .use(dashboardRoutes())
   return app

@@ -11,6 +11,7 @@ const STATUS = {
   not_ready: 503,
   position_not_reached: 503,
   kafka_unavailable: 503,
+  too_many_streams: 503,
   write_timeout: 504,
 } as const
 export type ErrorCode = keyof typeof STATUS

@@ -1,13 +1,15 @@
-import { describe, expect, it } from 'bun:test'
+import { describe, expect } from 'bun:test'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import {
   balanceRecord,
   createTopic,
+  seededIt as it,
   latestByKey,
   onCleanup,
   produce,
   producePaced,
+  randomInt,
   startService,
   waitFor,
   waitUntilReady,
@@ -61,8 +63,7 @@ describe('load', () => {
     const sent = await producePaced(
       topic,
       { perSecond: UPDATES_PER_SECOND, seconds: SECONDS },
-      (tick, size) =>
-        Array.from({ length: size }, () => balanceRecord(String(1 + Math.floor(Math.random() * KEYS)), tick)),
+      (tick, size) => Array.from({ length: size }, () => balanceRecord(String(1 + randomInt(KEYS)), tick)),
     )
     const [out, code] = await Promise.all([new Response(wrk.stdout).text(), wrk.exited])
     expect(code).toBe(0)

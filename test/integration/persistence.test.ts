@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'bun:test'
+import { describe, expect } from 'bun:test'
 import { closeSync, openSync, readdirSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Message } from 'kafkajs'
@@ -9,7 +9,10 @@ import {
   captureLog,
   createTopic,
   expectServesTopic,
+  seededIt as it,
   produce,
+  random,
+  randomInt,
   readiness,
   recreateTopic,
   type ServiceProcess,
@@ -23,10 +26,8 @@ import {
 /** `count` records over `keys` keys: new balances, and one tombstone in twenty. */
 function records(count: number, keys: number, prefix = 'c'): Message[] {
   return Array.from({ length: count }, () => {
-    const id = `${prefix}${Math.floor(Math.random() * keys)}`
-    return Math.random() < 0.05
-      ? { key: id, value: null }
-      : balanceRecord(id, Math.round(Math.random() * 1e8) / 100)
+    const id = `${prefix}${randomInt(keys)}`
+    return random() < 0.05 ? { key: id, value: null } : balanceRecord(id, randomInt(1e8) / 100)
   })
 }
 
@@ -35,7 +36,7 @@ function records(count: number, keys: number, prefix = 'c'): Message[] {
  * an answer would land there every time, never inside a batch. A random delay lets it land anywhere.
  */
 async function killSoon(victim: ServiceProcess): Promise<void> {
-  setTimeout(() => victim.proc.kill(9), Math.random() * 20)
+  setTimeout(() => victim.proc.kill(9), random() * 20)
   await victim.proc.exited
 }
 
@@ -62,7 +63,7 @@ describe('durable state in STATE_DIR', () => {
     for (let round = 0; round < 6; round++) {
       await produce(topic, records(10_000, 4000))
       const victim = spawnService(topic, env)
-      const fraction = 0.1 + Math.random() * 0.8
+      const fraction = 0.1 + random() * 0.8
       const seen = await waitFor(
         async () => {
           const ready = await readiness(victim)
@@ -92,7 +93,7 @@ describe('durable state in STATE_DIR', () => {
     let service = spawnService(topic, env)
     await waitUntilReady(service)
     for (let round = 0; round < 3; round++) {
-      const target = applied(await readiness(service)) + 1 + Math.floor(Math.random() * 4000)
+      const target = applied(await readiness(service)) + 1 + randomInt(4000)
       const burst = records(6000, 2000)
       // Many small sends: the service applies them as they come, one batch after another.
       const producing = (async () => {

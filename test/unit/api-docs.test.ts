@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'bun:test'
 import { Balance } from '../../src/balance.ts'
 import { EVENT_SCHEMAS } from '../../src/events/models.ts'
-import { setup } from './app-fixture.ts'
+import { redoclyLint } from '../openapi-tools.ts'
+import { setup, TOKEN } from './app-fixture.ts'
 
 interface Operation {
   summary?: string
+  security?: Array<Record<string, string[]>>
   responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>
 }
 interface OpenApiDocument {
@@ -63,6 +65,41 @@ describe('GET /openapi.json', () => {
       expect(doc.components.schemas[name]).toEqual(asJson(schema))
     }
   })
+})
+
+describe('GET /openapi.json, as tools read it', () => {
+  for (const token of [TOKEN, undefined]) {
+    it(`has no error under Redocly's recommended rules, only the warnings the README explains (${token ? 'a token' : 'no token'} configured)`, async () => {
+      const problems = await redoclyLint(await (await setup({ token }).get('/openapi.json')).text())
+      const errors = problems.filter((p) => p.severity === 'error')
+      expect(errors.map((e) => `${e.ruleId} at ${e.location[0]?.pointer}: ${e.message}`)).toEqual([])
+      expect([...new Set(problems.map((p) => p.ruleId))].sort()).toEqual([
+        'info-license',
+        'operation-4xx-response',
+      ])
+    }, 30_000)
+  }
+
+  for (const metricsPublic of [true, false]) {
+    it(`names the bearer scheme on exactly the operations that answer 401 without the token (METRICS_PUBLIC=${metricsPublic})`, async () => {
+      const { get, send } = setup({ token: TOKEN, metricsPublic })
+      const doc = (await (await get('/openapi.json')).json()) as OpenApiDocument & {
+        components: { securitySchemes: Record<string, unknown> }
+      }
+      expect(doc.components.securitySchemes).toEqual({
+        bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      })
+      for (const [path, operations] of Object.entries(doc.paths)) {
+        for (const [method, operation] of Object.entries(operations)) {
+          const res = await send(method.toUpperCase(), path.replace('{cliente_id}', '1'), undefined)
+          const guarded = res.status === 401
+          const what = `${method.toUpperCase()} ${path} (answered ${res.status})`
+          expect(operation.security, `${what} says nothing of its security`).toBeDefined()
+          expect(operation.security, what).toEqual(guarded ? [{ bearer: [] }] : [])
+        }
+      }
+    })
+  }
 })
 
 describe('GET /docs', () => {

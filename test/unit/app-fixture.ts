@@ -43,6 +43,8 @@ export function setup({ ready = true, token = undefined as string | undefined, m
     bufferBytes: 1024 * 1024,
     clientBufferBytes: 64 * 1024,
     heartbeatMs: 60_000,
+    maxClients: 3,
+    stallTimeoutMs: 60_000,
   })
   const app = createApp({
     store,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { ChangeHub, type ChangeHubOptions } from '../../src/events/change-hub.ts'
+import { ChangeHub, type ChangeHubOptions, TooManyClients } from '../../src/events/change-hub.ts'
 import type { BalanceChanged, BalanceDeleted, StreamError, StreamReset } from '../../src/events/models.ts'
 import type { Change } from '../../src/store/store.ts'
 import { onCleanup, readEvents, waitFor } from '../helpers.ts'
@@ -16,6 +16,8 @@ function hub(options: Partial<ChangeHubOptions> = {}) {
     bufferBytes: 1024 * 1024,
     clientBufferBytes: 64 * 1024,
     heartbeatMs: 60_000,
+    maxClients: 100,
+    stallTimeoutMs: 60_000,
     ...options,
   })
   onCleanup(() => hub.close())
@@ -186,6 +188,45 @@ describe('ChangeHub', () => {
     expect(await late.ended).toBeUndefined()
     expect(late.events.map((e) => e.event)).toEqual([...big.map(() => 'change'), 'error'])
     expect(late.data<StreamError>('error')[0]?.error).toContain('reads too slowly')
+  })
+
+  it('drops a client that reads nothing for stallTimeoutMs, long before its queue is full', async () => {
+    const stallTimeoutMs = 200
+    const changes = hub({ stallTimeoutMs, heartbeatMs: 20 })
+    let droppedAt: number | undefined
+    const openedAt = Date.now()
+    // Its queue holds the connected line and heartbeats: a few hundred bytes of 64 KiB.
+    const stuck = changes.open({ onDrop: () => (droppedAt ??= Date.now()) })
+    const reading = readEvents(changes.open())
+    publishMany(changes, [1])
+    await waitFor(() => droppedAt, { what: 'the stuck client to be dropped' })
+    const after = (droppedAt as number) - openedAt
+    expect(after).toBeGreaterThanOrEqual(stallTimeoutMs)
+    expect(after).toBeLessThan(stallTimeoutMs * 1.25 + 100)
+    expect(changes.clients).toBe(1)
+    expect(saldos(reading)).toEqual([1])
+    const late = readEvents(stuck)
+    expect(await late.ended).toBeUndefined()
+    expect(late.events.map((e) => e.event)).toEqual(['change', 'error'])
+    expect(late.data<StreamError>('error')[0]?.error).toMatch(/read nothing of its events for \d+ ms/)
+    // The one that reads is kept however long it stays.
+    await Bun.sleep(stallTimeoutMs * 2)
+    expect(changes.clients).toBe(1)
+    expect(reading.comments.filter((c) => c === 'heartbeat').length).toBeGreaterThan(5)
+  })
+
+  it('refuses a stream past maxClients, counts it, and takes one again once a client leaves', async () => {
+    const changes = hub({ maxClients: 2 })
+    const first = readEvents(changes.open())
+    readEvents(changes.open())
+    expect(() => changes.open()).toThrow(TooManyClients)
+    expect(() => changes.open()).toThrow('2 streams are open')
+    const refused = changes.metrics().find((m) => m.name === 'saldo_events_clients_refused_total')
+    expect(refused?.samples[0]?.value).toBe(2)
+    await first.cancel()
+    expect(changes.clients).toBe(1)
+    readEvents(changes.open())
+    expect(changes.clients).toBe(2)
   })
 
   it('sends heartbeat comments while connected, and forgets a client that disconnects', async () => {

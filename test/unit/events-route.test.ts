@@ -28,6 +28,23 @@ describe('GET /events', () => {
     expect(resumed.data<BalanceChanged>('change').map((c) => c.cliente_id)).toEqual(['3', '1'])
   })
 
+  it('answers 503 with Retry-After past EVENTS_MAX_CLIENTS streams, and closes that connection', async () => {
+    const { get, events } = setup()
+    const open = await Promise.all([1, 2, 3].map(() => get('/events')))
+    for (const res of open) readEvents(res.body as ReadableStream<Uint8Array>)
+    expect(open.map((res) => res.status)).toEqual([200, 200, 200])
+
+    const refused = await get('/events')
+    expect(refused.status).toBe(503)
+    expect(refused.headers.get('retry-after')).toBe('3')
+    expect(refused.headers.get('connection')).toBe('close')
+    expect((await refused.json()).error).toBe(
+      '3 streams are open, the most this instance serves (EVENTS_MAX_CLIENTS); retry after the Retry-After seconds, or use another instance',
+    )
+    expect(events.clients).toBe(3)
+    expect((await get('/health')).status).toBe(200)
+  })
+
   it('refuses a bad id in the filter with a 400, like /saldos', async () => {
     const { get, events } = setup()
     const res = await get('/events?ids=1,,2')

@@ -2,7 +2,7 @@ import { Elysia, t } from 'elysia'
 import { Balance, type Balance as BalanceRecord } from '../../balance.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
-import { bearerGuard } from '../auth.ts'
+import { bearerAuth } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { BalancesBody, ErrorBody } from '../models.ts'
 import { POSITION_HEADER, pathId, type StateAccess, validId } from '../state-access.ts'
@@ -32,7 +32,7 @@ export function parseIds(list: string): string[] {
 /** Reads of balances. Each answer carries the position it reflects in X-Saldo-Position. */
 export function balanceRoutes({ store, watch, access, apiToken }: BalanceRoutesDeps) {
   return new Elysia()
-    .onTransform(bearerGuard(apiToken))
+    .guard(bearerAuth(apiToken))
     .get(
       '/saldo/',
       () => {

@@ -1,4 +1,5 @@
 import { Elysia, t } from 'elysia'
+import { openAccess } from '../auth.ts'
 import { dashboardPage } from '../dashboard/page.ts' with { type: 'macro' }
 
 // Built when this file is transpiled or bundled: a constant in the compiled binary.
@@ -6,7 +7,7 @@ const PAGE = dashboardPage()
 
 /** GET /: the live dashboard; one self-contained page, served from the binary, that needs no network. */
 export function dashboardRoutes() {
-  return new Elysia().get(
+  return new Elysia().guard(openAccess()).get(
     '/',
     ({ set }) => {
       set.headers['content-type'] = 'text/html; charset=utf-8'

@@ -1,4 +1,5 @@
 import { Elysia, t } from 'elysia'
+import { openAccess } from '../auth.ts'
 // Bun's types call every .html import an HTMLBundle; imported as text it is the file's content, and
 // `bun build --compile` embeds it in the binary.
 import docsPage from '../docs/docs.html' with { type: 'text' }
@@ -11,7 +12,7 @@ const CONTENT_SECURITY_POLICY =
 
 /** GET /docs: a page that reads /openapi.json and lets you try each route; served from the binary. */
 export function docsRoutes() {
-  return new Elysia().get(
+  return new Elysia().guard(openAccess()).get(
     '/docs',
     ({ set }) => {
       set.headers['content-type'] = 'text/html; charset=utf-8'

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import type { KafkaStatus } from '../../kafka/kafka-status.ts'
 import type { ReplayProgress } from '../../kafka/replay-progress.ts'
 import type { BalanceStore } from '../../store/store.ts'
+import { openAccess } from '../auth.ts'
 import { HealthBody, ReadyBody } from '../models.ts'
 
 export interface HealthRoutesDeps {
@@ -14,6 +15,7 @@ export interface HealthRoutesDeps {
 export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps) {
   const startedAt = Date.now()
   return new Elysia()
+    .guard(openAccess())
     .get('/health', () => ({ status: 'ok' as const, uptimeSeconds: (Date.now() - startedAt) / 1000 }), {
       response: { 200: HealthBody },
       detail: { summary: 'Liveness: 200 while the process runs' },

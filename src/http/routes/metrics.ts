@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { Summary } from '../../kafka/summary.ts'
 import { METRICS_CONTENT_TYPE, type MetricSource, renderMetrics } from '../../metrics/prometheus.ts'
-import { bearerGuard } from '../auth.ts'
+import { bearerAuth } from '../auth.ts'
 import { ErrorBody } from '../models.ts'
 
 export interface MetricsRoutesDeps {
@@ -21,7 +21,7 @@ export function metricsRoutes(
   token: string | undefined,
 ) {
   return new Elysia()
-    .onTransform(bearerGuard(token))
+    .guard(bearerAuth(token))
     .get(
       '/metrics',
       ({ set }) => {

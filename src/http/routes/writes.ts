@@ -4,7 +4,7 @@ import type { Placement } from '../../kafka/producer.ts'
 import { formatPosition } from '../../store/position.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
-import { bearerGuard } from '../auth.ts'
+import { BEARER, bearerGuard } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { DeleteResult, ErrorBody, WriteResult } from '../models.ts'
 import { POSITION_HEADER, pathId, type StateAccess } from '../state-access.ts'
@@ -95,8 +95,9 @@ export function writeRoutes({
     return position
   }
 
+  // Writes always name the bearer scheme: with no token configured they are disabled (403).
   return new Elysia()
-    .onTransform(writesEnabled)
+    .guard({ transform: writesEnabled, detail: { security: BEARER } })
     .put(
       '/saldo/:cliente_id',
       async ({ request, body, set }) => {
@@ -116,26 +117,31 @@ export function writeRoutes({
         return { balance, position }
       },
       {
-        // Checked before the body is read: who may write, what it is and how big.
-        parse: async (context) => {
-          writesEnabled(context)
-          const type = context.request.headers.get('content-type') ?? ''
-          if (!/^application\/json\s*(;|$)/i.test(type)) {
-            throw new ApiError(
-              'unsupported_media_type',
-              `Content-Type ${JSON.stringify(type)}; send application/json`,
-            )
-          }
-          const text = await readBody(context.request, maxBodyBytes)
-          try {
-            return JSON.parse(text)
-          } catch {
-            throw new ApiError(
-              'bad_request',
-              'the body is not valid JSON; send {"saldo": number, "timestamp"?: string}',
-            )
-          }
-        },
+        // Checked before the body is read: who may write, what it is and how big. The function always
+        // answers (a body or an error), so 'json' never runs: it is there for /openapi.json, which
+        // documents a body only by the names of the parsers.
+        parse: [
+          async (context) => {
+            writesEnabled(context)
+            const type = context.request.headers.get('content-type') ?? ''
+            if (!/^application\/json\s*(;|$)/i.test(type)) {
+              throw new ApiError(
+                'unsupported_media_type',
+                `Content-Type ${JSON.stringify(type)}; send application/json`,
+              )
+            }
+            const text = await readBody(context.request, maxBodyBytes)
+            try {
+              return JSON.parse(text)
+            } catch {
+              throw new ApiError(
+                'bad_request',
+                'the body is not valid JSON; send {"saldo": number, "timestamp"?: string}',
+              )
+            }
+          },
+          'json',
+        ],
         params: t.Object({ cliente_id: t.String() }),
         body: WriteBody,
         response: {
