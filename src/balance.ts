@@ -40,8 +40,9 @@ const MAX_ID_BYTES = 128
 // itself: one test per record, no captures or numbers to build (it runs for every record replayed).
 const ISO_8601 =
   /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[T ](?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/
+// C0, DEL and C1 (U+0080-U+009F): invisible, and some (NEL U+0085) end lines in logs and terminals.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects
-const CONTROL = /[\u0000-\u001f\u007f]/
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
 export function isIsoTimestamp(text: string): boolean {
   return ISO_8601.test(text)

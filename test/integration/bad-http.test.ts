@@ -1,46 +1,7 @@
 import { describe, expect, it } from 'bun:test'
-import { connect } from 'node:net'
-import { balanceRecord, createTopic, produce, startService, waitUntilReady } from '../helpers.ts'
+import { balanceRecord, createTopic, produce, raw, startService, waitUntilReady } from '../helpers.ts'
 
 const TOKEN = 'bad-input-token-0123456789'
-
-interface RawAnswer {
-  status: number
-  headers: string
-  body: string
-}
-
-/** Sends bytes exactly as given (no URL normalisation, no header checks) and reads one answer. */
-function raw(port: number, request: string | Buffer): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1')
-    const chunks: Buffer[] = []
-    const finish = () => {
-      const text = Buffer.concat(chunks).toString('utf8')
-      const [head = '', ...rest] = text.split('\r\n\r\n')
-      const body = rest.join('\r\n\r\n')
-      const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? body.length)
-      resolve({ status: Number(head.split(' ')[1]), headers: head, body: body.slice(0, length) })
-    }
-    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer in 10 s')))
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk)
-      const text = Buffer.concat(chunks).toString('utf8')
-      const end = text.indexOf('\r\n\r\n')
-      const length = /content-length: *(\d+)/i.exec(text.slice(0, end))?.[1]
-      if (
-        end >= 0 &&
-        (length === undefined ? /connection: close/i.test(text) : text.length >= end + 4 + Number(length))
-      ) {
-        socket.end()
-        finish()
-      }
-    })
-    socket.on('end', finish)
-    socket.on('error', reject)
-    socket.write(request)
-  })
-}
 
 function seeded(seed: number) {
   let state = seed

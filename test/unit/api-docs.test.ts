@@ -13,8 +13,11 @@ interface OpenApiDocument {
   components: { schemas: Record<string, unknown> }
 }
 
-/** Routes hidden from the document on purpose: the document itself and the empty-id helper (a 400). */
-const UNDOCUMENTED = ['GET /openapi.json', 'GET /saldo/']
+/** Routes hidden from the document on purpose: the document itself and the paths that name no client (400). */
+const UNDOCUMENTED = [
+  'GET /openapi.json',
+  ...['/saldo', '/saldo/*'].flatMap((path) => ['GET', 'PUT', 'DELETE'].map((method) => `${method} ${path}`)),
+]
 
 const asJson = (schema: unknown) => JSON.parse(JSON.stringify(schema))
 

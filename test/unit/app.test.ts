@@ -88,6 +88,52 @@ describe('GET /saldos', () => {
   })
 })
 
+describe('POST /saldos', () => {
+  const json = { 'content-type': 'application/json' }
+  const many = JSON.stringify({
+    ids: Array.from({ length: 1000 }, (_, i) => `cliente-${i}-${'x'.repeat(12)}`),
+  })
+
+  it('answers like GET /saldos, for 1000 ids of 20 bytes that a GET cannot carry', async () => {
+    const { send } = setup()
+    const res = await send('POST', '/saldos', '{"ids":["1","404","1"]}', json)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-saldo-position')).toBe('0:2')
+    expect(await res.json()).toEqual({ balances: [seed], missing: ['404'] })
+    const all = await send('POST', '/saldos', many, json)
+    expect(all.status).toBe(200)
+    expect((await all.json()).missing).toHaveLength(1000)
+  })
+
+  it('refuses what GET refuses, a body that is not {"ids": [...]}, and checks the token before the body', async () => {
+    const { send } = setup({ token: TOKEN })
+    const auth = { ...json, authorization: `Bearer ${TOKEN}` }
+    const cases: Array<[string, Record<string, string>, number, string]> = [
+      ['{"ids":["1"]}', json, 401, 'bearer token'],
+      ['{"ids":', json, 401, 'bearer token'],
+      [JSON.stringify({ ids: Array.from({ length: 1001 }, (_, i) => String(i)) }), auth, 400, 'at most 1000'],
+      ['{"ids":[""]}', auth, 400, 'empty'],
+      ['{"ids":"1,2"}', auth, 400, 'ids'],
+      ['{"ids":', auth, 400, 'valid JSON'],
+      ['ids=1', { ...auth, 'content-type': 'text/plain' }, 415, 'application/json'],
+      [JSON.stringify({ ids: ['x'.repeat(300_000)] }), auth, 413, 'over'],
+    ]
+    for (const [body, headers, status, message] of cases) {
+      const res = await send('POST', '/saldos', body, headers)
+      expect(res.status).toBe(status)
+      expect((await res.json()).error).toContain(message)
+    }
+  })
+
+  it('answers 503 until the replay is complete, and honours min_position', async () => {
+    const notReady = await setup({ ready: false }).send('POST', '/saldos', '{"ids":["1"]}', json)
+    expect(notReady.status).toBe(503)
+    const res = await setup().send('POST', '/saldos?min_position=0:3', '{"ids":["1"]}', json)
+    expect(res.status).toBe(503)
+    expect((await res.json()).position).toBe('0:2')
+  })
+})
+
 describe('health and readiness', () => {
   it('answers /health 200 always, and /ready 503 then 200 with per-partition progress', async () => {
     const { get, progress } = setup({ ready: false })
@@ -222,7 +268,7 @@ describe('security', () => {
       ['{"saldo":1e999}', 'application/json', 400, 'saldo'],
       ['{}', 'application/json', 400, 'saldo'],
       ['{"saldo":1,"timestamp":"yesterday"}', 'application/json', 400, 'ISO-8601'],
-      [`{"saldo":1,"pad":"${'x'.repeat(20_000)}"}`, 'application/json', 413, 'over'],
+      [`{"saldo":1,"pad":"${'x'.repeat(300_000)}"}`, 'application/json', 413, 'over'],
     ]
     for (const [body, type, status, message] of cases) {
       const res = await send('PUT', '/saldo/1', body, put(TOKEN, body, type).headers)
@@ -269,8 +315,8 @@ describe('methods and encodings', () => {
   })
 
   it('names the real path of an unknown route', async () => {
-    const res = await setup().get('/saldo/1/extra')
+    const res = await setup().get('/saldoz/1')
     expect(res.status).toBe(404)
-    expect((await res.json()).error).toContain('no route GET /saldo/1/extra')
+    expect((await res.json()).error).toContain('no route GET /saldoz/1')
   })
 })

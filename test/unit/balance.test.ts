@@ -46,6 +46,12 @@ describe('decodeRecord', () => {
       'key_invalid',
     ],
     ['key with a control character', bytes('a\nb'), json({ ...good, cliente_id: 'a\nb' }), 'key_invalid'],
+    [
+      'key with a C1 control (NEL)',
+      bytes('a\u0085b'),
+      json({ ...good, cliente_id: 'a\u0085b' }),
+      'key_invalid',
+    ],
     ['value over the size cap', bytes('1'), Buffer.alloc(MAX_VALUE_BYTES + 1, 0x20), 'value_too_large'],
     ['value not UTF-8', bytes('1'), Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), 'value_not_utf8'],
     ['value not JSON', bytes('1'), bytes('saldo=10'), 'value_not_json'],
@@ -134,5 +140,8 @@ describe('clienteIdProblem', () => {
     expect(clienteIdProblem('')).toContain('empty')
     expect(clienteIdProblem('é'.repeat(65))).toContain('128 bytes')
     expect(clienteIdProblem('a\u0000')).toContain('control')
+    expect(clienteIdProblem('a\u0080')).toContain('control')
+    expect(clienteIdProblem('a\u009f')).toContain('control')
+    expect(clienteIdProblem('a\u00a0')).toBeUndefined()
   })
 })

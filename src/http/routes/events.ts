@@ -1,8 +1,8 @@
 import { Elysia, t } from 'elysia'
 import type { ChangeHub } from '../../events/change-hub.ts'
 import { bearerGuard } from '../auth.ts'
+import { queryIds } from '../ids.ts'
 import { ErrorBody } from '../models.ts'
-import { parseIds } from './balances.ts'
 
 export interface EventRoutesDeps {
   events: Pick<ChangeHub, 'open'>
@@ -24,12 +24,12 @@ const STREAM_DESCRIPTION = [
 export function eventRoutes({ events }: EventRoutesDeps, apiToken: string | undefined) {
   return new Elysia().onTransform(bearerGuard(apiToken)).get(
     '/events',
-    ({ query, headers, request, server }) => {
-      const ids = query.ids === undefined ? undefined : new Set(parseIds(query.ids))
+    ({ headers, request, server }) => {
+      const ids = queryIds(request)
       // Bun closes connections idle for 10 s; a stream is quiet between changes and heartbeats.
       server?.timeout(request, 0)
       const stream = events.open({
-        ids,
+        ids: ids && new Set(ids),
         lastEventId: headers['last-event-id'],
         // A stuck client never reads its error event: let Bun's idle timeout close it, freeing its queue.
         onDrop: () => server?.timeout(request, DROPPED_CLIENT_GRACE_S),
