@@ -331,10 +331,11 @@ const API_BIN = join(import.meta.dir, '../src/bin/saldo-api.ts')
 
 /**
  * Runs saldo-api as a child process (`bun src/bin/saldo-api.ts`), for what needs a real process: kill -9,
- * two processes on one STATE_DIR. Killed after the test.
+ * two processes on one STATE_DIR or one port. On a free port unless `overrides` names one. Killed after
+ * the test.
  */
 export function spawnService(topic: string, overrides: Record<string, string> = {}): ServiceProcess {
-  const port = freePort()
+  const port = overrides.PORT ? Number(overrides.PORT) : freePort()
   const proc = Bun.spawn([process.execPath, API_BIN], {
     env: { ...process.env, ...testEnv(topic, { LOG_LEVEL: 'info', ...overrides, PORT: String(port) }) },
     stdin: 'ignore',

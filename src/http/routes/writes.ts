@@ -130,6 +130,8 @@ export function writeRoutes({
         return { deleted: id, position }
       },
       {
+        // A DELETE needs no body: it is never read, whatever it holds (Bun caps its size at MAX_BODY_BYTES).
+        parse: 'none',
         params: t.Object({ cliente_id: t.String() }),
         response: {
           200: DeleteResult,
