@@ -123,10 +123,11 @@ export const Config = Type.Object({
   SHUTDOWN_TIMEOUT_MS: PositiveMs(10_000, 'how long a clean stop may take before exiting anyway'),
   SALDO_API_TOKEN: Type.Optional(
     Type.String({
-      minLength: 16,
+      // Headers are Latin-1 and a space ends the token: only visible ASCII can ever match.
+      pattern: '^[\\x21-\\x7E]{16,}$',
       title:
         'bearer token for /saldo* routes; setting it also enables writes (unset: reads open, writes off)',
-      description: 'a token of at least 16 characters',
+      description: 'a token of at least 16 visible ASCII characters (0x21-0x7E: no spaces, no accents)',
     }),
   ),
   METRICS_PUBLIC: Flag(

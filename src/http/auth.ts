@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { ApiError } from './errors.ts'
 
 const digest = (text: string) => createHash('sha256').update(text).digest()
+// The scheme is case-insensitive (RFC 9110 11.1): Bearer, bearer, BEARER.
+const BEARER = /^bearer +(.+)$/i
 
 /**
  * A check of `Authorization: Bearer <token>` for the routes that need it. Without a configured token
@@ -12,8 +14,7 @@ export function bearerGuard(token: string | undefined) {
   const expected = token === undefined ? undefined : digest(token)
   return ({ request }: { request: Request }) => {
     if (!expected) return
-    const header = request.headers.get('authorization') ?? ''
-    const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined
+    const given = BEARER.exec(request.headers.get('authorization') ?? '')?.[1]
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
       throw new ApiError(
         'unauthorized',

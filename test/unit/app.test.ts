@@ -225,7 +225,7 @@ describe('security', () => {
     }
   })
 
-  it('needs the bearer token on every /saldo* route when one is set, and leaves /health and /ready open', async () => {
+  it('needs the bearer token (scheme in any case) on every /saldo* route when one is set, and leaves /health and /ready open', async () => {
     const { get, send } = setup({ token: TOKEN })
     const cases: Array<[Record<string, string>, number]> = [
       [{}, 401],
@@ -233,6 +233,10 @@ describe('security', () => {
       [{ authorization: `Basic ${TOKEN}` }, 401],
       [{ authorization: `Bearer ${TOKEN}x` }, 401],
       [{ authorization: `Bearer ${TOKEN}` }, 200],
+      [{ authorization: `bearer ${TOKEN}` }, 200],
+      [{ authorization: `BEARER  ${TOKEN}` }, 200],
+      [{ authorization: `Bearer` }, 401],
+      [{ authorization: `Bearer${TOKEN}` }, 401],
     ]
     for (const [headers, status] of cases) {
       expect((await get('/saldo/1', headers)).status).toBe(status)

@@ -44,6 +44,10 @@ describe('loadConfig', () => {
     [{ KAFKA_SASL_MECHANISM: 'plain' }, 'expected KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD to be set too'],
     [{ KAFKA_SSL_CERT_FILE: '/tmp/cert.pem' }, 'expected both or neither'],
     [{ METRICS_PUBLIC: 'false' }, 'METRICS_PUBLIC=false: expected SALDO_API_TOKEN to be set'],
+    [{ SALDO_API_TOKEN: 'short' }, 'expected a token of at least 16 visible ASCII characters'],
+    [{ SALDO_API_TOKEN: 'sénha-secreta-0123456789' }, 'expected a token of at least 16 visible ASCII'],
+    [{ SALDO_API_TOKEN: 'a token with spaces inside' }, 'expected a token of at least 16 visible ASCII'],
+    [{ SALDO_API_TOKEN: 'control\u0085character-token' }, 'expected a token of at least 16 visible'],
   ]
   for (const [env, message] of bad) {
     it(`stops on ${JSON.stringify(env)} with a message naming the variable, value and expectation`, () => {
