@@ -33,6 +33,15 @@ export function stateAccess({ progress, watch, retryAfterSeconds, minPositionWai
       if (!text) return
       const wanted = parsePosition(text)
       if (typeof wanted === 'string') throw new ApiError('bad_request', `min_position: ${wanted}`)
+      // A partition the topic does not have would never be reached: say so now, not after the wait.
+      const count = progress.partitionCount
+      const missing = [...wanted.keys()].find((partition) => count > 0 && partition >= count)
+      if (missing !== undefined) {
+        throw new ApiError(
+          'bad_request',
+          `min_position: the topic has no partition ${missing} (it has 0..${count - 1}); pass a position this service answered`,
+        )
+      }
       if (await watch.waitFor(wanted, minPositionWaitMs)) return
       throw new ApiError(
         'position_not_reached',
