@@ -285,6 +285,8 @@ describe('security', () => {
       ['{"saldo":1e999}', 'application/json', 400, 'saldo'],
       ['{}', 'application/json', 400, 'saldo'],
       ['{"saldo":1,"timestamp":"yesterday"}', 'application/json', 400, 'ISO-8601'],
+      ['{"saldo":1,"timestamp":"2025-02-31T10:00:00"}', 'application/json', 400, 'ISO-8601'],
+      ['{"saldo":1,"timestamp":"2025-10-14T10:00:00+99:99"}', 'application/json', 400, 'ISO-8601'],
       [`{"saldo":1,"pad":"${'x'.repeat(300_000)}"}`, 'application/json', 413, 'over'],
     ]
     for (const [body, type, status, message] of cases) {
