@@ -18,11 +18,8 @@ async function readBody(request: Request, limit: number, shape: string): Promise
   return Buffer.concat(chunks).toString('utf8')
 }
 
-/**
- * A JSON body of at most `limit` bytes, for a route's own parse hook (Elysia's would read any size);
- * `shape` tells the client what to send. The caller checks who may send it before calling this.
- */
-export async function jsonBody(request: Request, limit: number, shape: string): Promise<unknown> {
+/** A JSON body of at most `limit` bytes; `shape` tells the client what to send. */
+async function jsonBody(request: Request, limit: number, shape: string): Promise<unknown> {
   const type = request.headers.get('content-type') ?? ''
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new ApiError(
@@ -36,4 +33,17 @@ export async function jsonBody(request: Request, limit: number, shape: string): 
   } catch {
     throw new ApiError('bad_request', `the body is not valid JSON; send ${shape}`)
   }
+}
+
+/**
+ * A route's `parse` option: `check` (who may send a body) first, then the JSON body, at most `limit`
+ * bytes (Elysia's own parser would read any size, before any auth hook). The function always answers;
+ * 'application/json' after it is for the OpenAPI document, which cannot see into a function.
+ */
+export function jsonParse(check: (context: { request: Request }) => void, limit: number, shape: string) {
+  const parse = (context: { request: Request }) => {
+    check(context)
+    return jsonBody(context.request, limit, shape)
+  }
+  return [parse, 'application/json' as const]
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
-import { createTopic, spawnService, waitFor, waitUntilReady } from '../helpers.ts'
+import {
+  balanceRecord,
+  createTopic,
+  produce,
+  spawnService,
+  startService,
+  waitFor,
+  waitUntilReady,
+} from '../helpers.ts'
 
 const TOKEN = 'http-limits-token-0123456789'
 const FIFTY_MB = 50 * 1024 * 1024
@@ -72,6 +80,27 @@ describe('HTTP limits of the real server', () => {
     )
     expect(grown).toBeLessThan(32 * 1024 * 1024)
     expect((await api.get('/health')).status).toBe(200)
+  })
+
+  it('serves 1000 ids of 20 bytes through POST /saldos, which a GET cannot carry (Bun: 431 past 16 KiB)', async () => {
+    const topic = await createTopic()
+    await produce(topic, [balanceRecord('cliente-0000-0000001', 1)])
+    const api = startService(topic)
+    await waitUntilReady(api)
+    const ids = Array.from({ length: 1000 }, (_, i) => `cliente-${String(i).padStart(4, '0')}-0000001`)
+    const tooLong = await api.get(`/saldos?ids=${ids.join(',')}`)
+    expect(tooLong.status).toBe(431)
+    const res = await api.get('/saldos', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ids }),
+    })
+    expect(res.status).toBe(200)
+    const body = await res.json()
+    expect(body.balances).toEqual([
+      { cliente_id: 'cliente-0000-0000001', saldo: 1, timestamp: '2025-10-14T10:30:45' },
+    ])
+    expect(body.missing).toHaveLength(999)
   })
 
   it('refuses to start a second saldo-api on the same HOST:PORT: exit 1, "port in use", no stack trace', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { Balance } from '../../src/balance.ts'
 import { EVENT_SCHEMAS } from '../../src/events/models.ts'
+import { IdsBody } from '../../src/http/models.ts'
 import { setup } from './app-fixture.ts'
 
 interface Operation {
@@ -62,6 +63,17 @@ describe('GET /openapi.json', () => {
       doc.paths['/saldo/{cliente_id}']?.get?.responses?.['200']?.content?.['application/json']?.schema
     expect(ok).toEqual(asJson(Balance))
     expect(doc.paths['/events']?.get?.responses?.['200']?.content).toHaveProperty('text/event-stream')
+    // The routes that parse their own body (token first, bounded size) still show its JSON schema.
+    for (const [path, method, model] of [
+      ['/saldos', 'post', IdsBody],
+      ['/saldo/{cliente_id}', 'put', undefined],
+    ] as const) {
+      const body = (
+        doc.paths[path]?.[method] as { requestBody?: { content: Record<string, { schema: unknown }> } }
+      )?.requestBody?.content['application/json']?.schema
+      expect(body, `${method} ${path} documents no JSON body`).toBeDefined()
+      if (model) expect(body).toEqual(asJson(model))
+    }
     for (const [name, schema] of Object.entries(EVENT_SCHEMAS)) {
       expect(doc.components.schemas[name]).toEqual(asJson(schema))
     }

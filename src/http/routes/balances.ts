@@ -5,7 +5,7 @@ import type { BalanceStore } from '../../store/store.ts'
 import { bearerGuard } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { distinctIds, MAX_IDS_PER_REQUEST, pathId, queryIds } from '../ids.ts'
-import { jsonBody } from '../json-body.ts'
+import { jsonParse } from '../json-body.ts'
 import { BalancesBody, ErrorBody, IdsBody } from '../models.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
 
@@ -87,10 +87,7 @@ export function balanceRoutes({ store, watch, access, apiToken, maxBodyBytes }: 
       ({ body, query, request, set }) => readMany(distinctIds(body.ids, 'json'), request, query, set.headers),
       {
         // Checked before the body is read: who may read, what it is and how big.
-        parse: (context) => {
-          guard(context)
-          return jsonBody(context.request, maxBodyBytes, '{"ids": ["1", "2"]}')
-        },
+        parse: jsonParse(guard, maxBodyBytes, '{"ids": ["1", "2"]}'),
         body: IdsBody,
         query: t.Object({ min_position: MinPosition }),
         response: { ...ManyResponses, 413: ErrorBody, 415: ErrorBody },

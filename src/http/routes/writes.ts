@@ -7,7 +7,7 @@ import type { BalanceStore } from '../../store/store.ts'
 import { bearerGuard } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { pathId } from '../ids.ts'
-import { jsonBody } from '../json-body.ts'
+import { jsonParse } from '../json-body.ts'
 import { DeleteResult, ErrorBody, WriteResult } from '../models.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
 
@@ -100,10 +100,7 @@ export function writeRoutes({
       },
       {
         // Checked before the body is read: who may write, what it is and how big.
-        parse: async (context) => {
-          writesEnabled(context)
-          return jsonBody(context.request, maxBodyBytes, '{"saldo": number, "timestamp"?: string}')
-        },
+        parse: jsonParse(writesEnabled, maxBodyBytes, '{"saldo": number, "timestamp"?: string}'),
         params: t.Object({ cliente_id: t.String() }),
         body: WriteBody,
         response: {
