@@ -13,7 +13,6 @@ import { dashboardRoutes } from './routes/dashboard.ts'
 import { docsRoutes } from './routes/docs.ts'
 import { type EventRoutesDeps, eventRoutes } from './routes/events.ts'
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.ts'
-import { idPathRoutes } from './routes/id-paths.ts'
 import { type MetricsRoutesDeps, metricsRoutes } from './routes/metrics.ts'
 import { type BalanceWrites, writeRoutes } from './routes/writes.ts'
 import { stateAccess } from './state-access.ts'
@@ -89,7 +88,6 @@ export function createApp(deps: AppDeps) {
         maxBodyBytes: settings.MAX_BODY_BYTES,
       }),
     )
-    .use(idPathRoutes(settings.SALDO_API_TOKEN))
     .use(
       writeRoutes({
         store,

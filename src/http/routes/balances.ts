@@ -4,7 +4,7 @@ import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
 import { bearerGuard } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
-import { distinctIds, MAX_IDS_PER_REQUEST, pathId, queryIds } from '../ids.ts'
+import { distinctIds, MAX_IDS_PER_REQUEST, pathId, queryIds, refuseIdPath } from '../ids.ts'
 import { jsonParse } from '../json-body.ts'
 import { BalancesBody, ErrorBody, IdsBody } from '../models.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
@@ -46,7 +46,7 @@ export function balanceRoutes({ store, watch, access, apiToken, maxBodyBytes }: 
     return { balances, missing }
   }
 
-  return new Elysia()
+  const reads = new Elysia()
     .onTransform(guard)
     .get(
       '/saldo/:cliente_id',
@@ -97,4 +97,15 @@ export function balanceRoutes({ store, watch, access, apiToken, maxBodyBytes }: 
         },
       },
     )
+  // /saldo, /saldo/ and /saldo/a/b name no single client: one 400 on every method of
+  // /saldo/{cliente_id}, after the token check above (GET /saldo was a 400 but PUT /saldo a 404).
+  for (const path of ['/saldo', '/saldo/*']) {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      reads.route(method, path, ({ request }) => refuseIdPath(request), {
+        parse: 'none',
+        detail: { hide: true },
+      })
+    }
+  }
+  return reads
 }
