@@ -8,9 +8,10 @@ import { ApiError } from './errors.ts'
  *
  * The URL layer has its say first: Bun builds `request.url` with the WHATWG URL parser, which turns a
  * raw `\` into `/` and resolves the segments `.` and `..` (also spelled `%2e`) away, and Bun offers no
- * raw request target. Its router's params are decoded from the raw target instead, so they can
- * disagree with `request.url` (`/saldo/a\b` gives the param `a\b` and the URL `/saldo/a/b`): ids are
- * read from `request.url` only, the one text both agree on once parsed.
+ * raw request target. Its native router decodes params from the raw target instead (measured:
+ * `/saldo/a\b` gives the param `a\b` and the URL `/saldo/a/b`; `/saldo/..` the param `..` and the URL
+ * `/`), while app.handle routes on `request.url`. So ids are read from `request.url` only: the same
+ * request names the same client on a real server and in tests, and a raw `\` shows as the `/` it became.
  */
 
 export const MAX_IDS_PER_REQUEST = 1000
