@@ -169,6 +169,11 @@ export class ConfigError extends Error {
 /** The properties of an object schema as a record, so each variable's schema can be looked up by name. */
 const properties = (schema: TSchema): Record<string, TSchema> => schema.properties as Record<string, TSchema>
 
+/** Secrets are not repeated in an error message, which ends up in logs and terminals. */
+const SECRETS = new Set(['SALDO_API_TOKEN', 'KAFKA_SASL_PASSWORD'])
+const shown = (name: string, value: string) =>
+  SECRETS.has(name) ? `(hidden, ${value.length} characters)` : JSON.stringify(value)
+
 /**
  * Reads the settings once from `env`. Unknown variables are ignored; a bad value throws a ConfigError
  * naming every offending variable, its value and what was expected.
@@ -186,7 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const name = error.path.split('/')[1] ?? ''
     if (problems.has(name)) continue
     const expected = known[name]?.description ?? error.message
-    problems.set(name, `${name}=${JSON.stringify(raw[name] ?? '')}: expected ${expected}`)
+    problems.set(name, `${name}=${shown(name, raw[name] ?? '')}: expected ${expected}`)
   }
   // Value.Convert truncates "50.5" to 50 for an integer; a setting should not be silently changed.
   for (const [name, text] of Object.entries(raw)) {

@@ -56,6 +56,12 @@ describe('loadConfig', () => {
     })
   }
 
+  it('does not repeat a bad secret in its message', () => {
+    expect(() => loadConfig({ SALDO_API_TOKEN: 'sénha-secreta-0123456789' })).toThrow(
+      'SALDO_API_TOKEN=(hidden, 24 characters): expected a token of at least 16 visible ASCII characters',
+    )
+  })
+
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_FORMAT: 'xml' })).toThrow(/PORT="x".*\n.*LOG_FORMAT="xml"/)
   })
