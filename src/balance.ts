@@ -36,15 +36,30 @@ export const MAX_VALUE_BYTES = 64 * 1024
 const MAX_ID_BYTES = 128
 
 // Date and time, optional seconds and fraction, optional zone: 2025-10-14T10:30:45, …45.123Z, …45+01:00.
-// The ranges (month 01-12, day 01-31, hour 00-23, minute 00-59, second 00-60) are in the pattern
-// itself: one test per record, no captures or numbers to build (it runs for every record replayed).
+// The ranges (month 01-12, day 01-31, hour 00-23, minute 00-59, second 00-60, zone ±00:00-23:59) are
+// in the pattern itself: one test per record, no captures or numbers to build (it runs for every
+// record replayed). Days past 28 are then checked against their month in isIsoTimestamp.
 const ISO_8601 =
-  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[T ](?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[T ](?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?$/
+// C0, DEL and C1 (U+0080-U+009F): invisible, and some (NEL U+0085) end lines in logs and terminals.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects
-const CONTROL = /[\u0000-\u001f\u007f]/
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
+const MONTHS_OF_31 = new Set([1, 3, 5, 7, 8, 10, 12])
+
+/** The digits at `at` and `at + 1` of text the pattern matched, as a number. */
+const twoDigits = (text: string, at: number) => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48
+
+/** ISO-8601 date and time of a real calendar day: no 2025-02-29, no 2025-04-31. */
 export function isIsoTimestamp(text: string): boolean {
-  return ISO_8601.test(text)
+  if (!ISO_8601.test(text)) return false
+  const day = twoDigits(text, 8)
+  // Every month has 28 days: the common case costs two character reads.
+  if (day <= 28) return true
+  const month = twoDigits(text, 5)
+  if (month !== 2) return day <= 30 || MONTHS_OF_31.has(month)
+  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2)
+  return day === 29 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
 }
 
 /** Why an id is unusable, or undefined when it is fine. Shared by the topic's keys and the URL. */

@@ -1,6 +1,7 @@
 import type { Config } from './config.ts'
 import { ChangeHub } from './events/change-hub.ts'
 import { createApp } from './http/app.ts'
+import { listenError } from './http/listen-error.ts'
 import { ApplyStats } from './kafka/apply-stats.ts'
 import { BalanceWriter } from './kafka/balance-writer.ts'
 import { createKafka } from './kafka/client.ts'
@@ -67,9 +68,24 @@ export function createService(config: Config, log: Logger) {
     stats,
     events,
     materializer,
-    /** Listens at once (reads answer 503 until ready) and starts the replay. */
+    /**
+     * Listens at once (reads answer 503 until ready) and starts the replay. Throws a ListenError when
+     * HOST:PORT cannot be bound.
+     */
     start(): void {
-      app.listen({ port: config.PORT, hostname: config.HOST })
+      try {
+        app.listen({
+          port: config.PORT,
+          hostname: config.HOST,
+          // Elysia asks for SO_REUSEPORT: a second saldo-api on this port would then start silently and
+          // take half of the connections. Without it, binding fails and the binary says so.
+          reusePort: false,
+          // Bun refuses a larger body (413) before any route sees it, whatever the method.
+          maxRequestBodySize: config.MAX_BODY_BYTES,
+        })
+      } catch (error) {
+        throw listenError(error, config.HOST, config.PORT)
+      }
       log.info('listening', { url: `http://${config.HOST}:${app.server?.port}`, topic: config.TOPIC })
       materializer.start()
     },

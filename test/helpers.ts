@@ -1,6 +1,7 @@
 import { expect } from 'bun:test'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -336,14 +337,15 @@ export interface SpawnOptions {
 
 /**
  * Runs saldo-api as a child process (`bun src/bin/saldo-api.ts`), for what needs a real process: kill -9,
- * two processes on one STATE_DIR, a descriptor limit. Killed after the test.
+ * two processes on one STATE_DIR or one port, a descriptor limit. On a free port unless `overrides`
+ * names one. Killed after the test.
  */
 export function spawnService(
   topic: string,
   overrides: Record<string, string> = {},
   { maxOpenFiles }: SpawnOptions = {},
 ): ServiceProcess {
-  const port = freePort()
+  const port = overrides.PORT ? Number(overrides.PORT) : freePort()
   const command = [process.execPath, API_BIN]
   // `exec` keeps the pid: killing the process kills saldo-api, not a shell around it.
   if (maxOpenFiles) command.unshift('bash', '-c', `ulimit -n ${maxOpenFiles} && exec "$@"`, 'bash')
@@ -566,4 +568,42 @@ export async function expectServesTopic(service: Reachable, topic: string): Prom
       expect(balance).toEqual(JSON.parse(reference.get(balance.cliente_id) ?? 'null'))
     }
   }
+}
+
+export interface RawAnswer {
+  status: number
+  headers: string
+  body: string
+}
+
+/** Sends bytes exactly as given (no URL normalisation, no header checks) and reads one answer. */
+export function raw(port: number, request: string | Buffer): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    const finish = () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      const [head = '', ...rest] = text.split('\r\n\r\n')
+      const body = rest.join('\r\n\r\n')
+      const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? body.length)
+      resolve({ status: Number(head.split(' ')[1]), headers: head, body: body.slice(0, length) })
+    }
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer in 10 s')))
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk)
+      const text = Buffer.concat(chunks).toString('utf8')
+      const end = text.indexOf('\r\n\r\n')
+      const length = /content-length: *(\d+)/i.exec(text.slice(0, end))?.[1]
+      if (
+        end >= 0 &&
+        (length === undefined ? /connection: close/i.test(text) : text.length >= end + 4 + Number(length))
+      ) {
+        socket.end()
+        finish()
+      }
+    })
+    socket.on('end', finish)
+    socket.on('error', reject)
+    socket.write(request)
+  })
 }

@@ -1,5 +1,6 @@
 import { apiHelp, apiUsage, parseApiArgs } from '../cli/api-args.ts'
 import { commandOrExit, configOrExit } from '../cli/exit.ts'
+import { ListenError } from '../http/listen-error.ts'
 import { createLogger } from '../log.ts'
 import { createService } from '../service.ts'
 import { StateDirError } from '../store/errors.ts'
@@ -23,7 +24,13 @@ function serviceOrExit() {
 const config = configOrExit(PROGRAM)
 const log = createLogger(config, { service: PROGRAM })
 const service = serviceOrExit()
-service.start()
+try {
+  service.start()
+} catch (error) {
+  if (!(error instanceof ListenError)) throw error
+  log.error(error.message)
+  process.exit(1)
+}
 
 let stopping = false
 async function shutdown(signal: string) {

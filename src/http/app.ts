@@ -86,7 +86,15 @@ export function createApp(deps: AppDeps) {
     .use(http.plugin)
     .use(openapiDocument())
     .use(healthRoutes(deps))
-    .use(balanceRoutes({ store, watch, access, apiToken: settings.SALDO_API_TOKEN }))
+    .use(
+      balanceRoutes({
+        store,
+        watch,
+        access,
+        apiToken: settings.SALDO_API_TOKEN,
+        maxBodyBytes: settings.MAX_BODY_BYTES,
+      }),
+    )
     .use(
       writeRoutes({
         store,

@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { ApiError } from './errors.ts'
 
 const digest = (text: string) => createHash('sha256').update(text).digest()
+// The scheme is case-insensitive (RFC 9110 11.1): Bearer, bearer, BEARER.
+const BEARER_HEADER = /^bearer +(.+)$/i
 
 /** The scheme /openapi.json declares for Authorization: Bearer <SALDO_API_TOKEN>. */
 export const SECURITY_SCHEMES = {
@@ -40,8 +42,7 @@ export function bearerGuard(token: string | undefined) {
   const expected = token === undefined ? undefined : digest(token)
   return ({ request }: { request: Request }) => {
     if (!expected) return
-    const header = request.headers.get('authorization') ?? ''
-    const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined
+    const given = BEARER_HEADER.exec(request.headers.get('authorization') ?? '')?.[1]
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
       throw new ApiError(
         'unauthorized',

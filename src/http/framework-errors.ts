@@ -6,13 +6,21 @@ export interface ErrorAnswer {
   headers?: Record<string, string>
 }
 
-/** For each registered route pattern, which methods it answers; `/saldo/:cliente_id` matches one segment. */
+/**
+ * For each registered route pattern, which methods it answers; `/saldo/:cliente_id` matches one
+ * segment, `/saldo/*` any rest.
+ */
 export function routeMethods(
   routes: ReadonlyArray<{ method: string; path: string }>,
 ): (path: string) => string[] {
   const patterns = routes.map((route) => ({
     method: route.method,
-    regex: new RegExp(`^${route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`),
+    regex: new RegExp(
+      `^${route.path
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/:[^/]+/g, '[^/]+')
+        .replace(/\\\*$/, '.*')}$`,
+    ),
   }))
   return (path) => [...new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.method))]
 }

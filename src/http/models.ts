@@ -20,6 +20,14 @@ export const BalancesBody = Type.Object({
 })
 export type BalancesBody = Static<typeof BalancesBody>
 
+/** The body of POST /saldos: GET /saldos' ids, without the URL's length limit or its encoding. */
+export const IdsBody = Type.Object({
+  ids: Type.Array(Type.String(), {
+    description: 'cliente_id list (plain JSON strings), up to 1000 distinct',
+  }),
+})
+export type IdsBody = Static<typeof IdsBody>
+
 /** A write's answer: what was written and the position at which this instance applied it. */
 export const WriteResult = Type.Object({ balance: Balance, position: Type.String() })
 export type WriteResult = Static<typeof WriteResult>

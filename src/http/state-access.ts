@@ -1,4 +1,3 @@
-import { clienteIdProblem } from '../balance.ts'
 import type { ReplayProgress } from '../kafka/replay-progress.ts'
 import { parsePosition } from '../store/position.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
@@ -14,32 +13,6 @@ export interface StateAccessDeps {
 
 export const POSITION_HEADER = 'x-saldo-position'
 export const MIN_POSITION_HEADER = 'x-saldo-min-position'
-
-/**
- * The cliente_id of a `/saldo/{cliente_id}` request, decoded strictly from the raw path: a segment
- * that is not valid percent-encoded UTF-8 (`%ff`, `%C3`) is refused, not turned into U+FFFD.
- */
-export function pathId(request: Request): string {
-  // Elysia also routes `/saldo/1/` here (loose paths); the slash is not part of the id.
-  const raw = new URL(request.url).pathname.slice('/saldo/'.length).replace(/\/$/, '')
-  let id: string
-  try {
-    id = decodeURIComponent(raw)
-  } catch {
-    throw new ApiError(
-      'bad_request',
-      'cliente_id is not valid percent-encoded UTF-8; encode the id with encodeURIComponent',
-    )
-  }
-  return validId(id)
-}
-
-export function validId(id: string): string {
-  const problem = clienteIdProblem(id)
-  if (problem)
-    throw new ApiError('bad_request', `${problem}; send an id of 1 to 128 bytes without control characters`)
-  return id
-}
 
 /** Guards for reads: the replay is complete, and the store has reached what the client already saw. */
 export function stateAccess({ progress, watch, retryAfterSeconds, minPositionWaitMs }: StateAccessDeps) {
@@ -60,6 +33,15 @@ export function stateAccess({ progress, watch, retryAfterSeconds, minPositionWai
       if (!text) return
       const wanted = parsePosition(text)
       if (typeof wanted === 'string') throw new ApiError('bad_request', `min_position: ${wanted}`)
+      // A partition the topic does not have would never be reached: say so now, not after the wait.
+      const count = progress.partitionCount
+      const missing = [...wanted.keys()].find((partition) => count > 0 && partition >= count)
+      if (missing !== undefined) {
+        throw new ApiError(
+          'bad_request',
+          `min_position: the topic has no partition ${missing} (it has 0..${count - 1}); pass a position this service answered`,
+        )
+      }
       if (await watch.waitFor(wanted, minPositionWaitMs)) return
       throw new ApiError(
         'position_not_reached',

@@ -78,6 +78,11 @@ export class ReplayProgress {
     return this.#begun ? (this.#readyAt ?? now) - this.#startedAt : 0
   }
 
+  /** The topic's partitions (0..count-1) this replay follows; 0 before begin. */
+  get partitionCount(): number {
+    return this.#ends.size
+  }
+
   /** Offsets replayed since begin (an upper bound on records: compaction leaves gaps). */
   get replayedOffsets(): number {
     return this.#sumPositions() - this.#startOffsets

@@ -93,10 +93,10 @@ describe('writes through Kafka', () => {
     const huge = await locked.get('/saldo/1', {
       method: 'PUT',
       headers: json,
-      body: `{"saldo":1,"x":"${'x'.repeat(100_000)}"}`,
+      body: `{"saldo":1,"x":"${'x'.repeat(300_000)}"}`,
     })
+    // Bun refuses it (MAX_BODY_BYTES, 256 KiB by default) before saldo reads a byte: no JSON body.
     expect(huge.status).toBe(413)
-    expect((await huge.json()).error).toContain('over 16384 bytes')
     expect((await locked.get('/health')).status).toBe(200)
     expect((await locked.get('/ready')).status).toBe(200)
   })

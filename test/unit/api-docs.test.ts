@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { Balance } from '../../src/balance.ts'
 import { EVENT_SCHEMAS } from '../../src/events/models.ts'
+import { IdsBody } from '../../src/http/models.ts'
 import { redoclyLint } from '../openapi-tools.ts'
 import { setup, TOKEN } from './app-fixture.ts'
 
@@ -15,8 +16,11 @@ interface OpenApiDocument {
   components: { schemas: Record<string, unknown> }
 }
 
-/** Routes hidden from the document on purpose: the document itself and the empty-id helper (a 400). */
-const UNDOCUMENTED = ['GET /openapi.json', 'GET /saldo/']
+/** Routes hidden from the document on purpose: the document itself and the paths that name no client (400). */
+const UNDOCUMENTED = [
+  'GET /openapi.json',
+  ...['/saldo', '/saldo/*'].flatMap((path) => ['GET', 'PUT', 'DELETE'].map((method) => `${method} ${path}`)),
+]
 
 const asJson = (schema: unknown) => JSON.parse(JSON.stringify(schema))
 
@@ -61,6 +65,17 @@ describe('GET /openapi.json', () => {
       doc.paths['/saldo/{cliente_id}']?.get?.responses?.['200']?.content?.['application/json']?.schema
     expect(ok).toEqual(asJson(Balance))
     expect(doc.paths['/events']?.get?.responses?.['200']?.content).toHaveProperty('text/event-stream')
+    // The routes that parse their own body (token first, bounded size) still show its JSON schema.
+    for (const [path, method, model] of [
+      ['/saldos', 'post', IdsBody],
+      ['/saldo/{cliente_id}', 'put', undefined],
+    ] as const) {
+      const body = (
+        doc.paths[path]?.[method] as { requestBody?: { content: Record<string, { schema: unknown }> } }
+      )?.requestBody?.content['application/json']?.schema
+      expect(body, `${method} ${path} documents no JSON body`).toBeDefined()
+      if (model) expect(body).toEqual(asJson(model))
+    }
     for (const [name, schema] of Object.entries(EVENT_SCHEMAS)) {
       expect(doc.components.schemas[name]).toEqual(asJson(schema))
     }

@@ -46,6 +46,12 @@ describe('decodeRecord', () => {
       'key_invalid',
     ],
     ['key with a control character', bytes('a\nb'), json({ ...good, cliente_id: 'a\nb' }), 'key_invalid'],
+    [
+      'key with a C1 control (NEL)',
+      bytes('a\u0085b'),
+      json({ ...good, cliente_id: 'a\u0085b' }),
+      'key_invalid',
+    ],
     ['value over the size cap', bytes('1'), Buffer.alloc(MAX_VALUE_BYTES + 1, 0x20), 'value_too_large'],
     ['value not UTF-8', bytes('1'), Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), 'value_not_utf8'],
     ['value not JSON', bytes('1'), bytes('saldo=10'), 'value_not_json'],
@@ -72,6 +78,18 @@ describe('decodeRecord', () => {
       'timestamp not ISO-8601',
       bytes('1'),
       json({ ...good, timestamp: '14/10/2025 10:30' }),
+      'timestamp_invalid',
+    ],
+    [
+      'timestamp on 2025-04-31',
+      bytes('1'),
+      json({ ...good, timestamp: '2025-04-31T10:30:45' }),
+      'timestamp_invalid',
+    ],
+    [
+      'timestamp with offset +99:99',
+      bytes('1'),
+      json({ ...good, timestamp: '2025-10-14T10:30:45+99:99' }),
       'timestamp_invalid',
     ],
     [
@@ -103,6 +121,13 @@ describe('isIsoTimestamp', () => {
     '2025-10-14T10:30:45+01:00',
     '2025-12-31T23:59:60.999999999-0130',
     '2025-01-01 00:00:00',
+    '2024-02-29T12:00',
+    '2000-02-29T12:00',
+    '2025-01-31T00:00',
+    '2025-04-30T00:00',
+    '2025-12-31T23:59:59Z',
+    '2025-10-14T10:30:45+23:59',
+    '2025-10-14T10:30:45-1200',
   ]) {
     it(`accepts ${text}`, () => expect(isIsoTimestamp(text)).toBe(true))
   }
@@ -120,6 +145,18 @@ describe('isIsoTimestamp', () => {
     '2025-10-14T10:60',
     '2025-10-14T10:30:61',
     '2025-10-14T10:30:45.1234567890',
+    '2025-02-29T12:00',
+    '1900-02-29T12:00',
+    '2025-02-30T12:00',
+    '2025-02-31T12:00',
+    '2025-04-31T12:00',
+    '2025-06-31T12:00',
+    '2025-09-31T12:00',
+    '2025-11-31T12:00',
+    '2025-10-14T10:30:45+99:99',
+    '2025-10-14T10:30:45+24:00',
+    '2025-10-14T10:30:45-12:60',
+    '2025-10-14T10:30:45+0960',
   ]) {
     it(`refuses ${JSON.stringify(text)}`, () => expect(isIsoTimestamp(text)).toBe(false))
   }
@@ -134,5 +171,8 @@ describe('clienteIdProblem', () => {
     expect(clienteIdProblem('')).toContain('empty')
     expect(clienteIdProblem('é'.repeat(65))).toContain('128 bytes')
     expect(clienteIdProblem('a\u0000')).toContain('control')
+    expect(clienteIdProblem('a\u0080')).toContain('control')
+    expect(clienteIdProblem('a\u009f')).toContain('control')
+    expect(clienteIdProblem('a\u00a0')).toBeUndefined()
   })
 })

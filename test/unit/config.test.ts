@@ -44,6 +44,10 @@ describe('loadConfig', () => {
     [{ KAFKA_SASL_MECHANISM: 'plain' }, 'expected KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD to be set too'],
     [{ KAFKA_SSL_CERT_FILE: '/tmp/cert.pem' }, 'expected both or neither'],
     [{ METRICS_PUBLIC: 'false' }, 'METRICS_PUBLIC=false: expected SALDO_API_TOKEN to be set'],
+    [{ SALDO_API_TOKEN: 'short' }, 'expected a token of at least 16 visible ASCII characters'],
+    [{ SALDO_API_TOKEN: 'sénha-secreta-0123456789' }, 'expected a token of at least 16 visible ASCII'],
+    [{ SALDO_API_TOKEN: 'a token with spaces inside' }, 'expected a token of at least 16 visible ASCII'],
+    [{ SALDO_API_TOKEN: 'control\u0085character-token' }, 'expected a token of at least 16 visible'],
   ]
   for (const [env, message] of bad) {
     it(`stops on ${JSON.stringify(env)} with a message naming the variable, value and expectation`, () => {
@@ -51,6 +55,12 @@ describe('loadConfig', () => {
       expect(() => loadConfig(env)).toThrow(message)
     })
   }
+
+  it('does not repeat a bad secret in its message', () => {
+    expect(() => loadConfig({ SALDO_API_TOKEN: 'sénha-secreta-0123456789' })).toThrow(
+      'SALDO_API_TOKEN=(hidden, 24 characters): expected a token of at least 16 visible ASCII characters',
+    )
+  })
 
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_FORMAT: 'xml' })).toThrow(/PORT="x".*\n.*LOG_FORMAT="xml"/)

@@ -3,8 +3,8 @@ import { type ChangeHub, TooManyClients } from '../../events/change-hub.ts'
 import type { EVENT_SCHEMAS } from '../../events/models.ts'
 import { bearerAuth } from '../auth.ts'
 import { ApiError } from '../errors.ts'
+import { queryIds } from '../ids.ts'
 import { ErrorBody } from '../models.ts'
-import { parseIds } from './balances.ts'
 
 export interface EventRoutesDeps {
   events: Pick<ChangeHub, 'open'>
@@ -69,12 +69,12 @@ function openStream(
 export function eventRoutes({ events }: EventRoutesDeps, apiToken: string | undefined, retryAfterS: number) {
   return new Elysia().guard(bearerAuth(apiToken)).get(
     '/events',
-    ({ query, headers, request, server }) => {
-      const ids = query.ids === undefined ? undefined : new Set(parseIds(query.ids))
+    ({ headers, request, server }) => {
+      const ids = queryIds(request)
       const stream = openStream(
         events,
         {
-          ids,
+          ids: ids && new Set(ids),
           lastEventId: headers['last-event-id'],
           // A stuck client never reads its error event: let Bun's idle timeout close it, freeing its queue.
           onDrop: () => server?.timeout(request, DROPPED_CLIENT_GRACE_S),

@@ -6,8 +6,10 @@ import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
 import { BEARER, bearerGuard } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
+import { pathId } from '../ids.ts'
+import { jsonParse } from '../json-body.ts'
 import { DeleteResult, ErrorBody, WriteResult } from '../models.ts'
-import { POSITION_HEADER, pathId, type StateAccess } from '../state-access.ts'
+import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
 
 /** Writes go to Kafka; the HTTP layer only knows this much of it. */
 export interface BalanceWrites {
@@ -29,25 +31,6 @@ const WriteBody = t.Object({
   saldo: t.Number({ description: 'the new balance; a finite number' }),
   timestamp: t.Optional(t.String({ description: 'ISO-8601; default: now' })),
 })
-
-/** The body as text, reading no more than `limit` bytes: a huge or endless body is refused early. */
-async function readBody(request: Request, limit: number): Promise<string> {
-  const tooLarge = () =>
-    new ApiError('payload_too_large', `the body is over ${limit} bytes; send {"saldo": number}`)
-  if (Number(request.headers.get('content-length') ?? 0) > limit) throw tooLarge()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const reader = request.body?.getReader()
-  for (let next = await reader?.read(); next && !next.done; next = await reader?.read()) {
-    size += next.value.byteLength
-    if (size > limit) {
-      await reader?.cancel()
-      throw tooLarge()
-    }
-    chunks.push(next.value)
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
 
 /**
  * PUT and DELETE through Kafka with read-your-writes: the answer comes once this instance has applied
@@ -117,31 +100,8 @@ export function writeRoutes({
         return { balance, position }
       },
       {
-        // Checked before the body is read: who may write, what it is and how big. The function always
-        // answers (a body or an error), so 'json' never runs: it is there for /openapi.json, which
-        // documents a body only by the names of the parsers.
-        parse: [
-          async (context) => {
-            writesEnabled(context)
-            const type = context.request.headers.get('content-type') ?? ''
-            if (!/^application\/json\s*(;|$)/i.test(type)) {
-              throw new ApiError(
-                'unsupported_media_type',
-                `Content-Type ${JSON.stringify(type)}; send application/json`,
-              )
-            }
-            const text = await readBody(context.request, maxBodyBytes)
-            try {
-              return JSON.parse(text)
-            } catch {
-              throw new ApiError(
-                'bad_request',
-                'the body is not valid JSON; send {"saldo": number, "timestamp"?: string}',
-              )
-            }
-          },
-          'json',
-        ],
+        // Checked before the body is read: who may write, what it is and how big.
+        parse: jsonParse(writesEnabled, maxBodyBytes, '{"saldo": number, "timestamp"?: string}'),
         params: t.Object({ cliente_id: t.String() }),
         body: WriteBody,
         response: {
@@ -168,6 +128,8 @@ export function writeRoutes({
         return { deleted: id, position }
       },
       {
+        // A DELETE needs no body: it is never read, whatever it holds (Bun caps its size at MAX_BODY_BYTES).
+        parse: 'none',
         params: t.Object({ cliente_id: t.String() }),
         response: {
           200: DeleteResult,
