@@ -27,7 +27,8 @@ const EMPTY_PATH_ID =
  */
 export function readId(text: string, from: 'url' | 'json'): string {
   let id = text
-  if (from === 'url') {
+  // Without a `%` there is nothing to decode (decodeURIComponent would answer the text itself).
+  if (from === 'url' && text.includes('%')) {
     try {
       id = decodeURIComponent(text)
     } catch {

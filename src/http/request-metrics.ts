@@ -41,13 +41,18 @@ export function requestMetrics() {
     ['method', 'route'],
     LATENCY_BUCKETS_S,
   )
-  const bound = new Map<string, RouteSeries>()
+  // route → method → series: two lookups of strings Elysia already holds, no key built per request.
+  const bound = new Map<string, Map<string, RouteSeries>>()
   const seriesOf = (method: string, route: string): RouteSeries => {
-    const key = `${method} ${route}`
-    let series = bound.get(key)
+    let byMethod = bound.get(route)
+    if (!byMethod) {
+      byMethod = new Map()
+      bound.set(route, byMethod)
+    }
+    let series = byMethod.get(method)
     if (!series) {
       series = { latency: latency.bind({ method, route }), byStatus: new Map() }
-      bound.set(key, series)
+      byMethod.set(method, series)
     }
     return series
   }
