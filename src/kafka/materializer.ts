@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { decodeRecord } from '../balance.ts'
 import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
@@ -10,7 +10,7 @@ import type { HighWatermarks } from './high-watermarks.ts'
 import type { KafkaStatus } from './kafka-status.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import { distrustReason } from './snapshot-trust.ts'
-import { ensureTopic, topicOffsets, topicSpec } from './topic.ts'
+import { ensureTopic, partitionCount, topicOffsets, topicSpec } from './topic.ts'
 
 export type MaterializerConfig = Pick<
   Config,
@@ -22,6 +22,7 @@ export type MaterializerConfig = Pick<
   | 'FETCH_MAX_WAIT_MS'
   | 'FETCH_MAX_BYTES_PER_PARTITION'
   | 'KAFKA_RECONNECT_BACKOFF_MS'
+  | 'TOPIC_CHECK_INTERVAL_MS'
   | 'PROGRESS_LOG_INTERVAL_MS'
 >
 
@@ -208,7 +209,9 @@ export class Materializer {
       retry: { restartOnFailure: async () => false },
     })
     this.#consumer = consumer
+    let end: (reason: unknown) => void = () => {}
     const stopped = new Promise<unknown>((resolve) => {
+      end = resolve
       consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error))
       // Our own stop() disconnects without a crash.
       consumer.on(consumer.events.STOP, () => {
@@ -225,12 +228,38 @@ export class Materializer {
       this.#deps.watermarks.observe(payload.partition, Number(payload.highWatermark))
       this.#applyChanges(payload.partition, [], [], Number(payload.lastOffset) + 1)
     })
+    // Kafka tells a consumer nothing when its topic is recreated with another partition count, or
+    // grows: kafkajs notices late (at its next metadata refresh) or never, and our positions of the
+    // old partitions would skip the new records. One metadata request every TOPIC_CHECK_INTERVAL_MS
+    // finds it; nothing is done per record.
+    const admin = kafka.admin()
+    let over = false
+    const checkPartitions = async (): Promise<number | undefined> => {
+      const count = await this.#partitionCount(admin)
+      const built = this.#deps.progress.partitionCount
+      if (!over && count !== undefined && count !== built) {
+        end(
+          this.#replayAgain(
+            `the topic has ${count} partitions now, not the ${built} this state was built from: it was recreated or resized`,
+          ),
+        )
+      }
+      return count
+    }
+    const checker = setInterval(() => void checkPartitions(), config.TOPIC_CHECK_INTERVAL_MS)
     // After any (re)join, read on from our own positions, never from committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.#checkAssignment(payload.groupId, payload.memberAssignment[config.TOPIC] ?? [])
+      const assigned = payload.memberAssignment[config.TOPIC] ?? []
       this.#seekToPositions(consumer)
+      if (assigned.length >= this.#deps.progress.partitionCount) this.#groupWarning = undefined
+      // Fewer partitions than ours: another member of our group, or a topic that shrank (then rebuilt).
+      else
+        void checkPartitions().then((count) => {
+          if (count === this.#deps.progress.partitionCount) this.#warnSharedGroup(payload.groupId, assigned)
+        })
     })
     try {
+      await admin.connect()
       await consumer.connect()
       await consumer.subscribe({ topic: config.TOPIC, fromBeginning: true })
       await consumer.run({
@@ -243,18 +272,26 @@ export class Materializer {
       this.#seekToPositions(consumer)
       return await stopped
     } finally {
+      over = true
+      clearInterval(checker)
       this.#consumer = undefined
-      await consumer.disconnect().catch(() => {})
+      await Promise.all([consumer.disconnect().catch(() => {}), admin.disconnect().catch(() => {})])
+    }
+  }
+
+  /** The topic's partition count now, or undefined while it cannot be read (e.g. being recreated). */
+  async #partitionCount(admin: Admin): Promise<number | undefined> {
+    try {
+      return await partitionCount(admin, this.#deps.config.TOPIC)
+    } catch (error) {
+      this.#deps.log.debug('cannot read the partition count of the topic; checking again later', { error })
+      return undefined
     }
   }
 
   /** Every instance must hold every partition; another member in our group would silently take some. */
-  #checkAssignment(groupId: string, assigned: readonly number[]): void {
-    const total = this.#deps.progress.snapshot().partitions.length
-    if (assigned.length >= total) {
-      this.#groupWarning = undefined
-      return
-    }
+  #warnSharedGroup(groupId: string, assigned: readonly number[]): void {
+    const total = this.#deps.progress.partitionCount
     this.#groupWarning =
       `consumer group ${groupId} is shared with another consumer: this instance reads only partitions ` +
       `[${[...assigned].sort((a, b) => a - b).join(', ')}] of ${total}; give every instance its own INSTANCE_ID`
@@ -279,7 +316,11 @@ export class Materializer {
     const from = store.position(partition)
     // A partition whose end is now behind what we applied was truncated or deleted and recreated:
     // kafkajs quietly moves back to its start, and every record below our position would be skipped.
-    if (Number(batch.highWatermark) < from) this.#rewound(partition, Number(batch.highWatermark), from)
+    if (Number(batch.highWatermark) < from) {
+      throw this.#replayAgain(
+        `partition ${partition} ends at ${batch.highWatermark}, behind the ${from} already applied: the topic was truncated or recreated`,
+      )
+    }
     const changes: Change[] = []
     const offsets: number[] = []
     for (const message of batch.messages) {
@@ -305,13 +346,15 @@ export class Materializer {
     this.#applyChanges(partition, changes, offsets, Number(batch.lastOffset()) + 1)
   }
 
-  /** Stops serving this history and has the loop prepare again, which rebuilds from the topic. */
-  #rewound(partition: number, end: number, position: number): never {
+  /**
+   * Stops serving this history and has the loop prepare again, which rebuilds from the topic; returns
+   * the error that ends the consumer session.
+   */
+  #replayAgain(what: string): Error {
     this.#prepared = false
     this.#deps.progress.interrupt()
-    const what = `partition ${partition} ends at ${end}, behind the ${position} already applied`
-    this.#deps.log.warn(`${what}: the topic was truncated or recreated; replaying it again`, { partition })
-    throw new Error(`${what}; replaying the topic again`)
+    this.#deps.log.warn(`${what}; replaying it again`)
+    return new Error(`${what}; replaying the topic again`)
   }
 
   #applyChanges(

@@ -68,6 +68,11 @@ export class ReplayProgress {
     return this.#ready
   }
 
+  /** Partitions of the topic this replay is towards (0 before begin). */
+  get partitionCount(): number {
+    return this.#ends.size
+  }
+
   /** Milliseconds from begin to ready, once ready. */
   get replayMs(): number | undefined {
     return this.#readyAt === undefined ? undefined : this.#readyAt - this.#startedAt

@@ -6,6 +6,7 @@ import {
   expectServesTopic,
   produce,
   type RunningService,
+  readiness,
   recreateTopic,
   startService,
   waitFor,
@@ -171,4 +172,36 @@ describe('a topic recreated while saldo runs', () => {
     expect((await service.get('/saldo/old-3')).status).toBe(404)
     expect(await (await service.get('/saldo/new-2')).json()).toMatchObject({ saldo: 2 })
   })
+
+  for (const [before, after] of [
+    [3, 1],
+    [1, 3],
+  ] as const) {
+    it(`rebuilds when the topic comes back with ${after} partitions instead of ${before}`, async () => {
+      const topic = await createTopic({ partitions: before })
+      await produce(
+        topic,
+        Array.from({ length: 30 }, (_, i) => balanceRecord(`old-${i}`, i)),
+      )
+      const service = startService(topic, { TOPIC_CHECK_INTERVAL_MS: '300' })
+      await waitUntilReady(service)
+
+      // More new records per partition than the old positions: nothing but the count gives it away.
+      await recreateTopic(topic, { partitions: after })
+      await produce(
+        topic,
+        Array.from({ length: 120 }, (_, i) => balanceRecord(`new-${i}`, i)),
+      )
+      await waitFor(
+        async () => {
+          const ready = await readiness(service)
+          return ready.ready && ready.partitions.length === after && ready.keys === 120
+        },
+        { timeoutMs: 90_000, what: `the service to replay the topic with ${after} partitions` },
+      )
+      expect((await service.get('/saldo/old-3')).status).toBe(404)
+      await expectServesTopic(service, topic)
+      expect((await readiness(service)).warnings).toEqual([])
+    })
+  }
 })
