@@ -23,9 +23,9 @@ export function createService(config: Config, log: Logger) {
   const kafka = createKafka(config, log)
   const store =
     config.STATE_DIR === 'memory' ? new MemoryStore() : PersistentStore.open(config.STATE_DIR, log)
-  const progress = new ReplayProgress()
   const stats = new ApplyStats()
   const watermarks = new HighWatermarks()
+  const progress = new ReplayProgress(watermarks)
   const watch = new PositionWatch(store)
   const writer = new BalanceWriter(kafka, config.TOPIC)
   const materializer = new Materializer({ kafka, store, progress, stats, watermarks, log, config })

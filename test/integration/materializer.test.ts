@@ -202,6 +202,7 @@ describe('a topic recreated while saldo runs', () => {
       expect((await service.get('/saldo/old-3')).status).toBe(404)
       await expectServesTopic(service, topic)
       expect((await readiness(service)).warnings).toEqual([])
+      expect((await (await service.get('/stats')).json()).partitions).toHaveLength(after)
     })
   }
 })
