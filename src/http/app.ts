@@ -52,6 +52,7 @@ export function createApp(deps: AppDeps) {
   let methodsOf: ((path: string) => string[]) | undefined
   const access = stateAccess({
     progress,
+    store,
     watch,
     retryAfterSeconds: settings.RETRY_AFTER_S,
     minPositionWaitMs: settings.MIN_POSITION_WAIT_MS,

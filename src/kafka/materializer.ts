@@ -65,7 +65,6 @@ export class Materializer {
   #wake: (() => void) | undefined
   #lastFetchAt = 0
   #lastError: string | undefined
-  #storeError: string | undefined
   #topicWarning: string | undefined
   #groupWarning: string | undefined
 
@@ -99,7 +98,7 @@ export class Materializer {
     const quietMs = Math.max(10_000, this.#deps.config.FETCH_MAX_WAIT_MS * 10)
     return {
       connected: this.#lastFetchAt > 0 && now - this.#lastFetchAt < quietMs,
-      lastError: this.#storeError ?? this.#lastError,
+      lastError: this.#lastError,
       warnings: [this.#topicWarning, this.#groupWarning].filter((w): w is string => w !== undefined),
     }
   }
@@ -176,7 +175,7 @@ export class Materializer {
       store.setOrigin({ topic: config.TOPIC, clusterId, partitions: ends.size })
       const from = new Map<number, number>()
       for (const [partition, start] of starts) from.set(partition, Math.max(start, store.position(partition)))
-      for (const [partition, end] of ends) watermarks.observe(partition, end)
+      watermarks.reset(ends)
       log.info('replaying topic', {
         topic: config.TOPIC,
         partitions: ends.size,
@@ -366,15 +365,9 @@ export class Materializer {
     const { store, progress } = this.#deps
     const known = store.positions().has(partition)
     if (known && nextOffset <= store.position(partition) && changes.length === 0) return
-    try {
-      store.apply(partition, changes, nextOffset)
-    } catch (error) {
-      // Kept apart from connection errors, which the next successful fetch clears: a store that cannot
-      // be written (disk full, folder gone) must stay visible in /ready until a write succeeds.
-      this.#storeError = `cannot write the local state: ${(error as Error).message}`
-      throw error
-    }
-    this.#storeError = undefined
+    // A store that cannot take the batch throws: the consumer stops, and the next one reads the batch
+    // again from the unchanged position (the store keeps the cause for /ready and reads meanwhile).
+    store.apply(partition, changes, nextOffset)
     for (const change of changes) {
       if (change.kind === 'put') this.#deps.stats.applied++
       else this.#deps.stats.tombstones++

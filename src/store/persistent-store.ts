@@ -16,12 +16,15 @@ export const SNAPSHOT_FILE = 'saldo.db'
 export class PersistentStore extends MemoryStore {
   readonly #snapshot: SqliteSnapshot
   readonly #lock: StateLock
+  readonly #folder: string
   #loaded: number
+  #writeError: string | undefined
 
-  private constructor(snapshot: SqliteSnapshot, lock: StateLock, saved: SavedState) {
+  private constructor(snapshot: SqliteSnapshot, lock: StateLock, folder: string, saved: SavedState) {
     super()
     this.#snapshot = snapshot
     this.#lock = lock
+    this.#folder = folder
     // The base class's methods: what comes from the snapshot need not be written to it again.
     for (const { partition, changes, nextOffset } of saved.partitions)
       super.apply(partition, changes, nextOffset)
@@ -43,7 +46,7 @@ export class PersistentStore extends MemoryStore {
     try {
       const startedAt = performance.now()
       const { snapshot, saved } = SqliteSnapshot.open(join(folder, SNAPSHOT_FILE), log)
-      const store = new PersistentStore(snapshot, lock, saved)
+      const store = new PersistentStore(snapshot, lock, folder, saved)
       log.info('loaded the local snapshot', {
         stateDir: folder,
         keys: store.size,
@@ -59,8 +62,18 @@ export class PersistentStore extends MemoryStore {
 
   /** Disk first: if the write fails, memory and position stay put and the batch is read again. */
   override apply(partition: number, changes: readonly Change[], nextOffset: number): void {
-    this.#snapshot.write(partition, changes, nextOffset)
+    try {
+      this.#snapshot.write(partition, changes, nextOffset)
+    } catch (error) {
+      this.#writeError = `cannot write the local state in STATE_DIR=${this.#folder} (${(error as Error).message}): free space there or fix its permissions; the batch is retried until it is written`
+      throw error
+    }
+    this.#writeError = undefined
     super.apply(partition, changes, nextOffset)
+  }
+
+  override get writeError(): string | undefined {
+    return this.#writeError
   }
 
   override setOrigin(origin: StoreOrigin): void {

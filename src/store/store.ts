@@ -26,6 +26,11 @@ export interface BalanceStore {
   positions(): ReadonlyMap<number, number>
   /** Applies one batch of a partition atomically and moves its position to `nextOffset`. */
   apply(partition: number, changes: readonly Change[], nextOffset: number): void
+  /**
+   * Why the last batch could not be applied (disk full, folder not writable), until one is: while
+   * set, the state falls behind the topic and must not be served as current.
+   */
+  readonly writeError: string | undefined
   /** Where the state comes from; undefined until the materializer has said so. */
   readonly origin: StoreOrigin | undefined
   setOrigin(origin: StoreOrigin): void
