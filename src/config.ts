@@ -109,6 +109,12 @@ export const Config = Type.Object({
     5_000,
     "how often the topic's partition count is checked while running (a change rebuilds the state)",
   ),
+  FOREIGN_PARTITION: Type.Union([Type.Literal('accept'), Type.Literal('reject')], {
+    default: 'accept',
+    title:
+      'a record on another partition than murmur2(key) puts it on: applied (with a /ready warning) or rejected',
+    description: 'accept or reject',
+  }),
   EVENTS_BUFFER_SIZE: Type.Integer({
     default: 10_000,
     minimum: 1,

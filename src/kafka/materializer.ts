@@ -8,6 +8,7 @@ import type { BalanceStore, Change } from '../store/store.ts'
 import type { ApplyStats } from './apply-stats.ts'
 import type { HighWatermarks } from './high-watermarks.ts'
 import type { KafkaStatus } from './kafka-status.ts'
+import { murmur2Partition } from './partitioning.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import { distrustReason } from './snapshot-trust.ts'
 import { ensureTopic, partitionCount, topicOffsets, topicSpec } from './topic.ts'
@@ -20,6 +21,7 @@ export type MaterializerConfig = Pick<
   | 'TOPIC_PARTITIONS'
   | 'TOPIC_REPLICATION'
   | 'FETCH_MAX_WAIT_MS'
+  | 'FOREIGN_PARTITION'
   | 'FETCH_MAX_BYTES_PER_PARTITION'
   | 'KAFKA_RECONNECT_BACKOFF_MS'
   | 'TOPIC_CHECK_INTERVAL_MS'
@@ -99,8 +101,23 @@ export class Materializer {
     return {
       connected: this.#lastFetchAt > 0 && now - this.#lastFetchAt < quietMs,
       lastError: this.#lastError,
-      warnings: [this.#topicWarning, this.#groupWarning].filter((w): w is string => w !== undefined),
+      warnings: [this.#topicWarning, this.#groupWarning, this.#foreignWarning()].filter(
+        (w): w is string => w !== undefined,
+      ),
     }
+  }
+
+  #foreignWarning(): string | undefined {
+    const { foreignPartition, foreignExample: example } = this.#deps.stats
+    if (!example) return undefined
+    const policy = this.#deps.config.FOREIGN_PARTITION
+    return (
+      `${foreignPartition} records were on another partition than murmur2(key) puts them on (e.g. key ` +
+      `${JSON.stringify(example.key)} on partition ${example.partition}, not ${example.expected}): their producer ` +
+      'does not partition like the Java client, so one client can live on two partitions and a replay may ' +
+      'keep another value than this instance. Fix the producer (kcat or librdkafka: -X topic.partitioner=murmur2_random); ' +
+      `FOREIGN_PARTITION=${policy}: such records are ${policy === 'accept' ? 'applied' : 'rejected'}`
+    )
   }
 
   async #run(): Promise<void> {
@@ -320,6 +337,8 @@ export class Materializer {
         `partition ${partition} ends at ${batch.highWatermark}, behind the ${from} already applied: the topic was truncated or recreated`,
       )
     }
+    const partitions = this.#deps.progress.partitionCount
+    const rejectForeign = this.#deps.config.FOREIGN_PARTITION === 'reject'
     const changes: Change[] = []
     const offsets: number[] = []
     for (const message of batch.messages) {
@@ -327,7 +346,22 @@ export class Materializer {
       // After a rejoin or reconnect a fetch may repeat what was applied; applying it again would
       // briefly serve older values.
       if (offset < from) continue
-      const decoded = decodeRecord(message.key, message.value)
+      let decoded = decodeRecord(message.key, message.value)
+      // A decoded record has a key. Its partition must be the one murmur2 gives (one hash of the key
+      // bytes): elsewhere, the same client lives on two partitions and the replay's order decides.
+      if (decoded.kind !== 'reject') {
+        const expected = murmur2Partition(message.key as Buffer, partitions)
+        if (expected !== partition) {
+          this.#foreign(decoded, partition, expected)
+          if (rejectForeign) {
+            decoded = {
+              kind: 'reject',
+              reason: 'foreign_partition',
+              detail: `murmur2 puts this key on partition ${expected}; FOREIGN_PARTITION=reject`,
+            }
+          }
+        }
+      }
       if (decoded.kind === 'reject') {
         stats.rejected[decoded.reason]++
         log.warn('rejected record; the key keeps its previous value', {
@@ -343,6 +377,16 @@ export class Materializer {
       offsets.push(offset)
     }
     this.#applyChanges(partition, changes, offsets, Number(batch.lastOffset()) + 1)
+  }
+
+  /** Counts a record on a foreign partition; the first is logged and kept as the warning's example. */
+  #foreign(change: Change, partition: number, expected: number): void {
+    const { stats, log } = this.#deps
+    stats.foreignPartition++
+    if (stats.foreignExample) return
+    const key = change.kind === 'put' ? change.balance.cliente_id : change.clienteId
+    stats.foreignExample = { key, partition, expected }
+    log.warn(this.#foreignWarning() as string, { partition, expected })
   }
 
   /**

@@ -28,6 +28,11 @@ export function materializerMetrics({
         'Records not applied, by reason; the key kept its previous value.',
         REJECT_REASONS.map((reason) => ({ labels: { reason }, value: now.rejectedByReason[reason] })),
       ),
+      counter(
+        'saldo_records_foreign_partition_total',
+        'Records on another partition than murmur2(key) puts them on (a producer that does not partition like the Java client).',
+        now.foreignPartition,
+      ),
       gauge('saldo_keys', 'Clients with a balance in the store.', now.keys),
       gauge(
         'saldo_partition_position',

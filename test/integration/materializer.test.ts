@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test'
+import { murmur2Partition } from '../../src/kafka/partitioning.ts'
 import {
   balanceRecord,
   captureLog,
@@ -149,6 +150,49 @@ describe('saldo-api against a real broker', () => {
     const ready = await (await service.get('/ready')).json()
     expect(ready.partitions).toHaveLength(4)
     expect(ready.warnings).toEqual([])
+  })
+})
+
+describe('a producer that does not partition with murmur2', () => {
+  // The same client on two partitions: on the murmur2 one first, then on another (kcat's default).
+  async function clientOnTwoPartitions(): Promise<{ topic: string; home: number; foreign: number }> {
+    const topic = await createTopic({ partitions: 3 })
+    const home = murmur2Partition(Buffer.from('twice'), 3)
+    const foreign = (home + 1) % 3
+    await produce(topic, [
+      { ...balanceRecord('twice', 1), partition: home },
+      { ...balanceRecord('twice', 2), partition: foreign },
+      balanceRecord('once', 3),
+    ])
+    return { topic, home, foreign }
+  }
+
+  it('counts the record, warns in /ready with the key and the producer fix, and applies it by default', async () => {
+    const { topic, home, foreign } = await clientOnTwoPartitions()
+    const service = startService(topic)
+    await waitUntilReady(service)
+    const stats = await (await service.get('/stats')).json()
+    expect(stats).toMatchObject({ foreignPartition: 1, rejected: 0 })
+    expect(await (await service.get('/metrics')).text()).toContain('saldo_records_foreign_partition_total 1')
+    const [warning] = (await readiness(service)).warnings
+    expect(warning).toContain(`key "twice" on partition ${foreign}, not ${home}`)
+    expect(warning).toContain('-X topic.partitioner=murmur2_random')
+    expect(warning).toContain('FOREIGN_PARTITION=accept: such records are applied')
+    // Accepted: which value wins depends on the order partitions were read in.
+    expect((await service.get('/saldo/twice')).status).toBe(200)
+  })
+
+  it('rejects it with FOREIGN_PARTITION=reject: the murmur2 partition alone decides', async () => {
+    const { topic } = await clientOnTwoPartitions()
+    const service = startService(topic, { FOREIGN_PARTITION: 'reject' })
+    await waitUntilReady(service)
+    expect(await (await service.get('/stats')).json()).toMatchObject({
+      foreignPartition: 1,
+      rejected: 1,
+      rejectedByReason: { foreign_partition: 1 },
+    })
+    expect(await (await service.get('/saldo/twice')).json()).toMatchObject({ saldo: 1 })
+    expect((await readiness(service)).warnings[0]).toContain('such records are rejected')
   })
 })
 
