@@ -14,6 +14,7 @@ import { processMetrics } from './metrics/process.ts'
 import { MemoryStore } from './store/memory-store.ts'
 import { PersistentStore } from './store/persistent-store.ts'
 import { PositionWatch } from './store/position-watch.ts'
+import { TombstoneOutcomes } from './store/tombstone-outcomes.ts'
 
 /**
  * saldo-api's parts, wired once: used by the binary and by the integration tests alike. Throws a
@@ -27,8 +28,9 @@ export function createService(config: Config, log: Logger) {
   const watermarks = new HighWatermarks()
   const progress = new ReplayProgress(watermarks)
   const watch = new PositionWatch(store)
+  const outcomes = new TombstoneOutcomes()
   const writer = new BalanceWriter(kafka, config.TOPIC)
-  const materializer = new Materializer({ kafka, store, progress, stats, watermarks, log, config })
+  const materializer = new Materializer({ kafka, store, progress, stats, watermarks, outcomes, log, config })
   const events = new ChangeHub({
     bufferSize: config.EVENTS_BUFFER_SIZE,
     clientBufferBytes: config.EVENTS_CLIENT_BUFFER_BYTES,
@@ -47,6 +49,7 @@ export function createService(config: Config, log: Logger) {
     store,
     progress,
     watch,
+    outcomes,
     writer,
     log,
     settings: config,

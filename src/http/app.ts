@@ -5,6 +5,7 @@ import type { Config } from '../config.ts'
 import { EVENT_SCHEMAS } from '../events/models.ts'
 import type { Logger } from '../log.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
+import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import { ApiError } from './errors.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
 import { requestMetrics } from './request-metrics.ts'
@@ -20,6 +21,7 @@ import { stateAccess } from './state-access.ts'
 export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoutesDeps {
   log: Logger
   watch: PositionWatch
+  outcomes: TombstoneOutcomes
   writer: BalanceWrites
   settings: Pick<
     Config,
@@ -83,9 +85,9 @@ export function createApp(deps: AppDeps) {
     .use(balanceRoutes({ store, watch, access, apiToken: settings.SALDO_API_TOKEN }))
     .use(
       writeRoutes({
-        store,
         watch,
         access,
+        outcomes: deps.outcomes,
         writer: deps.writer,
         apiToken: settings.SALDO_API_TOKEN,
         writeWaitMs: settings.WRITE_WAIT_MS,

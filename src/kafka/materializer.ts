@@ -4,7 +4,8 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { decodeRecord } from '../balance.ts'
 import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
-import type { BalanceStore, Change } from '../store/store.ts'
+import { type BalanceStore, type Change, changeKey } from '../store/store.ts'
+import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import type { ApplyStats } from './apply-stats.ts'
 import type { HighWatermarks } from './high-watermarks.ts'
 import type { KafkaStatus } from './kafka-status.ts'
@@ -34,6 +35,8 @@ export interface MaterializerDeps {
   progress: ReplayProgress
   stats: ApplyStats
   watermarks: HighWatermarks
+  /** Told of each batch before it is applied, for DELETEs that wait for their tombstone. */
+  outcomes: TombstoneOutcomes
   log: Logger
   config: MaterializerConfig
 }
@@ -384,8 +387,7 @@ export class Materializer {
     const { stats, log } = this.#deps
     stats.foreignPartition++
     if (stats.foreignExample) return
-    const key = change.kind === 'put' ? change.balance.cliente_id : change.clienteId
-    stats.foreignExample = { key, partition, expected }
+    stats.foreignExample = { key: changeKey(change), partition, expected }
     log.warn(this.#foreignWarning() as string, { partition, expected })
   }
 
@@ -411,6 +413,7 @@ export class Materializer {
     if (known && nextOffset <= store.position(partition) && changes.length === 0) return
     // A store that cannot take the batch throws: the consumer stops, and the next one reads the batch
     // again from the unchanged position (the store keeps the cause for /ready and reads meanwhile).
+    this.#deps.outcomes.beforeApply(store, partition, changes, offsets)
     store.apply(partition, changes, nextOffset)
     for (const change of changes) {
       if (change.kind === 'put') this.#deps.stats.applied++

@@ -3,6 +3,10 @@ import type { Balance, Decoded } from '../balance.ts'
 /** A change to apply: a new balance for a client, or its deletion (a tombstone). */
 export type Change = Exclude<Decoded, { kind: 'reject' }>
 
+/** The client a change is about. */
+export const changeKey = (change: Change): string =>
+  change.kind === 'put' ? change.balance.cliente_id : change.clienteId
+
 /** Where the state was built from: a snapshot of one topic is worthless for another. */
 export interface StoreOrigin {
   topic: string

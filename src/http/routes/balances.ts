@@ -16,7 +16,7 @@ export interface BalanceRoutesDeps {
 
 export const MAX_IDS_PER_REQUEST = 1000
 
-const MinPosition = t.Optional(
+export const MinPosition = t.Optional(
   t.String({ description: 'wait (bounded) until this instance reached this position, e.g. 0:42,1:17' }),
 )
 
