@@ -40,6 +40,10 @@ export function createService(config: Config, log: Logger) {
     watch.applied()
     events.publish(partition, changes, offsets)
   })
+  materializer.onRebuild((reason) => {
+    watch.applied()
+    events.reset(`this instance rebuilds its state from the topic (${reason})`)
+  })
   // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
   progress.onReady(() => Bun.gc(true))
   const kafkaStatus = () => materializer.status()

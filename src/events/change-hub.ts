@@ -81,8 +81,11 @@ class Client {
  */
 export class ChangeHub {
   readonly #options: ChangeHubOptions
-  /** Tells this run's event ids from those of an earlier run or another instance. */
-  readonly #run = randomUUID().slice(0, 8)
+  /**
+   * Tells this epoch's event ids from those of an earlier run, another instance, or the history
+   * before a rebuild (each rebuild starts a new epoch).
+   */
+  #run = randomUUID().slice(0, 8)
   readonly #batches: Batch[] = []
   #head = 0
   #kept = 0
@@ -155,6 +158,23 @@ export class ChangeHub {
     return stream
   }
 
+  /**
+   * The state was thrown away and is being rebuilt from the topic: what was sent no longer adds up
+   * to it (keys that are gone never get a delete). Every client gets a reset event, whose id moves it
+   * to a new epoch, and a resume from an id of the old one gets a reset too.
+   */
+  reset(why: string): void {
+    this.#run = randomUUID().slice(0, 8)
+    this.#batches.length = 0
+    this.#head = 0
+    this.#kept = 0
+    this.#nextSeq = 1
+    const bytes = encoder.encode(this.#reset(why, this.lastEventId))
+    for (const client of this.#clients) {
+      if (!client.offer(bytes)) this.#drop(client)
+    }
+  }
+
   /** Ends every stream and refuses new ones: the service is stopping. */
   close(): void {
     this.#closed = true
@@ -217,7 +237,9 @@ export class ChangeHub {
     const match = /^([0-9a-f]+)-(\d+)$/.exec(lastEventId)
     const seq = Number(match?.[2])
     if (match?.[1] !== this.#run || seq >= this.#nextSeq) {
-      return this.#reset(`Last-Event-ID ${JSON.stringify(lastEventId)} is not from this run of this instance`)
+      return this.#reset(
+        `Last-Event-ID ${JSON.stringify(lastEventId)} is not from this run of this instance, or from before a rebuild`,
+      )
     }
     const oldest = this.#batches[this.#head]?.firstSeq ?? this.#nextSeq
     if (seq + 1 < oldest) {
@@ -234,8 +256,12 @@ export class ChangeHub {
     return text
   }
 
-  #reset(why: string): string {
-    return frame('reset', { reason: `${why}: reload the balances you show, then keep following this stream` })
+  #reset(why: string, id?: string): string {
+    return frame(
+      'reset',
+      { reason: `${why}: reload the balances you show, then keep following this stream` },
+      id,
+    )
   }
 
   #beat(): void {

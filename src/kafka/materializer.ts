@@ -62,6 +62,7 @@ export class Materializer {
   readonly #deps: MaterializerDeps
   readonly #groupId: string
   readonly #listeners: ApplyListener[] = []
+  readonly #rebuildListeners: Array<(reason: string) => void> = []
   #consumer: Consumer | undefined
   #consumers = 0
   #prepared = false
@@ -84,6 +85,11 @@ export class Materializer {
 
   onApply(listener: ApplyListener): void {
     this.#listeners.push(listener)
+  }
+
+  /** Called when the state is thrown away to be rebuilt from the topic, with why, before the replay. */
+  onRebuild(listener: (reason: string) => void): void {
+    this.#rebuildListeners.push(listener)
   }
 
   /** Starts replaying and tailing in the background; progress shows in ReplayProgress. */
@@ -191,6 +197,7 @@ export class Materializer {
           keysDiscarded: store.size,
         })
         store.clear()
+        for (const listener of this.#rebuildListeners) listener(reason)
       }
       store.setOrigin({ topic: config.TOPIC, clusterId, partitions: ends.size })
       const from = new Map<number, number>()

@@ -7,6 +7,7 @@ import {
   expectServesTopic,
   produce,
   type RunningService,
+  readEvents,
   readiness,
   recreateTopic,
   startService,
@@ -206,6 +207,10 @@ describe('a topic recreated while saldo runs', () => {
     const service = startService(topic)
     await waitUntilReady(service)
     expect(service.store.size).toBe(20)
+    const stream = readEvents((await service.get('/events')).body as ReadableStream<Uint8Array>)
+    await produce(topic, [balanceRecord('old-1', 100)])
+    await waitFor(() => stream.events.length === 1, { what: 'the change of the old history' })
+    const oldId = stream.lastEventId as string
 
     await recreateTopic(topic, { partitions: 1 })
     await produce(topic, [balanceRecord('new-1', 1), balanceRecord('new-2', 2)])
@@ -215,6 +220,21 @@ describe('a topic recreated while saldo runs', () => {
     })
     expect((await service.get('/saldo/old-3')).status).toBe(404)
     expect(await (await service.get('/saldo/new-2')).json()).toMatchObject({ saldo: 2 })
+
+    // /events: a reset, then the new history only; a resume from the old history is refused.
+    await waitFor(() => stream.events.length >= 4, { what: 'a reset and the two new changes' })
+    expect(stream.events.map((e) => e.event)).toEqual(['change', 'reset', 'change', 'change'])
+    expect(stream.data<{ cliente_id: string }>('change').map((c) => c.cliente_id)).toEqual([
+      'old-1',
+      'new-1',
+      'new-2',
+    ])
+    const resumed = readEvents(
+      (await service.get('/events', { headers: { 'last-event-id': oldId } }))
+        .body as ReadableStream<Uint8Array>,
+    )
+    await waitFor(() => resumed.events.length === 1, { what: 'a reset for the old Last-Event-ID' })
+    expect(resumed.events[0]?.event).toBe('reset')
   })
 
   for (const [before, after] of [
