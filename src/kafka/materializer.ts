@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { decodeRecord } from '../balance.ts'
 import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
@@ -9,10 +9,11 @@ import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import type { ApplyStats } from './apply-stats.ts'
 import type { HighWatermarks } from './high-watermarks.ts'
 import type { KafkaStatus } from './kafka-status.ts'
+import { watchPartitionCount } from './partition-count-watch.ts'
 import { murmur2Partition } from './partitioning.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import { distrustReason } from './snapshot-trust.ts'
-import { ensureTopic, partitionCount, topicOffsets, topicSpec } from './topic.ts'
+import { ensureTopic, topicOffsets, topicSpec } from './topic.ts'
 
 export type MaterializerConfig = Pick<
   Config,
@@ -22,10 +23,10 @@ export type MaterializerConfig = Pick<
   | 'TOPIC_PARTITIONS'
   | 'TOPIC_REPLICATION'
   | 'FETCH_MAX_WAIT_MS'
-  | 'FOREIGN_PARTITION'
   | 'FETCH_MAX_BYTES_PER_PARTITION'
   | 'KAFKA_RECONNECT_BACKOFF_MS'
   | 'TOPIC_CHECK_INTERVAL_MS'
+  | 'FOREIGN_PARTITION'
   | 'PROGRESS_LOG_INTERVAL_MS'
 >
 
@@ -256,25 +257,20 @@ export class Materializer {
       this.#deps.watermarks.observe(payload.partition, Number(payload.highWatermark))
       this.#applyChanges(payload.partition, [], [], Number(payload.lastOffset) + 1)
     })
-    // Kafka tells a consumer nothing when its topic is recreated with another partition count, or
-    // grows: kafkajs notices late (at its next metadata refresh) or never, and our positions of the
-    // old partitions would skip the new records. One metadata request every TOPIC_CHECK_INTERVAL_MS
-    // finds it; nothing is done per record.
     const admin = kafka.admin()
-    let over = false
-    const checkPartitions = async (): Promise<number | undefined> => {
-      const count = await this.#partitionCount(admin)
-      const built = this.#deps.progress.partitionCount
-      if (!over && count !== undefined && count !== built) {
+    const partitions = watchPartitionCount({
+      admin,
+      topic: config.TOPIC,
+      intervalMs: config.TOPIC_CHECK_INTERVAL_MS,
+      expected: () => this.#deps.progress.partitionCount,
+      onChange: (count, built) =>
         end(
           this.#replayAgain(
             `the topic has ${count} partitions now, not the ${built} this state was built from: it was recreated or resized`,
           ),
-        )
-      }
-      return count
-    }
-    const checker = setInterval(() => void checkPartitions(), config.TOPIC_CHECK_INTERVAL_MS)
+        ),
+      log: this.#deps.log,
+    })
     // After any (re)join, read on from our own positions, never from committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment[config.TOPIC] ?? []
@@ -282,7 +278,7 @@ export class Materializer {
       if (assigned.length >= this.#deps.progress.partitionCount) this.#groupWarning = undefined
       // Fewer partitions than ours: another member of our group, or a topic that shrank (then rebuilt).
       else
-        void checkPartitions().then((count) => {
+        void partitions.check().then((count) => {
           if (count === this.#deps.progress.partitionCount) this.#warnSharedGroup(payload.groupId, assigned)
         })
     })
@@ -300,20 +296,9 @@ export class Materializer {
       this.#seekToPositions(consumer)
       return await stopped
     } finally {
-      over = true
-      clearInterval(checker)
+      partitions.stop()
       this.#consumer = undefined
       await Promise.all([consumer.disconnect().catch(() => {}), admin.disconnect().catch(() => {})])
-    }
-  }
-
-  /** The topic's partition count now, or undefined while it cannot be read (e.g. being recreated). */
-  async #partitionCount(admin: Admin): Promise<number | undefined> {
-    try {
-      return await partitionCount(admin, this.#deps.config.TOPIC)
-    } catch (error) {
-      this.#deps.log.debug('cannot read the partition count of the topic; checking again later', { error })
-      return undefined
     }
   }
 
