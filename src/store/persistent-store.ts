@@ -62,13 +62,7 @@ export class PersistentStore extends MemoryStore {
 
   /** Disk first: if the write fails, memory and position stay put and the batch is read again. */
   override apply(partition: number, changes: readonly Change[], nextOffset: number): void {
-    try {
-      this.#snapshot.write(partition, changes, nextOffset)
-    } catch (error) {
-      this.#writeError = `cannot write the local state in STATE_DIR=${this.#folder} (${(error as Error).message}): free space there or fix its permissions; the batch is retried until it is written`
-      throw error
-    }
-    this.#writeError = undefined
+    this.#toDisk(() => this.#snapshot.write(partition, changes, nextOffset))
     super.apply(partition, changes, nextOffset)
   }
 
@@ -77,7 +71,7 @@ export class PersistentStore extends MemoryStore {
   }
 
   override setOrigin(origin: StoreOrigin): void {
-    this.#snapshot.setOrigin(origin)
+    this.#toDisk(() => this.#snapshot.setOrigin(origin))
     super.setOrigin(origin)
   }
 
@@ -86,9 +80,20 @@ export class PersistentStore extends MemoryStore {
   }
 
   override clear(): void {
-    this.#snapshot.clear()
+    this.#toDisk(() => this.#snapshot.clear())
     super.clear()
     this.#loaded = 0
+  }
+
+  /** Runs a write of the snapshot, keeping why it failed (until one succeeds) for /ready and reads. */
+  #toDisk(write: () => void): void {
+    try {
+      write()
+    } catch (error) {
+      this.#writeError = `cannot write the local state in STATE_DIR=${this.#folder} (${(error as Error).message}): free space there or fix its permissions; the batch is retried until it is written`
+      throw error
+    }
+    this.#writeError = undefined
   }
 
   override close(): void {
