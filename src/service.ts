@@ -48,7 +48,7 @@ export function createService(config: Config, log: Logger) {
   progress.onReady(() => Bun.gc(true))
   const kafkaStatus = () => materializer.status()
   const summary = materializerSummary({ stats, store, watermarks })
-  const materializerSource = materializerMetrics({ summary, progress, kafkaStatus })
+  const materializerSource = materializerMetrics({ summary, progress, store, kafkaStatus })
   const app = createApp({
     store,
     progress,

@@ -264,6 +264,7 @@ describe('a STATE_DIR that fills up while saldo runs', () => {
         { what: '/ready to answer 503 while the disk is full' },
       )
       expect(stuck.storeError).toContain('database or disk is full')
+      expect(await (await service.get('/metrics')).text()).toContain('\nsaldo_ready 0\n')
       for (const path of ['/saldo/before', '/saldos?ids=before,late-1']) {
         const res = await service.get(path)
         expect(res.status).toBe(503)

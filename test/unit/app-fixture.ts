@@ -37,7 +37,7 @@ export function setup({ ready = true, token = undefined as string | undefined, m
   const watch = new PositionWatch(store)
   const kafkaStatus = () => ({ connected: true, lastError: undefined, warnings: [] })
   const summary = materializerSummary({ stats, store, watermarks })
-  const materializer = materializerMetrics({ summary, progress, kafkaStatus })
+  const materializer = materializerMetrics({ summary, progress, store, kafkaStatus })
   const { log } = captureLog()
   const events = new ChangeHub({ bufferSize: 100, clientBufferBytes: 64 * 1024, heartbeatMs: 60_000 })
   const app = createApp({
