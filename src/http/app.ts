@@ -5,6 +5,7 @@ import type { Config } from '../config.ts'
 import { EVENT_SCHEMAS } from '../events/models.ts'
 import type { Logger } from '../log.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
+import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import { SECURITY_SCHEMES } from './auth.ts'
 import { ApiError } from './errors.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
@@ -21,6 +22,7 @@ import { stateAccess } from './state-access.ts'
 export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoutesDeps {
   log: Logger
   watch: PositionWatch
+  outcomes: TombstoneOutcomes
   writer: BalanceWrites
   settings: Pick<
     Config,
@@ -59,6 +61,7 @@ export function createApp(deps: AppDeps) {
   let methodsOf: ((path: string) => string[]) | undefined
   const access = stateAccess({
     progress,
+    store,
     watch,
     retryAfterSeconds: settings.RETRY_AFTER_S,
     minPositionWaitMs: settings.MIN_POSITION_WAIT_MS,
@@ -97,9 +100,9 @@ export function createApp(deps: AppDeps) {
     )
     .use(
       writeRoutes({
-        store,
         watch,
         access,
+        outcomes: deps.outcomes,
         writer: deps.writer,
         apiToken: settings.SALDO_API_TOKEN,
         writeWaitMs: settings.WRITE_WAIT_MS,
