@@ -32,6 +32,9 @@ export const REJECT_REASONS = [
   'saldo_not_finite',
   'key_mismatch',
   'timestamp_invalid',
+  // Not decodeRecord's: the materializer's, for a key on another partition than murmur2 puts it on
+  // (FOREIGN_PARTITION=reject).
+  'foreign_partition',
 ] as const
 export type RejectReason = (typeof REJECT_REASONS)[number]
 

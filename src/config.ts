@@ -107,6 +107,16 @@ export const Config = Type.Object({
     description: 'bytes, 1024..1073741824',
   }),
   KAFKA_RECONNECT_BACKOFF_MS: PositiveMs(2_000, 'the pause before reconnecting after Kafka failed'),
+  TOPIC_CHECK_INTERVAL_MS: PositiveMs(
+    5_000,
+    "how often the topic's partition count is checked while running (a change rebuilds the state)",
+  ),
+  FOREIGN_PARTITION: Type.Union([Type.Literal('accept'), Type.Literal('reject')], {
+    default: 'accept',
+    title:
+      'a record on another partition than murmur2(key) puts it on: applied (with a /ready warning) or rejected',
+    description: 'accept or reject',
+  }),
   EVENTS_BUFFER_SIZE: Type.Integer({
     default: 10_000,
     minimum: 1,

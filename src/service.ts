@@ -15,6 +15,7 @@ import { processMetrics } from './metrics/process.ts'
 import { MemoryStore } from './store/memory-store.ts'
 import { PersistentStore } from './store/persistent-store.ts'
 import { PositionWatch } from './store/position-watch.ts'
+import { TombstoneOutcomes } from './store/tombstone-outcomes.ts'
 
 /**
  * saldo-api's parts, wired once: used by the binary and by the integration tests alike. Throws a
@@ -24,12 +25,13 @@ export function createService(config: Config, log: Logger) {
   const kafka = createKafka(config, log)
   const store =
     config.STATE_DIR === 'memory' ? new MemoryStore() : PersistentStore.open(config.STATE_DIR, log)
-  const progress = new ReplayProgress()
   const stats = new ApplyStats()
   const watermarks = new HighWatermarks()
+  const progress = new ReplayProgress(watermarks)
   const watch = new PositionWatch(store)
+  const outcomes = new TombstoneOutcomes()
   const writer = new BalanceWriter(kafka, config.TOPIC)
-  const materializer = new Materializer({ kafka, store, progress, stats, watermarks, log, config })
+  const materializer = new Materializer({ kafka, store, progress, stats, watermarks, outcomes, log, config })
   const events = new ChangeHub({
     bufferSize: config.EVENTS_BUFFER_SIZE,
     bufferBytes: config.EVENTS_BUFFER_BYTES,
@@ -42,15 +44,20 @@ export function createService(config: Config, log: Logger) {
     watch.applied()
     events.publish(partition, changes, offsets)
   })
+  materializer.onRebuild((reason) => {
+    watch.applied()
+    events.reset(`this instance rebuilds its state from the topic (${reason})`)
+  })
   // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
   progress.onReady(() => Bun.gc(true))
   const kafkaStatus = () => materializer.status()
   const summary = materializerSummary({ stats, store, watermarks })
-  const materializerSource = materializerMetrics({ summary, progress, kafkaStatus })
+  const materializerSource = materializerMetrics({ summary, progress, store, kafkaStatus })
   const app = createApp({
     store,
     progress,
     watch,
+    outcomes,
     writer,
     log,
     settings: config,

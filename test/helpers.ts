@@ -607,3 +607,26 @@ export function raw(port: number, request: string | Buffer): Promise<RawAnswer> 
     socket.write(request)
   })
 }
+
+/**
+ * Holds some partitions of `topic` away from a service, until `release`: a consumer of our own joins
+ * the consumer group the service's materializer will use, so the group splits the partitions between
+ * the two. The service replays what it was given and waits for the rest, deterministically. `held()`
+ * says which partitions this consumer has now.
+ */
+export async function holdPartitions(topic: string, groupId: string) {
+  const holder = kafka.consumer({ groupId })
+  onCleanup(() => holder.disconnect())
+  let held: number[] = []
+  const joined = new Promise((resolve) =>
+    holder.on(holder.events.GROUP_JOIN, ({ payload }) => {
+      held = [...(payload.memberAssignment[topic] ?? [])].sort()
+      resolve(held)
+    }),
+  )
+  await holder.connect()
+  await holder.subscribe({ topic, fromBeginning: true })
+  await holder.run({ autoCommit: false, eachBatch: async () => {} })
+  await joined
+  return { held: () => held, release: () => holder.disconnect() }
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Balance } from '../balance.ts'
 import { counter, gauge, type MetricFamily } from '../metrics/prometheus.ts'
-import type { Change } from '../store/store.ts'
+import { type Change, changeKey } from '../store/store.ts'
 import { ChangeWindow } from './change-window.ts'
 import type { BalanceChanged, BalanceDeleted, StreamError, StreamReset } from './models.ts'
 
@@ -135,9 +135,12 @@ class Client {
  */
 export class ChangeHub {
   readonly #options: ChangeHubOptions
-  /** Tells this run's event ids from those of an earlier run or another instance. */
-  readonly #run = randomUUID().slice(0, 8)
-  readonly #window: ChangeWindow
+  /**
+   * Tells this epoch's event ids from those of an earlier run, another instance, or the history
+   * before a rebuild (each rebuild starts a new epoch).
+   */
+  #run = randomUUID().slice(0, 8)
+  #window: ChangeWindow
   readonly #clients = new Set<Client>()
   #heartbeat: ReturnType<typeof setInterval> | undefined
   #stallCheck: ReturnType<typeof setInterval> | undefined
@@ -218,6 +221,20 @@ export class ChangeHub {
     return stream
   }
 
+  /**
+   * The state was thrown away and is being rebuilt from the topic: what was sent no longer adds up
+   * to it (keys that are gone never get a delete). Every client gets a reset event, whose id moves it
+   * to a new epoch, and a resume from an id of the old one gets a reset too.
+   */
+  reset(why: string): void {
+    this.#run = randomUUID().slice(0, 8)
+    this.#window = new ChangeWindow(this.#options.bufferSize, this.#options.bufferBytes)
+    const bytes = encoder.encode(this.#reset(why, this.lastEventId))
+    for (const client of this.#clients) {
+      if (!client.offer(bytes)) this.#drop(client)
+    }
+  }
+
   /** Ends every stream and refuses new ones: the service is stopping. */
   close(): void {
     this.#closed = true
@@ -258,7 +275,7 @@ export class ChangeHub {
     let text = ''
     for (let i = 0; i < batch.changes.length; i++) {
       const change = batch.changes[i] as Change
-      const clienteId = change.kind === 'put' ? change.balance.cliente_id : change.clienteId
+      const clienteId = changeKey(change)
       if (ids && !ids.has(clienteId)) continue
       const id = `${this.#run}-${batch.firstSeq + i}`
       const balance = change.kind === 'put' ? change.balance : undefined
@@ -274,7 +291,9 @@ export class ChangeHub {
     const seq = Number(match?.[2])
     const window = this.#window
     if (match?.[1] !== this.#run || seq >= window.nextSeq) {
-      return this.#reset(`Last-Event-ID ${JSON.stringify(lastEventId)} is not from this run of this instance`)
+      return this.#reset(
+        `Last-Event-ID ${JSON.stringify(lastEventId)} is not from this run of this instance, or from before a rebuild`,
+      )
     }
     if (seq + 1 < window.oldestSeq) {
       return this.#reset(
@@ -289,8 +308,12 @@ export class ChangeHub {
     return text
   }
 
-  #reset(why: string): string {
-    return frame('reset', { reason: `${why}: reload the balances you show, then keep following this stream` })
+  #reset(why: string, id?: string): string {
+    return frame(
+      'reset',
+      { reason: `${why}: reload the balances you show, then keep following this stream` },
+      id,
+    )
   }
 
   #beat(): void {

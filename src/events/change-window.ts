@@ -1,5 +1,5 @@
 import type { Balance } from '../balance.ts'
-import type { Change } from '../store/store.ts'
+import { type Change, changeKey } from '../store/store.ts'
 
 /**
  * What one kept change costs, roughly: its slots in the arrays below plus two string headers; the
@@ -69,7 +69,7 @@ export class ChangeWindow {
   push(partition: number, offset: number, change: Change): void {
     if (this.#count === this.#capacity) this.#dropOldest()
     const at = (this.#start + this.#count) % this.#capacity
-    const clienteId = change.kind === 'put' ? change.balance.cliente_id : change.clienteId
+    const clienteId = changeKey(change)
     const timestamp = change.kind === 'put' ? change.balance.timestamp : undefined
     this.#ids[at] = clienteId
     this.#timestamps[at] = timestamp

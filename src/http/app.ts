@@ -5,6 +5,7 @@ import type { Config } from '../config.ts'
 import { EVENT_SCHEMAS } from '../events/models.ts'
 import type { Logger } from '../log.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
+import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import { SECURITY_SCHEMES } from './auth.ts'
 import { ApiError, answerError } from './errors.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
@@ -21,6 +22,7 @@ import { stateAccess } from './state-access.ts'
 export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoutesDeps {
   log: Logger
   watch: PositionWatch
+  outcomes: TombstoneOutcomes
   writer: BalanceWrites
   settings: Pick<
     Config,
@@ -46,7 +48,7 @@ const openapiDocument = () =>
       components: {
         // The data of each /events event type; TypeBox schemas are JSON Schema, as OpenAPI 3.1 expects.
         schemas: EVENT_SCHEMAS as Record<string, object>,
-        // Each operation names it (or says it is open) in its security: see bearerAuth.
+        // Each operation names it (or says it is open) in its security: see the access macro (auth.ts).
         securitySchemes: SECURITY_SCHEMES,
       },
     },
@@ -59,6 +61,7 @@ export function createApp(deps: AppDeps) {
   let methodsOf: ((path: string) => string[]) | undefined
   const access = stateAccess({
     progress,
+    store,
     watch,
     retryAfterSeconds: settings.RETRY_AFTER_S,
     minPositionWaitMs: settings.MIN_POSITION_WAIT_MS,
@@ -92,9 +95,9 @@ export function createApp(deps: AppDeps) {
     )
     .use(
       writeRoutes({
-        store,
         watch,
         access,
+        outcomes: deps.outcomes,
         writer: deps.writer,
         apiToken: settings.SALDO_API_TOKEN,
         writeWaitMs: settings.WRITE_WAIT_MS,

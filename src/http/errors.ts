@@ -10,6 +10,7 @@ const STATUS = {
   unsupported_media_type: 415,
   internal: 500,
   not_ready: 503,
+  not_current: 503,
   position_not_reached: 503,
   kafka_unavailable: 503,
   too_many_streams: 503,

@@ -42,6 +42,12 @@ export const ReadyBody = Type.Composite([
     keys: Type.Integer(),
     loadedFromSnapshot: Type.Integer({ description: 'keys loaded from the local snapshot at boot' }),
     kafka: KafkaConnection,
+    storeError: Type.Optional(
+      Type.String({
+        description:
+          'why the local state cannot take batches (e.g. disk full); while set, this instance is not ready and reads answer 503',
+      }),
+    ),
     warnings: KafkaStatus.properties.warnings,
   }),
 ])

@@ -1,11 +1,14 @@
 import type { ReplayProgress } from '../kafka/replay-progress.ts'
 import { parsePosition } from '../store/position.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
+import type { BalanceStore } from '../store/store.ts'
 import { ApiError } from './errors.ts'
 
 /** What a route needs to read state consistently. */
 export interface StateAccessDeps {
   progress: ReplayProgress
+  /** A store that cannot take batches falls behind the topic: its state is not served as current. */
+  store: Pick<BalanceStore, 'writeError'>
   watch: PositionWatch
   retryAfterSeconds: number
   minPositionWaitMs: number
@@ -15,16 +18,33 @@ export const POSITION_HEADER = 'x-saldo-position'
 export const MIN_POSITION_HEADER = 'x-saldo-min-position'
 
 /** Guards for reads: the replay is complete, and the store has reached what the client already saw. */
-export function stateAccess({ progress, watch, retryAfterSeconds, minPositionWaitMs }: StateAccessDeps) {
+export function stateAccess({
+  progress,
+  store,
+  watch,
+  retryAfterSeconds,
+  minPositionWaitMs,
+}: StateAccessDeps) {
   const retryAfter = { 'retry-after': String(retryAfterSeconds) }
   return {
-    /** Answers 503 until the replay is complete, so no key is reported missing early. */
+    /**
+     * Answers 503 until the replay is complete, so no key is reported missing early, and while the
+     * store cannot take batches, so no stale answer passes for a current one.
+     */
     requireReady(): void {
-      if (progress.ready) return
-      throw new ApiError('not_ready', 'still replaying the topic; retry after the Retry-After seconds', {
-        progress: progress.snapshot(),
-        headers: retryAfter,
-      })
+      if (!progress.ready) {
+        throw new ApiError('not_ready', 'still replaying the topic; retry after the Retry-After seconds', {
+          progress: progress.snapshot(),
+          headers: retryAfter,
+        })
+      }
+      const { writeError } = store
+      if (writeError === undefined) return
+      throw new ApiError(
+        'not_current',
+        `this instance is behind the topic: ${writeError}; retry after the Retry-After seconds`,
+        { headers: retryAfter },
+      )
     },
 
     /**

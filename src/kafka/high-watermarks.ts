@@ -6,6 +6,12 @@
 export class HighWatermarks {
   readonly #ends = new Map<number, number>()
 
+  /** Starts over from the end offsets of the topic as it is now: a partition that is gone is forgotten. */
+  reset(ends: ReadonlyMap<number, number>): void {
+    this.#ends.clear()
+    for (const [partition, end] of ends) this.#ends.set(partition, end)
+  }
+
   observe(partition: number, endOffset: number): void {
     this.#ends.set(partition, endOffset)
   }

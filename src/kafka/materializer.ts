@@ -4,10 +4,13 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { decodeRecord } from '../balance.ts'
 import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
-import type { BalanceStore, Change } from '../store/store.ts'
+import { type BalanceStore, type Change, changeKey } from '../store/store.ts'
+import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import type { ApplyStats } from './apply-stats.ts'
 import type { HighWatermarks } from './high-watermarks.ts'
 import type { KafkaStatus } from './kafka-status.ts'
+import { watchPartitionCount } from './partition-count-watch.ts'
+import { murmur2Partition } from './partitioning.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import { distrustReason } from './snapshot-trust.ts'
 import { ensureTopic, topicOffsets, topicSpec } from './topic.ts'
@@ -22,6 +25,8 @@ export type MaterializerConfig = Pick<
   | 'FETCH_MAX_WAIT_MS'
   | 'FETCH_MAX_BYTES_PER_PARTITION'
   | 'KAFKA_RECONNECT_BACKOFF_MS'
+  | 'TOPIC_CHECK_INTERVAL_MS'
+  | 'FOREIGN_PARTITION'
   | 'PROGRESS_LOG_INTERVAL_MS'
 >
 
@@ -31,6 +36,8 @@ export interface MaterializerDeps {
   progress: ReplayProgress
   stats: ApplyStats
   watermarks: HighWatermarks
+  /** Told of each batch before it is applied, for DELETEs that wait for their tombstone. */
+  outcomes: TombstoneOutcomes
   log: Logger
   config: MaterializerConfig
 }
@@ -56,6 +63,7 @@ export class Materializer {
   readonly #deps: MaterializerDeps
   readonly #groupId: string
   readonly #listeners: ApplyListener[] = []
+  readonly #rebuildListeners: Array<(reason: string) => void> = []
   #consumer: Consumer | undefined
   #consumers = 0
   #prepared = false
@@ -64,7 +72,6 @@ export class Materializer {
   #wake: (() => void) | undefined
   #lastFetchAt = 0
   #lastError: string | undefined
-  #storeError: string | undefined
   #topicWarning: string | undefined
   #groupWarning: string | undefined
 
@@ -79,6 +86,11 @@ export class Materializer {
 
   onApply(listener: ApplyListener): void {
     this.#listeners.push(listener)
+  }
+
+  /** Called when the state is thrown away to be rebuilt from the topic, with why, before the replay. */
+  onRebuild(listener: (reason: string) => void): void {
+    this.#rebuildListeners.push(listener)
   }
 
   /** Starts replaying and tailing in the background; progress shows in ReplayProgress. */
@@ -98,9 +110,24 @@ export class Materializer {
     const quietMs = Math.max(10_000, this.#deps.config.FETCH_MAX_WAIT_MS * 10)
     return {
       connected: this.#lastFetchAt > 0 && now - this.#lastFetchAt < quietMs,
-      lastError: this.#storeError ?? this.#lastError,
-      warnings: [this.#topicWarning, this.#groupWarning].filter((w): w is string => w !== undefined),
+      lastError: this.#lastError,
+      warnings: [this.#topicWarning, this.#groupWarning, this.#foreignWarning()].filter(
+        (w): w is string => w !== undefined,
+      ),
     }
+  }
+
+  #foreignWarning(): string | undefined {
+    const { foreignPartition, foreignExample: example } = this.#deps.stats
+    if (!example) return undefined
+    const policy = this.#deps.config.FOREIGN_PARTITION
+    return (
+      `records were read on another partition than murmur2(key) puts them on (${foreignPartition} since start; e.g. key ` +
+      `${JSON.stringify(example.key)} on partition ${example.partition}, not ${example.expected}): their producer ` +
+      'does not partition like the Java client, so one client can live on two partitions and a replay may ' +
+      'keep another value than this instance. Fix the producer (kcat or librdkafka: -X topic.partitioner=murmur2_random); ' +
+      `FOREIGN_PARTITION=${policy}: such records are ${policy === 'accept' ? 'applied' : 'rejected'}`
+    )
   }
 
   async #run(): Promise<void> {
@@ -171,11 +198,14 @@ export class Materializer {
           keysDiscarded: store.size,
         })
         store.clear()
+        // The warning speaks of the history being served; the counter goes on counting records read.
+        this.#deps.stats.foreignExample = undefined
+        for (const listener of this.#rebuildListeners) listener(reason)
       }
       store.setOrigin({ topic: config.TOPIC, clusterId, partitions: ends.size })
       const from = new Map<number, number>()
       for (const [partition, start] of starts) from.set(partition, Math.max(start, store.position(partition)))
-      for (const [partition, end] of ends) watermarks.observe(partition, end)
+      watermarks.reset(ends)
       log.info('replaying topic', {
         topic: config.TOPIC,
         partitions: ends.size,
@@ -208,7 +238,9 @@ export class Materializer {
       retry: { restartOnFailure: async () => false },
     })
     this.#consumer = consumer
+    let end: (reason: unknown) => void = () => {}
     const stopped = new Promise<unknown>((resolve) => {
+      end = resolve
       consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error))
       // Our own stop() disconnects without a crash.
       consumer.on(consumer.events.STOP, () => {
@@ -225,12 +257,33 @@ export class Materializer {
       this.#deps.watermarks.observe(payload.partition, Number(payload.highWatermark))
       this.#applyChanges(payload.partition, [], [], Number(payload.lastOffset) + 1)
     })
+    const admin = kafka.admin()
+    const partitions = watchPartitionCount({
+      admin,
+      topic: config.TOPIC,
+      intervalMs: config.TOPIC_CHECK_INTERVAL_MS,
+      expected: () => this.#deps.progress.partitionCount,
+      onChange: (count, built) =>
+        end(
+          this.#replayAgain(
+            `the topic has ${count} partitions now, not the ${built} this state was built from: it was recreated or resized`,
+          ),
+        ),
+      log: this.#deps.log,
+    })
     // After any (re)join, read on from our own positions, never from committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.#checkAssignment(payload.groupId, payload.memberAssignment[config.TOPIC] ?? [])
+      const assigned = payload.memberAssignment[config.TOPIC] ?? []
       this.#seekToPositions(consumer)
+      if (assigned.length >= this.#deps.progress.partitionCount) this.#groupWarning = undefined
+      // Fewer partitions than ours: another member of our group, or a topic that shrank (then rebuilt).
+      else
+        void partitions.check().then((count) => {
+          if (count === this.#deps.progress.partitionCount) this.#warnSharedGroup(payload.groupId, assigned)
+        })
     })
     try {
+      await admin.connect()
       await consumer.connect()
       await consumer.subscribe({ topic: config.TOPIC, fromBeginning: true })
       await consumer.run({
@@ -243,18 +296,15 @@ export class Materializer {
       this.#seekToPositions(consumer)
       return await stopped
     } finally {
+      partitions.stop()
       this.#consumer = undefined
-      await consumer.disconnect().catch(() => {})
+      await Promise.all([consumer.disconnect().catch(() => {}), admin.disconnect().catch(() => {})])
     }
   }
 
   /** Every instance must hold every partition; another member in our group would silently take some. */
-  #checkAssignment(groupId: string, assigned: readonly number[]): void {
-    const total = this.#deps.progress.snapshot().partitions.length
-    if (assigned.length >= total) {
-      this.#groupWarning = undefined
-      return
-    }
+  #warnSharedGroup(groupId: string, assigned: readonly number[]): void {
+    const total = this.#deps.progress.partitionCount
     this.#groupWarning =
       `consumer group ${groupId} is shared with another consumer: this instance reads only partitions ` +
       `[${[...assigned].sort((a, b) => a - b).join(', ')}] of ${total}; give every instance its own INSTANCE_ID`
@@ -279,7 +329,13 @@ export class Materializer {
     const from = store.position(partition)
     // A partition whose end is now behind what we applied was truncated or deleted and recreated:
     // kafkajs quietly moves back to its start, and every record below our position would be skipped.
-    if (Number(batch.highWatermark) < from) this.#rewound(partition, Number(batch.highWatermark), from)
+    if (Number(batch.highWatermark) < from) {
+      throw this.#replayAgain(
+        `partition ${partition} ends at ${batch.highWatermark}, behind the ${from} already applied: the topic was truncated or recreated`,
+      )
+    }
+    const partitions = this.#deps.progress.partitionCount
+    const rejectForeign = this.#deps.config.FOREIGN_PARTITION === 'reject'
     const changes: Change[] = []
     const offsets: number[] = []
     for (const message of batch.messages) {
@@ -287,7 +343,22 @@ export class Materializer {
       // After a rejoin or reconnect a fetch may repeat what was applied; applying it again would
       // briefly serve older values.
       if (offset < from) continue
-      const decoded = decodeRecord(message.key, message.value)
+      let decoded = decodeRecord(message.key, message.value)
+      // A decoded record has a key. Its partition must be the one murmur2 gives (one hash of the key
+      // bytes): elsewhere, the same client lives on two partitions and the replay's order decides.
+      if (decoded.kind !== 'reject') {
+        const expected = murmur2Partition(message.key as Buffer, partitions)
+        if (expected !== partition) {
+          this.#foreign(decoded, partition, expected)
+          if (rejectForeign) {
+            decoded = {
+              kind: 'reject',
+              reason: 'foreign_partition',
+              detail: `murmur2 puts this key on partition ${expected}; FOREIGN_PARTITION=reject`,
+            }
+          }
+        }
+      }
       if (decoded.kind === 'reject') {
         stats.rejected[decoded.reason]++
         log.warn('rejected record; the key keeps its previous value', {
@@ -305,13 +376,24 @@ export class Materializer {
     this.#applyChanges(partition, changes, offsets, Number(batch.lastOffset()) + 1)
   }
 
-  /** Stops serving this history and has the loop prepare again, which rebuilds from the topic. */
-  #rewound(partition: number, end: number, position: number): never {
+  /** Counts a record on a foreign partition; the first is logged and kept as the warning's example. */
+  #foreign(change: Change, partition: number, expected: number): void {
+    const { stats, log } = this.#deps
+    stats.foreignPartition++
+    if (stats.foreignExample) return
+    stats.foreignExample = { key: changeKey(change), partition, expected }
+    log.warn(this.#foreignWarning() as string, { partition, expected })
+  }
+
+  /**
+   * Stops serving this history and has the loop prepare again, which rebuilds from the topic; returns
+   * the error that ends the consumer session.
+   */
+  #replayAgain(what: string): Error {
     this.#prepared = false
     this.#deps.progress.interrupt()
-    const what = `partition ${partition} ends at ${end}, behind the ${position} already applied`
-    this.#deps.log.warn(`${what}: the topic was truncated or recreated; replaying it again`, { partition })
-    throw new Error(`${what}; replaying the topic again`)
+    this.#deps.log.warn(`${what}; replaying it again`)
+    return new Error(`${what}; replaying the topic again`)
   }
 
   #applyChanges(
@@ -323,15 +405,10 @@ export class Materializer {
     const { store, progress } = this.#deps
     const known = store.positions().has(partition)
     if (known && nextOffset <= store.position(partition) && changes.length === 0) return
-    try {
-      store.apply(partition, changes, nextOffset)
-    } catch (error) {
-      // Kept apart from connection errors, which the next successful fetch clears: a store that cannot
-      // be written (disk full, folder gone) must stay visible in /ready until a write succeeds.
-      this.#storeError = `cannot write the local state: ${(error as Error).message}`
-      throw error
-    }
-    this.#storeError = undefined
+    // A store that cannot take the batch throws: the consumer stops, and the next one reads the batch
+    // again from the unchanged position (the store keeps the cause for /ready and reads meanwhile).
+    this.#deps.outcomes.beforeApply(store, partition, changes, offsets)
+    store.apply(partition, changes, nextOffset)
     for (const change of changes) {
       if (change.kind === 'put') this.#deps.stats.applied++
       else this.#deps.stats.tombstones++

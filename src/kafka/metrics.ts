@@ -1,5 +1,6 @@
 import { REJECT_REASONS } from '../balance.ts'
 import { counter, gauge, type MetricFamily, type MetricSource } from '../metrics/prometheus.ts'
+import type { BalanceStore } from '../store/store.ts'
 import type { KafkaStatus } from './kafka-status.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import type { Summary } from './summary.ts'
@@ -7,6 +8,8 @@ import type { Summary } from './summary.ts'
 export interface MaterializerMetricsDeps {
   summary: () => Summary
   progress: ReplayProgress
+  /** Reads are not served while the store cannot take batches. */
+  store: Pick<BalanceStore, 'writeError'>
   kafkaStatus: () => KafkaStatus
 }
 
@@ -14,6 +17,7 @@ export interface MaterializerMetricsDeps {
 export function materializerMetrics({
   summary,
   progress,
+  store,
   kafkaStatus,
 }: MaterializerMetricsDeps): MetricSource {
   return (): MetricFamily[] => {
@@ -27,6 +31,11 @@ export function materializerMetrics({
         'saldo_records_rejected_total',
         'Records not applied, by reason; the key kept its previous value.',
         REJECT_REASONS.map((reason) => ({ labels: { reason }, value: now.rejectedByReason[reason] })),
+      ),
+      counter(
+        'saldo_records_foreign_partition_total',
+        'Records on another partition than murmur2(key) puts them on (a producer that does not partition like the Java client).',
+        now.foreignPartition,
       ),
       gauge('saldo_keys', 'Clients with a balance in the store.', now.keys),
       gauge(
@@ -46,8 +55,8 @@ export function materializerMetrics({
       ),
       gauge(
         'saldo_ready',
-        '1 once every partition is replayed (reads are served), else 0.',
-        progress.ready ? 1 : 0,
+        '1 while reads are served: every partition replayed and the local state taking writes; else 0.',
+        progress.ready && store.writeError === undefined ? 1 : 0,
       ),
       gauge(
         'saldo_replay_duration_seconds',

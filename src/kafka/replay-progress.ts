@@ -1,17 +1,18 @@
 import { type Static, Type } from '@sinclair/typebox'
+import type { HighWatermarks } from './high-watermarks.ts'
 
 export const PartitionProgress = Type.Object({
   partition: Type.Integer(),
   position: Type.Integer({ description: 'next offset to read' }),
-  endOffset: Type.Integer({ description: 'end offset (high watermark) measured at boot' }),
-  caughtUp: Type.Boolean(),
+  endOffset: Type.Integer({ description: 'latest end offset (high watermark) seen, as in /stats' }),
+  caughtUp: Type.Boolean({ description: "reached the end offset seen at boot: the replay's goal" }),
 })
 export type PartitionProgress = Static<typeof PartitionProgress>
 
 export const Progress = Type.Object({
   ready: Type.Boolean(),
   partitions: Type.Array(PartitionProgress),
-  remaining: Type.Integer({ description: 'offsets left to replay' }),
+  remaining: Type.Integer({ description: 'offsets left to replay, to the end offsets seen at boot' }),
   replayedOffsets: Type.Integer({
     description: 'offsets replayed since boot, from the snapshot checkpoints or the beginning',
   }),
@@ -27,6 +28,8 @@ export type Progress = Static<typeof Progress>
  * stays ready while tailing.
  */
 export class ReplayProgress {
+  /** The latest end offsets, which /ready reports; the replay's goal stays the one seen at boot. */
+  readonly #live: HighWatermarks | undefined
   readonly #ends = new Map<number, number>()
   readonly #positions = new Map<number, number>()
   #ready = false
@@ -35,6 +38,10 @@ export class ReplayProgress {
   #startOffsets = 0
   #readyAt: number | undefined
   readonly #onReady: Array<() => void> = []
+
+  constructor(live?: HighWatermarks) {
+    this.#live = live
+  }
 
   /** Starts a replay towards `ends`; `starts` are where each partition begins (checkpoint or log start). */
   begin(ends: ReadonlyMap<number, number>, starts: ReadonlyMap<number, number>, now = Date.now()): void {
@@ -68,6 +75,11 @@ export class ReplayProgress {
     return this.#ready
   }
 
+  /** Partitions of the topic this replay is towards (0 before begin). */
+  get partitionCount(): number {
+    return this.#ends.size
+  }
+
   /** Milliseconds from begin to ready, once ready. */
   get replayMs(): number | undefined {
     return this.#readyAt === undefined ? undefined : this.#readyAt - this.#startedAt
@@ -76,11 +88,6 @@ export class ReplayProgress {
   /** Milliseconds from begin to ready, or to `now` while replaying; 0 before begin. */
   elapsedMs(now = Date.now()): number {
     return this.#begun ? (this.#readyAt ?? now) - this.#startedAt : 0
-  }
-
-  /** The topic's partitions (0..count-1) this replay follows; 0 before begin. */
-  get partitionCount(): number {
-    return this.#ends.size
   }
 
   /** Offsets replayed since begin (an upper bound on records: compaction leaves gaps). */
@@ -95,11 +102,13 @@ export class ReplayProgress {
   }
 
   snapshot(now = Date.now()): Progress {
-    const partitions = [...this.#ends].map(([partition, endOffset]) => {
+    let remaining = 0
+    const partitions = [...this.#ends].map(([partition, goal]) => {
       const position = this.#positions.get(partition) ?? 0
-      return { partition, position, endOffset, caughtUp: position >= endOffset }
+      remaining += Math.max(0, goal - position)
+      const endOffset = this.#live?.entries().get(partition) ?? goal
+      return { partition, position, endOffset, caughtUp: position >= goal }
     })
-    const remaining = partitions.reduce((sum, p) => sum + Math.max(0, p.endOffset - p.position), 0)
     const replayedOffsets = this.replayedOffsets
     const seconds = this.elapsedMs(now) / 1000
     const recordsPerSecond = seconds > 0 ? Math.round(replayedOffsets / seconds) : 0

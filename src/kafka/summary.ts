@@ -26,6 +26,10 @@ export const Summary = Type.Object({
   tombstones: Type.Integer({ description: 'tombstones applied: clients deleted' }),
   rejected: Type.Integer({ description: 'records not applied (the key kept its previous value)' }),
   rejectedByReason: RejectedByReason,
+  foreignPartition: Type.Integer({
+    description:
+      'records on another partition than murmur2(key) puts them on: one client may then live on two partitions',
+  }),
   lag: Type.Integer({ description: 'the lag of every partition, summed' }),
   partitions: Type.Array(PartitionLag),
 })
@@ -52,6 +56,7 @@ export function materializerSummary({ stats, store, watermarks }: SummaryDeps): 
       tombstones: stats.tombstones,
       rejected: stats.rejectedTotal,
       rejectedByReason: { ...stats.rejected },
+      foreignPartition: stats.foreignPartition,
       lag: partitions.reduce((sum, p) => sum + p.lag, 0),
       partitions,
     }

@@ -71,3 +71,9 @@ export async function topicOffsets(admin: Admin, topic: string): Promise<TopicOf
   }
   return { starts, ends }
 }
+
+/** The topic's partition count now, from one metadata request; throws while the topic does not exist. */
+export async function partitionCount(admin: Admin, topic: string): Promise<number> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
+  return topics[0]?.partitions.length ?? 0
+}

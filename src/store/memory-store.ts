@@ -32,6 +32,11 @@ export class MemoryStore implements BalanceStore {
     this.#positions.set(partition, nextOffset)
   }
 
+  /** Memory takes every batch. */
+  get writeError(): string | undefined {
+    return undefined
+  }
+
   get origin(): StoreOrigin | undefined {
     return this.#origin
   }

@@ -19,12 +19,15 @@ export class PersistentStore implements BalanceStore {
   readonly #memory: MemoryStore
   readonly #journal: SqliteSnapshot
   readonly #lock: StateLock
+  readonly #folder: string
   #loaded: number
+  #writeError: string | undefined
 
-  private constructor(memory: MemoryStore, journal: SqliteSnapshot, lock: StateLock) {
+  private constructor(memory: MemoryStore, journal: SqliteSnapshot, lock: StateLock, folder: string) {
     this.#memory = memory
     this.#journal = journal
     this.#lock = lock
+    this.#folder = folder
     this.#loaded = memory.size
   }
 
@@ -47,7 +50,7 @@ export class PersistentStore implements BalanceStore {
         memory = new MemoryStore()
         return memory
       })
-      const store = new PersistentStore(memory, journal, lock)
+      const store = new PersistentStore(memory, journal, lock, folder)
       log.info('loaded the local snapshot', {
         stateDir: folder,
         keys: store.size,
@@ -79,8 +82,12 @@ export class PersistentStore implements BalanceStore {
 
   /** Disk first: if the write fails, memory and position stay put and the batch is read again. */
   apply(partition: number, changes: readonly Change[], nextOffset: number): void {
-    this.#journal.write(partition, changes, nextOffset)
+    this.#toDisk(() => this.#journal.write(partition, changes, nextOffset))
     this.#memory.apply(partition, changes, nextOffset)
+  }
+
+  get writeError(): string | undefined {
+    return this.#writeError
   }
 
   get origin(): StoreOrigin | undefined {
@@ -88,7 +95,7 @@ export class PersistentStore implements BalanceStore {
   }
 
   setOrigin(origin: StoreOrigin): void {
-    this.#journal.setOrigin(origin)
+    this.#toDisk(() => this.#journal.setOrigin(origin))
     this.#memory.setOrigin(origin)
   }
 
@@ -97,9 +104,20 @@ export class PersistentStore implements BalanceStore {
   }
 
   clear(): void {
-    this.#journal.clear()
+    this.#toDisk(() => this.#journal.clear())
     this.#memory.clear()
     this.#loaded = 0
+  }
+
+  /** Runs a write of the snapshot, keeping why it failed (until one succeeds) for /ready and reads. */
+  #toDisk(write: () => void): void {
+    try {
+      write()
+    } catch (error) {
+      this.#writeError = `cannot write the local state in STATE_DIR=${this.#folder} (${(error as Error).message}): free space there or fix its permissions; the batch is retried until it is written`
+      throw error
+    }
+    this.#writeError = undefined
   }
 
   close(): void {

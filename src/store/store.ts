@@ -3,6 +3,10 @@ import type { Balance, Decoded } from '../balance.ts'
 /** A change to apply: a new balance for a client, or its deletion (a tombstone). */
 export type Change = Exclude<Decoded, { kind: 'reject' }>
 
+/** The client a change is about. */
+export const changeKey = (change: Change): string =>
+  change.kind === 'put' ? change.balance.cliente_id : change.clienteId
+
 /** Where the state was built from: a snapshot of one topic is worthless for another. */
 export interface StoreOrigin {
   topic: string
@@ -26,6 +30,11 @@ export interface BalanceStore {
   positions(): ReadonlyMap<number, number>
   /** Applies one batch of a partition atomically and moves its position to `nextOffset`. */
   apply(partition: number, changes: readonly Change[], nextOffset: number): void
+  /**
+   * Why the last batch could not be applied (disk full, folder not writable), until one is: while
+   * set, the state falls behind the topic and must not be served as current.
+   */
+  readonly writeError: string | undefined
   /** Where the state comes from; undefined until the materializer has said so. */
   readonly origin: StoreOrigin | undefined
   setOrigin(origin: StoreOrigin): void

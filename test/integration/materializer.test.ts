@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test'
+import { murmur2Partition } from '../../src/kafka/partitioning.ts'
 import {
   balanceRecord,
   captureLog,
@@ -6,6 +7,8 @@ import {
   expectServesTopic,
   produce,
   type RunningService,
+  readEvents,
+  readiness,
   recreateTopic,
   startService,
   waitFor,
@@ -151,6 +154,49 @@ describe('saldo-api against a real broker', () => {
   })
 })
 
+describe('a producer that does not partition with murmur2', () => {
+  // The same client on two partitions: on the murmur2 one first, then on another (kcat's default).
+  async function clientOnTwoPartitions(): Promise<{ topic: string; home: number; foreign: number }> {
+    const topic = await createTopic({ partitions: 3 })
+    const home = murmur2Partition(Buffer.from('twice'), 3)
+    const foreign = (home + 1) % 3
+    await produce(topic, [
+      { ...balanceRecord('twice', 1), partition: home },
+      { ...balanceRecord('twice', 2), partition: foreign },
+      balanceRecord('once', 3),
+    ])
+    return { topic, home, foreign }
+  }
+
+  it('counts the record, warns in /ready with the key and the producer fix, and applies it by default', async () => {
+    const { topic, home, foreign } = await clientOnTwoPartitions()
+    const service = startService(topic)
+    await waitUntilReady(service)
+    const stats = await (await service.get('/stats')).json()
+    expect(stats).toMatchObject({ foreignPartition: 1, rejected: 0 })
+    expect(await (await service.get('/metrics')).text()).toContain('saldo_records_foreign_partition_total 1')
+    const [warning] = (await readiness(service)).warnings
+    expect(warning).toContain(`key "twice" on partition ${foreign}, not ${home}`)
+    expect(warning).toContain('-X topic.partitioner=murmur2_random')
+    expect(warning).toContain('FOREIGN_PARTITION=accept: such records are applied')
+    // Accepted: which value wins depends on the order partitions were read in.
+    expect((await service.get('/saldo/twice')).status).toBe(200)
+  })
+
+  it('rejects it with FOREIGN_PARTITION=reject: the murmur2 partition alone decides', async () => {
+    const { topic } = await clientOnTwoPartitions()
+    const service = startService(topic, { FOREIGN_PARTITION: 'reject' })
+    await waitUntilReady(service)
+    expect(await (await service.get('/stats')).json()).toMatchObject({
+      foreignPartition: 1,
+      rejected: 1,
+      rejectedByReason: { foreign_partition: 1 },
+    })
+    expect(await (await service.get('/saldo/twice')).json()).toMatchObject({ saldo: 1 })
+    expect((await readiness(service)).warnings[0]).toContain('such records are rejected')
+  })
+})
+
 describe('a topic recreated while saldo runs', () => {
   it('stops serving the old history and replays the new one, old keys gone', async () => {
     const topic = await createTopic({ partitions: 1 })
@@ -161,6 +207,10 @@ describe('a topic recreated while saldo runs', () => {
     const service = startService(topic)
     await waitUntilReady(service)
     expect(service.store.size).toBe(20)
+    const stream = readEvents((await service.get('/events')).body as ReadableStream<Uint8Array>)
+    await produce(topic, [balanceRecord('old-1', 100)])
+    await waitFor(() => stream.events.length === 1, { what: 'the change of the old history' })
+    const oldId = stream.lastEventId as string
 
     await recreateTopic(topic, { partitions: 1 })
     await produce(topic, [balanceRecord('new-1', 1), balanceRecord('new-2', 2)])
@@ -170,5 +220,53 @@ describe('a topic recreated while saldo runs', () => {
     })
     expect((await service.get('/saldo/old-3')).status).toBe(404)
     expect(await (await service.get('/saldo/new-2')).json()).toMatchObject({ saldo: 2 })
+
+    // /events: a reset, then the new history only; a resume from the old history is refused.
+    await waitFor(() => stream.events.length >= 4, { what: 'a reset and the two new changes' })
+    expect(stream.events.map((e) => e.event)).toEqual(['change', 'reset', 'change', 'change'])
+    expect(stream.data<{ cliente_id: string }>('change').map((c) => c.cliente_id)).toEqual([
+      'old-1',
+      'new-1',
+      'new-2',
+    ])
+    const resumed = readEvents(
+      (await service.get('/events', { headers: { 'last-event-id': oldId } }))
+        .body as ReadableStream<Uint8Array>,
+    )
+    await waitFor(() => resumed.events.length === 1, { what: 'a reset for the old Last-Event-ID' })
+    expect(resumed.events[0]?.event).toBe('reset')
   })
+
+  for (const [before, after] of [
+    [3, 1],
+    [1, 3],
+  ] as const) {
+    it(`rebuilds when the topic comes back with ${after} partitions instead of ${before}`, async () => {
+      const topic = await createTopic({ partitions: before })
+      await produce(
+        topic,
+        Array.from({ length: 30 }, (_, i) => balanceRecord(`old-${i}`, i)),
+      )
+      const service = startService(topic, { TOPIC_CHECK_INTERVAL_MS: '300' })
+      await waitUntilReady(service)
+
+      // More new records per partition than the old positions: nothing but the count gives it away.
+      await recreateTopic(topic, { partitions: after })
+      await produce(
+        topic,
+        Array.from({ length: 120 }, (_, i) => balanceRecord(`new-${i}`, i)),
+      )
+      await waitFor(
+        async () => {
+          const ready = await readiness(service)
+          return ready.ready && ready.partitions.length === after && ready.keys === 120
+        },
+        { timeoutMs: 90_000, what: `the service to replay the topic with ${after} partitions` },
+      )
+      expect((await service.get('/saldo/old-3')).status).toBe(404)
+      await expectServesTopic(service, topic)
+      expect((await readiness(service)).warnings).toEqual([])
+      expect((await (await service.get('/stats')).json()).partitions).toHaveLength(after)
+    })
+  }
 })

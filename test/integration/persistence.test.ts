@@ -1,5 +1,5 @@
-import { describe, expect } from 'bun:test'
-import { closeSync, openSync, readdirSync, statSync, writeSync } from 'node:fs'
+import { describe, expect, test } from 'bun:test'
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Message } from 'kafkajs'
 import type { ReadyBody } from '../../src/http/models.ts'
@@ -10,6 +10,7 @@ import {
   createTopic,
   expectServesTopic,
   seededIt as it,
+  onCleanup,
   produce,
   random,
   randomInt,
@@ -50,6 +51,56 @@ async function stoppedWithSnapshot(messages: Message[]) {
   const before = await readiness(first)
   await first.stop()
   return { topic, stateDir, before }
+}
+
+function run(command: string[]): void {
+  const result = Bun.spawnSync(command, { stderr: 'pipe' })
+  if (!result.success) throw new Error(`${command.join(' ')} failed: ${result.stderr.toString().trim()}`)
+}
+
+/**
+ * A small filesystem of its own (an ext4 image, loop-mounted), so that a test can fill the disk for
+ * real; unmounted after the test. Mounting needs root, as the test machines run.
+ */
+function smallFilesystem(megabytes: number) {
+  const home = tempDir('saldo-fs-')
+  const image = join(home, 'fs.img')
+  const dir = join(home, 'mnt')
+  mkdirSync(dir)
+  run(['truncate', '-s', `${megabytes}M`, image])
+  run(['mkfs.ext4', '-q', '-m', '0', image])
+  run(['mount', '-o', 'loop', image, dir])
+  onCleanup(() => run(['umount', dir]))
+  const filler = join(dir, 'filler')
+  return {
+    dir,
+    /**
+     * Writes a file until the filesystem has no block left. ext4 refuses a write early while delayed
+     * allocations are pending, so each size is written again after an fsync, down to one block.
+     */
+    fill(): void {
+      const fd = openSync(filler, 'w')
+      try {
+        for (const size of [64 * 1024, 4096, 1024]) {
+          const chunk = Buffer.alloc(size)
+          for (let refused = 0; refused < 2; ) {
+            try {
+              writeSync(fd, chunk)
+            } catch (error) {
+              if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
+              fsyncSync(fd)
+              refused++
+            }
+          }
+        }
+      } finally {
+        closeSync(fd)
+      }
+    },
+    free(): void {
+      rmSync(filler)
+    },
+  }
 }
 
 const applied = (ready: ReadyBody) => ready.partitions.reduce((sum, p) => sum + p.position, 0)
@@ -189,4 +240,43 @@ describe('durable state in STATE_DIR', () => {
     await holder.proc.exited
     await waitUntilReady(spawnService(topic, { STATE_DIR: stateDir }))
   })
+})
+
+describe('a STATE_DIR that fills up while saldo runs', () => {
+  test.skipIf(process.getuid?.() !== 0)(
+    'answers 503 with the cause while batches cannot be written, and catches up by itself once space returns',
+    async () => {
+      const disk = smallFilesystem(8)
+      const topic = await createTopic({ partitions: 1 })
+      await produce(topic, [balanceRecord('before', 1)])
+      const service = startService(topic, { STATE_DIR: join(disk.dir, 'state') })
+      await waitUntilReady(service)
+
+      disk.fill()
+      await produce(
+        topic,
+        Array.from({ length: 200 }, (_, i) => balanceRecord(`late-${i}`, i)),
+      )
+      const stuck = await waitFor(
+        async () => {
+          const res = await service.get('/ready')
+          return res.status === 503 ? ((await res.json()) as ReadyBody) : undefined
+        },
+        { what: '/ready to answer 503 while the disk is full' },
+      )
+      expect(stuck.storeError).toContain('database or disk is full')
+      expect(await (await service.get('/metrics')).text()).toContain('\nsaldo_ready 0\n')
+      for (const path of ['/saldo/before', '/saldos?ids=before,late-1']) {
+        const res = await service.get(path)
+        expect(res.status).toBe(503)
+        expect(res.headers.get('retry-after')).toBeTruthy()
+        expect((await res.json()).error).toContain('this instance is behind the topic')
+      }
+
+      disk.free()
+      await waitUntilReady(service, 90_000)
+      await expectServesTopic(service, topic)
+      expect((await readiness(service)).storeError).toBeUndefined()
+    },
+  )
 })

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'bun:test'
+import { randomUUID } from 'node:crypto'
+import { murmur2Partition } from '../../src/kafka/partitioning.ts'
 import {
   balanceRecord,
   captureLog,
   createTopic,
+  holdPartitions,
   produce,
+  readiness,
   SASL,
   startService,
+  testConfig,
+  waitFor,
   waitForKafkaError,
   waitUntilReady,
 } from '../helpers.ts'
@@ -52,6 +58,52 @@ describe('writes through Kafka', () => {
     expect(gone.status).toBe(404)
     expect(await gone.json()).toEqual({ error: 'cliente não encontrado' })
     expect((await a.get('/saldo/42', { method: 'DELETE', headers: auth })).status).toBe(404)
+  })
+
+  it('decides a DELETE in log order: through an instance that has not applied the PUT yet, 200, never a stale 404', async () => {
+    const topic = await createTopic({ partitions: 3 })
+    const a = startService(topic, { SALDO_API_TOKEN: TOKEN })
+    const settings = {
+      SALDO_API_TOKEN: TOKEN,
+      WRITE_WAIT_MS: '30000',
+      MIN_POSITION_WAIT_MS: '300',
+      INSTANCE_ID: `b-${randomUUID().slice(0, 8)}`,
+    }
+    const b = startService(topic, settings)
+    await Promise.all([waitUntilReady(a), waitUntilReady(b)])
+    // B stops applying some partitions while it still says ready: it falls behind A there. Its
+    // materializer's first consumer group is GROUP-INSTANCE_ID-1.
+    const holder = await holdPartitions(
+      topic,
+      `${testConfig(topic, settings).GROUP}-${settings.INSTANCE_ID}-1`,
+    )
+    await waitFor(async () => (await readiness(b)).warnings.some((w) => w.includes('is shared')), {
+      what: 'B to give partitions to the holder',
+    })
+    const id = [...Array(100).keys()]
+      .map((i) => `late-${i}`)
+      .find((k) => holder.held().includes(murmur2Partition(Buffer.from(k), 3)))
+    const put = await a.get(`/saldo/${id}`, { method: 'PUT', headers: json, body: '{"saldo":7}' })
+    const { position } = await put.json()
+
+    // B cannot reach the position A gave: 503, and no tombstone is written.
+    const early = await b.get(`/saldo/${id}?min_position=${position}`, { method: 'DELETE', headers: auth })
+    expect(early.status).toBe(503)
+    expect((await a.get(`/saldo/${id}`, { headers: auth })).status).toBe(200)
+
+    // Without a position, B writes the tombstone; it comes after the PUT in the log: 200.
+    const deleting = b.get(`/saldo/${id}`, { method: 'DELETE', headers: auth })
+    await holder.release()
+    const deleted = await deleting
+    expect(deleted.status).toBe(200)
+    const body = await deleted.json()
+    expect(body.deleted).toBe(id)
+    expect((await a.get(`/saldo/${id}?min_position=${body.position}`, { headers: auth })).status).toBe(404)
+    // Nothing left before the next tombstone: 404, and it was written all the same.
+    const again = await b.get(`/saldo/${id}`, { method: 'DELETE', headers: auth })
+    expect(again.status).toBe(404)
+    expect(await again.json()).toEqual({ error: 'cliente não encontrado' })
+    expect(again.headers.get('x-saldo-position')).not.toBe(deleted.headers.get('x-saldo-position'))
   })
 
   it('answers 504 with the position when the write is not applied within WRITE_WAIT_MS', async () => {

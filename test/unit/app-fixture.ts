@@ -9,6 +9,7 @@ import { materializerSummary } from '../../src/kafka/summary.ts'
 import { processMetrics } from '../../src/metrics/process.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
 import { PositionWatch } from '../../src/store/position-watch.ts'
+import { TombstoneOutcomes } from '../../src/store/tombstone-outcomes.ts'
 import { captureLog } from '../helpers.ts'
 
 /** The app with no broker: a store holding two clients, and a replay that is complete or not. */
@@ -36,7 +37,7 @@ export function setup({ ready = true, token = undefined as string | undefined, m
   const watch = new PositionWatch(store)
   const kafkaStatus = () => ({ connected: true, lastError: undefined, warnings: [] })
   const summary = materializerSummary({ stats, store, watermarks })
-  const materializer = materializerMetrics({ summary, progress, kafkaStatus })
+  const materializer = materializerMetrics({ summary, progress, store, kafkaStatus })
   const { log } = captureLog()
   const events = new ChangeHub({
     bufferSize: 100,
@@ -51,6 +52,7 @@ export function setup({ ready = true, token = undefined as string | undefined, m
     progress,
     log,
     watch,
+    outcomes: new TombstoneOutcomes(),
     writer: { put: noKafka, delete: noKafka },
     settings: {
       ...loadConfig({}),

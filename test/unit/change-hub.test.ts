@@ -33,6 +33,28 @@ const saldos = (client: ReturnType<typeof readEvents>) =>
   client.data<BalanceChanged>('change').map((c) => c.saldo)
 
 describe('ChangeHub', () => {
+  it('on a rebuild, sends every client a reset into a new epoch, and refuses a resume from the old one', async () => {
+    const changes = hub()
+    const client = readEvents(changes.open())
+    publishMany(changes, [1, 2])
+    const before = changes.lastEventId
+    changes.reset('the topic was recreated')
+    publishMany(changes, [3])
+
+    await waitFor(() => client.events.length === 4, { what: 'two changes, a reset, a change' })
+    expect(client.events.map((e) => e.event)).toEqual(['change', 'change', 'reset', 'change'])
+    expect(client.data<StreamReset>('reset')[0]?.reason).toContain('the topic was recreated')
+    const resetId = client.events[2]?.id as string
+    expect(resetId.split('-')[0]).not.toBe(before.split('-')[0])
+
+    const old = readEvents(changes.open({ lastEventId: before }))
+    await waitFor(() => old.events.length === 1, { what: 'a reset for an id of the old epoch' })
+    expect(old.events[0]?.event).toBe('reset')
+    const resumed = readEvents(changes.open({ lastEventId: resetId }))
+    await waitFor(() => resumed.events.length === 1, { what: 'the change after the reset' })
+    expect(saldos(resumed)).toEqual([3])
+  })
+
   it('streams changes and deletes with their position, in the order they were applied', async () => {
     const changes = hub()
     const client = readEvents(changes.open())

@@ -72,6 +72,7 @@ describe('materializer metrics', () => {
     const source = materializerMetrics({
       summary: materializerSummary({ stats, store, watermarks }),
       progress,
+      store,
       kafkaStatus: () => ({ connected: false, lastError: 'down', warnings: [] }),
     })
     const text = renderMetrics(source())
@@ -95,12 +96,14 @@ describe('materializer metrics', () => {
   it('reports the replay so far while replaying, then its final duration and rate', () => {
     const progress = new ReplayProgress()
     const watermarks = new HighWatermarks()
+    const store = { writeError: undefined as string | undefined }
     const source = () =>
       metricValues(
         renderMetrics(
           materializerMetrics({
             summary: materializerSummary({ stats: new ApplyStats(), store: new MemoryStore(), watermarks }),
             progress,
+            store,
             kafkaStatus: () => ({ connected: true, lastError: undefined, warnings: [] }),
           })(),
         ),
@@ -113,6 +116,9 @@ describe('materializer metrics', () => {
     progress.advance(0, 1_000_000)
     const done = source()
     expect(done.saldo_ready).toBe(1)
+    store.writeError = 'cannot write the local state: database or disk is full'
+    expect(source().saldo_ready).toBe(0)
+    store.writeError = undefined
     const seconds = done.saldo_replay_duration_seconds ?? 0
     expect(seconds).toBeGreaterThanOrEqual(2)
     expect(done.saldo_replay_records_per_second).toBe(Math.round(1_000_000 / seconds))

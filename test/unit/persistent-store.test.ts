@@ -86,6 +86,10 @@ describe('PersistentStore', () => {
     expect(() => first.apply(0, [put('b', 2), put('c', Number.NaN)], 9)).toThrow('NOT NULL')
     expect(first.get('b')).toBeUndefined()
     expect(first.position(0)).toBe(5)
+    // The cause stays visible until a write succeeds.
+    expect(first.writeError).toContain(`cannot write the local state in STATE_DIR=${dir} (NOT NULL`)
+    first.apply(0, [], 5)
+    expect(first.writeError).toBeUndefined()
     first.close()
     const { store } = open(dir)
     expect(store.get('b')).toBeUndefined()

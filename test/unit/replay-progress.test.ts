@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'bun:test'
+import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
 import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
 
 const map = (entries: Array<[number, number]>) => new Map(entries)
 
 describe('ReplayProgress', () => {
+  it('reports the live end offset (as /stats does) while the replay goal stays the one seen at boot', () => {
+    const live = new HighWatermarks()
+    const progress = new ReplayProgress(live)
+    live.observe(0, 10)
+    progress.begin(map([[0, 10]]), map([[0, 0]]))
+    progress.advance(0, 10)
+    live.observe(0, 15)
+    expect(progress.snapshot().partitions).toEqual([
+      { partition: 0, position: 10, endOffset: 15, caughtUp: true },
+    ])
+    expect(progress.ready).toBe(true)
+  })
+
   it('is ready at once when every partition is empty', () => {
     const progress = new ReplayProgress()
     progress.begin(

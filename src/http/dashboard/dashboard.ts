@@ -176,6 +176,7 @@ async function refreshReady(): Promise<void> {
   } else {
     setStatus(ready.ready ? 'ready' : 'replaying', ready.ready ? 'ready' : 'replaying')
   }
+  if (ready.storeError) notes.push({ text: `${ready.storeError}. Reads answer 503 meanwhile.`, level: 'bad' })
   for (const warning of ready.warnings) notes.push({ text: warning, level: 'warn' })
   setBanner(notes)
   renderReplay(ready)

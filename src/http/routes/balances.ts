@@ -16,7 +16,7 @@ export interface BalanceRoutesDeps {
   maxBodyBytes: number
 }
 
-const MinPosition = t.Optional(
+export const MinPosition = t.Optional(
   t.String({ description: 'wait (bounded) until this instance reached this position, e.g. 0:42,1:17' }),
 )
 const ManyResponses = { 200: BalancesBody, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody }

@@ -11,7 +11,10 @@ export interface HealthRoutesDeps {
   kafkaStatus: () => KafkaStatus
 }
 
-/** Liveness (the process answers) and readiness (every partition replayed), for load balancers. */
+/**
+ * Liveness (the process answers) and readiness (every partition replayed, and the store taking
+ * batches), for load balancers.
+ */
 export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps) {
   const startedAt = Date.now()
   return new Elysia()
@@ -25,11 +28,15 @@ export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps)
       '/ready',
       ({ status }) => {
         const kafka = kafkaStatus()
+        const replay = progress.snapshot()
+        const storeError = store.writeError
         const body: ReadyBody = {
-          ...progress.snapshot(),
+          ...replay,
+          ready: replay.ready && storeError === undefined,
           keys: store.size,
           loadedFromSnapshot: store.loadedFromSnapshot,
           kafka: { connected: kafka.connected, ...(kafka.lastError ? { lastError: kafka.lastError } : {}) },
+          ...(storeError ? { storeError } : {}),
           warnings: kafka.warnings,
         }
         return body.ready ? body : status(503, body)

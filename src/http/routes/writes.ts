@@ -3,12 +3,13 @@ import { type Balance as BalanceRecord, isIsoTimestamp } from '../../balance.ts'
 import type { Placement } from '../../kafka/producer.ts'
 import { formatPosition } from '../../store/position.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
-import type { BalanceStore } from '../../store/store.ts'
+import type { TombstoneOutcomes } from '../../store/tombstone-outcomes.ts'
 import { auth } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { pathId } from '../ids.ts'
 import { DeleteResult, ErrorBody, WriteResult } from '../models.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
+import { MinPosition } from './balances.ts'
 
 /** Writes go to Kafka; the HTTP layer only knows this much of it. */
 export interface BalanceWrites {
@@ -17,9 +18,9 @@ export interface BalanceWrites {
 }
 
 export interface WriteRoutesDeps {
-  store: BalanceStore
   watch: PositionWatch
   access: StateAccess
+  outcomes: TombstoneOutcomes
   writer: BalanceWrites
   apiToken: string | undefined
   writeWaitMs: number
@@ -36,16 +37,18 @@ const WriteBody = t.Object({
  * the written offset, and carries that position; a client may pass it as min_position to any instance.
  */
 export function writeRoutes({
-  store,
   watch,
   access,
+  outcomes,
   writer,
   apiToken,
   writeWaitMs,
   maxBodyBytes,
 }: WriteRoutesDeps) {
   /** Produces, then waits until this instance has applied the offset (or answers 504 with the position). */
-  const writeAndWait = async (write: () => Promise<Placement>): Promise<string> => {
+  const writeAndWait = async (
+    write: () => Promise<Placement>,
+  ): Promise<{ position: string; at: Placement }> => {
     let at: Placement
     try {
       at = await write()
@@ -63,7 +66,7 @@ export function writeRoutes({
         { position },
       )
     }
-    return position
+    return { position, at }
   }
 
   return new Elysia()
@@ -82,7 +85,7 @@ export function writeRoutes({
         // During the replay the write could not be seen applied in time; say so before writing it.
         access.requireReady()
         const balance = { cliente_id: id, saldo: body.saldo, timestamp }
-        const position = await writeAndWait(() => writer.put(balance))
+        const { position } = await writeAndWait(() => writer.put(balance))
         set.headers[POSITION_HEADER] = watch.text
         return { balance, position }
       },
@@ -109,19 +112,31 @@ export function writeRoutes({
     )
     .delete(
       '/saldo/:cliente_id',
-      async ({ path, set, status }) => {
+      async ({ path, request, query, set, status }) => {
         const id = pathId(path)
         access.requireReady()
-        if (!store.get(id)) return status(404, { error: CLIENT_NOT_FOUND })
-        const position = await writeAndWait(() => writer.delete(id))
-        set.headers[POSITION_HEADER] = watch.text
-        return { deleted: id, position }
+        // What the client saw elsewhere comes first: a DELETE after a PUT through another instance.
+        await access.reach(request, query)
+        // The tombstone is always written; whether there was a balance is decided where it is
+        // applied, in log order, not from this instance's view at the time of the request.
+        const tombstone = outcomes.watch(id)
+        try {
+          const { position, at } = await writeAndWait(() => writer.delete(id))
+          set.headers[POSITION_HEADER] = watch.text
+          if (tombstone.existedBefore(at.partition, at.offset) === false) {
+            return status(404, { error: CLIENT_NOT_FOUND })
+          }
+          return { deleted: id, position }
+        } finally {
+          tombstone.close()
+        }
       },
       {
         access: 'write',
         // A DELETE needs no body: it is never read, whatever it holds (Bun caps its size at MAX_BODY_BYTES).
         parse: 'none',
         params: t.Object({ cliente_id: t.String() }),
+        query: t.Object({ min_position: MinPosition }),
         response: {
           200: DeleteResult,
           400: ErrorBody,
