@@ -8,6 +8,7 @@ import { HighWatermarks } from './kafka/high-watermarks.ts'
 import { Materializer } from './kafka/materializer.ts'
 import { materializerMetrics } from './kafka/metrics.ts'
 import { ReplayProgress } from './kafka/replay-progress.ts'
+import { ReplicationCheck } from './kafka/replication-check.ts'
 import { materializerSummary } from './kafka/summary.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
@@ -40,7 +41,17 @@ export function createService(config: Config, log: Logger) {
   })
   // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
   progress.onReady(() => Bun.gc(true))
-  const kafkaStatus = () => materializer.status()
+  const replication = new ReplicationCheck({
+    kafka,
+    topic: config.TOPIC,
+    asked: config.TOPIC_REPLICATION_FACTOR,
+    intervalMs: config.REPLICATION_CHECK_INTERVAL_MS,
+    log,
+  })
+  const kafkaStatus = () => {
+    const status = materializer.status()
+    return { ...status, warnings: [...status.warnings, ...replication.warnings()] }
+  }
   const summary = materializerSummary({ stats, store, watermarks })
   const materializerSource = materializerMetrics({ summary, progress, kafkaStatus })
   const app = createApp({
@@ -69,6 +80,7 @@ export function createService(config: Config, log: Logger) {
       app.listen({ port: config.PORT, hostname: config.HOST })
       log.info('listening', { url: `http://${config.HOST}:${app.server?.port}`, topic: config.TOPIC })
       materializer.start()
+      replication.start()
     },
     /**
      * Ends the event streams (they would keep the server waiting), stops accepting, lets in-flight
@@ -87,7 +99,7 @@ export function createService(config: Config, log: Logger) {
         ])
         if (!drained) app.server?.stop(true)
         await graceful
-        const results = await Promise.allSettled([materializer.stop(), writer.close()])
+        const results = await Promise.allSettled([materializer.stop(), writer.close(), replication.stop()])
         store.close()
         for (const result of results) {
           if (result.status === 'rejected') log.warn('a part did not stop cleanly', { error: result.reason })
