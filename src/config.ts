@@ -139,6 +139,10 @@ export const Config = Type.Object({
     true,
     'serve /metrics without the bearer token (false: /metrics needs SALDO_API_TOKEN)',
   ),
+  WRITE_TIMEOUT_MS: PositiveMs(
+    5_000,
+    'how long a PUT/DELETE waits for Kafka to acknowledge it before answering 503 (the write may or may not be made)',
+  ),
   WRITE_WAIT_MS: PositiveMs(5_000, 'how long a PUT/DELETE waits to be applied here before answering 504'),
   MIN_POSITION_WAIT_MS: PositiveMs(5_000, 'how long a read waits to reach min_position before answering 503'),
   MAX_BODY_BYTES: Type.Integer({
