@@ -28,7 +28,16 @@ export function createService(config: Config, log: Logger) {
   const stats = new ApplyStats()
   const watermarks = new HighWatermarks()
   const watch = new PositionWatch(store)
-  const writer = new BalanceWriter({ kafka, topic: config.TOPIC, timeoutMs: config.WRITE_TIMEOUT_MS, log })
+  const writer = new BalanceWriter({
+    kafka,
+    topic: config.TOPIC,
+    timeoutMs: config.WRITE_TIMEOUT_MS,
+    log,
+    trouble: () => {
+      const { lastError, warnings } = kafkaStatus()
+      return lastError ? [lastError, ...warnings] : warnings
+    },
+  })
   const materializer = new Materializer({ kafka, store, progress, stats, watermarks, log, config })
   const events = new ChangeHub({
     bufferSize: config.EVENTS_BUFFER_SIZE,

@@ -9,6 +9,8 @@ export interface BalanceWriterOptions {
   /** The deadline of one write, connect included: past it the write fails (WRITE_TIMEOUT_MS). */
   timeoutMs: number
   log: Logger
+  /** What is known to be wrong with Kafka now (the /ready warnings and error), named in a timeout. */
+  trouble: () => readonly string[]
 }
 
 /**
@@ -17,53 +19,69 @@ export interface BalanceWriterOptions {
  * Unlike saldo-produce (which retries for ever), a write has a deadline: an HTTP client waits on it,
  * and a failed PUT or DELETE is safe to repeat (the same value or tombstone again).
  *
- * A producer whose send failed is never used again. With bounded retries, kafkajs rolls a failed
- * batch's sequence number back even when the broker had appended it; the next record on that
- * partition then reuses the sequence, the broker takes it for a duplicate and answers with the
- * *old* offset: a write acknowledged that is not in the log. A new producer has a new producer id,
- * whose sequences start afresh.
+ * kafkajs rolls a partition's sequence number back after every failed produce request, even one
+ * the broker had appended. A record that then takes that sequence is taken by the broker for a
+ * duplicate and answered with the *old* record's offset: a write acknowledged that is not in the log
+ * (and the first one, retried, lands twice). Measured on a 3-node cluster with a leader killed under
+ * load: 2 records applied twice, 1 acknowledged at another record's offset. So:
+ * - one send at a time: no record can pick up a sequence rolled back under another one's feet, and
+ *   kafkajs' own retries of that one send reuse its sequence, which the broker deduplicates;
+ * - a producer whose send failed is never used again: the next write gets a new producer id, whose
+ *   sequences start afresh.
  */
 export class BalanceWriter {
   readonly #options: BalanceWriterOptions
   #producer: Promise<Producer> | undefined
+  /** Settles when the last queued write has: each write waits for the one before it. */
+  #queue: Promise<unknown> = Promise.resolve()
 
   constructor(options: BalanceWriterOptions) {
     this.#options = options
   }
 
   put(balance: Balance): Promise<Placement> {
-    return this.#send(balanceMessage(balance))
+    return this.#enqueue(balanceMessage(balance))
   }
 
   delete(clienteId: string): Promise<Placement> {
-    return this.#send(tombstoneMessage(clienteId))
+    return this.#enqueue(tombstoneMessage(clienteId))
   }
 
   async close(): Promise<void> {
+    await this.#queue
     const producer = this.#producer
     this.#producer = undefined
     if (producer) await (await producer).disconnect()
   }
 
-  async #send(message: Message): Promise<Placement> {
+  #enqueue(message: Message): Promise<Placement> {
+    const expires = Date.now() + this.#options.timeoutMs
+    const result = this.#queue.then(() => this.#send(message, expires))
+    this.#queue = result.catch(() => {})
+    return result
+  }
+
+  async #send(message: Message, expires: number): Promise<Placement> {
     const { topic, timeoutMs } = this.#options
+    const late = () => {
+      const known = this.#options.trouble()
+      return new Error(
+        `Kafka did not acknowledge it within WRITE_TIMEOUT_MS=${timeoutMs} ms` +
+          (known.length > 0 ? `; Kafka now: ${known.join('; ')}` : ''),
+      )
+    }
+    const remaining = expires - Date.now()
+    // Its time ran out while earlier writes were sent: it was never sent, so it is certainly not in the log.
+    if (remaining <= 0) throw late()
     let timer: ReturnType<typeof setTimeout> | undefined
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Kafka did not acknowledge it within WRITE_TIMEOUT_MS=${timeoutMs} ms`)),
-        timeoutMs,
-      )
+      timer = setTimeout(() => reject(late()), remaining)
     })
-    let pending = this.#connected()
+    const pending = this.#connected()
     try {
-      let producer = await Promise.race([pending, deadline])
-      // Another write may have failed on this producer while we waited for it: take the new one.
-      while (this.#producer !== pending) {
-        pending = this.#connected()
-        producer = await Promise.race([pending, deadline])
-      }
+      const producer = await Promise.race([pending, deadline])
       const [sent] = await Promise.race([
-        producer.send({ topic, acks: -1, timeout: timeoutMs, messages: [message] }),
+        producer.send({ topic, acks: -1, timeout: remaining, messages: [message] }),
         deadline,
       ])
       const offset = sent?.baseOffset ?? sent?.offset

@@ -36,6 +36,7 @@ const writer = (kafka: Kafka, timeoutMs = 5_000) =>
     kafka,
     topic: 'contas',
     timeoutMs,
+    trouble: () => ['partition 1 of contas has no leader'],
     log: createLogger({ LOG_LEVEL: 'error', LOG_FORMAT: 'json' }, {}, () => {}),
   })
 
@@ -62,11 +63,31 @@ describe('BalanceWriter', () => {
     expect(producers[0]?.disconnected).toBe(true)
   })
 
+  it('sends one write at a time, so none can reuse a sequence number rolled back under another', async () => {
+    let release = () => {}
+    const first: Send = () =>
+      new Promise((resolve) => {
+        release = () => resolve([{ topicName: 'contas', partition: 1, errorCode: 0, baseOffset: '20' }])
+      })
+    const { kafka, producers } = fakeKafka([first, acked(21)])
+    const w = writer(kafka)
+    const writes = [w.put(balance(1)), w.put(balance(2))]
+    await Bun.sleep(10)
+    expect(producers[0]?.sends).toBe(1)
+    release()
+    expect(await Promise.all(writes)).toEqual([
+      { partition: 1, offset: 20 },
+      { partition: 1, offset: 21 },
+    ])
+  })
+
   it('fails a write whose send hangs within WRITE_TIMEOUT_MS, not after the client library gives up', async () => {
     const { kafka, producers } = fakeKafka([() => new Promise(() => {}), acked(13)])
     const w = writer(kafka, 200)
     const started = performance.now()
-    await expect(w.put(balance(1))).rejects.toThrow('within WRITE_TIMEOUT_MS=200 ms')
+    await expect(w.put(balance(1))).rejects.toThrow(
+      'within WRITE_TIMEOUT_MS=200 ms; Kafka now: partition 1 of contas has no leader',
+    )
     const elapsed = performance.now() - started
     expect(elapsed).toBeGreaterThanOrEqual(190)
     expect(elapsed).toBeLessThan(1_000)
