@@ -33,6 +33,7 @@ export function createService(config: Config, log: Logger) {
     topic: config.TOPIC,
     timeoutMs: config.WRITE_TIMEOUT_MS,
     log,
+    partitions: () => store.positions().size,
     trouble: () => {
       const { lastError, warnings } = kafkaStatus()
       return lastError ? [lastError, ...warnings] : warnings

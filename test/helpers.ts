@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs'
+import { kafkaScript } from '../scripts/bench/cluster.ts'
 import { freePort } from '../scripts/bench/instance.ts'
 import { type Config, loadConfig } from '../src/config.ts'
 import type { ReadyBody } from '../src/http/models.ts'
@@ -376,21 +377,6 @@ export interface PrivateBroker {
   tls: { ca: string; cert: string; key: string }
   /** Runs `scripts/kafka.sh <command>` for this broker. */
   sh(command: string): Promise<{ code: number; out: string }>
-}
-
-/** Runs `scripts/kafka.sh` with `args` in `env`; resolves with its exit code and what it printed. */
-export async function kafkaScript(
-  env: Record<string, string | undefined>,
-  ...args: string[]
-): Promise<{ code: number; out: string }> {
-  const script = join(import.meta.dir, '../scripts/kafka.sh')
-  const run = Bun.spawn(['bash', script, ...args], { env, stdout: 'pipe', stderr: 'pipe' })
-  const [out, err, code] = await Promise.all([
-    new Response(run.stdout).text(),
-    new Response(run.stderr).text(),
-    run.exited,
-  ])
-  return { code, out: `${out}${err}` }
 }
 
 /**

@@ -40,6 +40,8 @@ export interface ApiOptions {
   /** Where the process's log (its stderr) goes, as NAME.log. */
   logDir: string
   name: string
+  /** More settings, e.g. SALDO_API_TOKEN to enable writes. */
+  env?: Record<string, string>
 }
 
 /** A running saldo-api process: its URL, and when it was started (performance.now()). */
@@ -66,6 +68,7 @@ export class ApiProcess {
         HOST: '127.0.0.1',
         STATE_DIR: options.stateDir,
         LOG_LEVEL: 'info',
+        ...options.env,
       },
       stdout: 'ignore',
       stderr: Bun.file(this.#log),

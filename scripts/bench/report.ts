@@ -68,6 +68,15 @@ export const Freshness = Type.Object({
 })
 export type Freshness = Static<typeof Freshness>
 
+export const Failover = Type.Object({
+  seconds: Type.Number(),
+  longestWriteGapMs: Spread,
+  readP99Ms: Spread,
+  writesAcknowledged: Spread,
+  writesFailed: Spread,
+})
+export type Failover = Static<typeof Failover>
+
 export const Memory = Type.Object({
   keys: Type.Integer(),
   emptyRssMB: Spread,
@@ -117,6 +126,7 @@ export const Report = Type.Object({
   http: Http,
   freshness: Freshness,
   startup: Type.Object({ msToHealth: Spread }),
+  failover: Failover,
   targets: Type.Array(Target),
   notes: Type.Array(Type.String()),
 })
@@ -233,6 +243,20 @@ export function renderMarkdown(report: Report): string {
     '## Startup: compiled ./saldo-api, exec to /health 200',
     '',
     table(['ms'], [[show(report.startup.msToHealth)]]),
+    '',
+    `## Failover: a partition leader SIGKILLed under load on a 3-node cluster (${report.failover.seconds} s)`,
+    '',
+    table(
+      ['longest gap in successful writes ms', 'read p99 ms', 'writes acknowledged', 'writes failed (503)'],
+      [
+        [
+          show(report.failover.longestWriteGapMs),
+          show(report.failover.readP99Ms, 1),
+          show(report.failover.writesAcknowledged),
+          show(report.failover.writesFailed),
+        ],
+      ],
+    ),
     '',
     '## Targets',
     '',

@@ -11,7 +11,12 @@ export interface BalanceWriterOptions {
   log: Logger
   /** What is known to be wrong with Kafka now (the /ready warnings and error), named in a timeout. */
   trouble: () => readonly string[]
+  /** The topic's partition count as last seen (0: not known yet). */
+  partitions: () => number
 }
+
+// The partitioner the producer uses too, so a write waits only behind writes to its own partition.
+const partitionOf = Partitioners.DefaultPartitioner()
 
 /**
  * Writes balances and tombstones for the HTTP API: idempotent producer, acks from all in-sync
@@ -24,16 +29,17 @@ export interface BalanceWriterOptions {
  * duplicate and answered with the *old* record's offset: a write acknowledged that is not in the log
  * (and the first one, retried, lands twice). Measured on a 3-node cluster with a leader killed under
  * load: 2 records applied twice, 1 acknowledged at another record's offset. So:
- * - one send at a time: no record can pick up a sequence rolled back under another one's feet, and
- *   kafkajs' own retries of that one send reuse its sequence, which the broker deduplicates;
+ * - one send at a time per partition (sequences are per partition): no record can pick up a sequence
+ *   rolled back under another one's feet, and kafkajs' own retries of that one send reuse its
+ *   sequence, which the broker deduplicates. A dead leader holds back only its partition's writes;
  * - a producer whose send failed is never used again: the next write gets a new producer id, whose
  *   sequences start afresh.
  */
 export class BalanceWriter {
   readonly #options: BalanceWriterOptions
   #producer: Promise<Producer> | undefined
-  /** Settles when the last queued write has: each write waits for the one before it. */
-  #queue: Promise<unknown> = Promise.resolve()
+  /** Per partition (-1: unknown yet), settles when its last queued write has: each waits for the one before. */
+  readonly #queues = new Map<number, Promise<unknown>>()
 
   constructor(options: BalanceWriterOptions) {
     this.#options = options
@@ -48,7 +54,7 @@ export class BalanceWriter {
   }
 
   async close(): Promise<void> {
-    await this.#queue
+    await Promise.all(this.#queues.values())
     const producer = this.#producer
     this.#producer = undefined
     if (producer) await (await producer).disconnect()
@@ -56,8 +62,33 @@ export class BalanceWriter {
 
   #enqueue(message: Message): Promise<Placement> {
     const expires = Date.now() + this.#options.timeoutMs
-    const result = this.#queue.then(() => this.#send(message, expires))
-    this.#queue = result.catch(() => {})
+    const count = this.#options.partitions()
+    // Should the count have grown since, two queues may feed one partition for a while: the only
+    // overlap left, until the materializer has seen the new partitions.
+    const partition =
+      count > 0
+        ? partitionOf({
+            topic: this.#options.topic,
+            partitionMetadata: Array.from({ length: count }, (_, id) => ({
+              partitionId: id,
+              leader: -1,
+              partitionErrorCode: 0,
+              replicas: [],
+              isr: [],
+            })),
+            message,
+          })
+        : -1
+    const result = (this.#queues.get(partition) ?? Promise.resolve()).then(() => this.#send(message, expires))
+    const settled = result.then(
+      () => {},
+      () => {},
+    )
+    this.#queues.set(partition, settled)
+    // The last write of a partition takes its queue with it.
+    void settled.then(() => {
+      if (this.#queues.get(partition) === settled) this.#queues.delete(partition)
+    })
     return result
   }
 
@@ -67,7 +98,9 @@ export class BalanceWriter {
       const known = this.#options.trouble()
       return new Error(
         `Kafka did not acknowledge it within WRITE_TIMEOUT_MS=${timeoutMs} ms` +
-          (known.length > 0 ? `; Kafka now: ${known.join('; ')}` : ''),
+          (known.length > 0
+            ? `; Kafka now: ${known.join('; ')}`
+            : ': its partition leader is down or being elected, or fewer replicas are in sync than min.insync.replicas'),
       )
     }
     const remaining = expires - Date.now()

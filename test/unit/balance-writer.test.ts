@@ -37,6 +37,7 @@ const writer = (kafka: Kafka, timeoutMs = 5_000) =>
     topic: 'contas',
     timeoutMs,
     trouble: () => ['partition 1 of contas has no leader'],
+    partitions: () => 3,
     log: createLogger({ LOG_LEVEL: 'error', LOG_FORMAT: 'json' }, {}, () => {}),
   })
 
@@ -79,6 +80,16 @@ describe('BalanceWriter', () => {
       { partition: 1, offset: 20 },
       { partition: 1, offset: 21 },
     ])
+  })
+
+  it('lets a write to another partition through while one partition waits', async () => {
+    const { kafka, producers } = fakeKafka([() => new Promise(() => {}), acked(30)])
+    const w = writer(kafka, 300)
+    const stuck = w.put(balance(1))
+    // Keys 7 and 2 are on partitions 0 and 2 of 3 (murmur2, as the Java client).
+    expect(await w.put({ ...balance(2), cliente_id: '2' })).toEqual({ partition: 1, offset: 30 })
+    expect(producers[0]?.sends).toBe(2)
+    await expect(stuck).rejects.toThrow('WRITE_TIMEOUT_MS=300')
   })
 
   it('fails a write whose send hangs within WRITE_TIMEOUT_MS, not after the client library gives up', async () => {

@@ -2,11 +2,46 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
-import { kafkaScript, waitFor } from './helpers.ts'
+
+const SCRIPT = join(import.meta.dir, '../kafka.sh')
+
+/** Runs `scripts/kafka.sh` with `args` in `env`; resolves with its exit code and what it printed. */
+export async function kafkaScript(
+  env: Record<string, string | undefined>,
+  ...args: string[]
+): Promise<{ code: number; out: string }> {
+  const run = Bun.spawn(['bash', SCRIPT, ...args], { env, stdout: 'pipe', stderr: 'pipe' })
+  const [out, err, code] = await Promise.all([
+    new Response(run.stdout).text(),
+    new Response(run.stderr).text(),
+    run.exited,
+  ])
+  return { code, out: `${out}${err}` }
+}
+
+/** Polls `probe` every 200 ms until it returns something truthy; throws naming `what` after `timeoutMs`. */
+async function until<T>(
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    const value = await probe().catch((error: unknown) => {
+      last = error
+      return undefined
+    })
+    if (value) return value
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`)
+    await Bun.sleep(200)
+  }
+}
 
 export const NODES = [1, 2, 3] as const
 
-/** A private 3-node KRaft cluster (scripts/kafka.sh start --brokers 3), shared by one test file. */
+/** A private 3-node KRaft cluster (scripts/kafka.sh start --brokers 3), for a test file or the bench. */
 export interface PrivateCluster {
   bootstrap: string
   /** A client of its own, for independent reads of the topic and its metadata. */
@@ -53,18 +88,20 @@ export function privateCluster(basePort: number): PrivateCluster {
       if (run.code !== 0) throw new Error(`kafka.sh ${command} --node ${node} failed: ${run.out}`)
     },
     async leaderOf(topic, partition) {
-      return waitFor(
+      return until(
         async () => {
           const leader = (await metadata(topic)).find((p) => p.partitionId === partition)?.leader ?? -1
           return leader > 0 ? leader : undefined
         },
-        { what: `a leader of partition ${partition} of ${topic}` },
+        30_000,
+        `a leader of partition ${partition} of ${topic}`,
       )
     },
     async inSync(topic, timeoutMs = 60_000) {
-      await waitFor(
+      await until(
         async () => (await metadata(topic)).every((p) => p.isr.length === p.replicas.length && p.leader > 0),
-        { timeoutMs, what: `every replica of ${topic} in sync` },
+        timeoutMs,
+        `every replica of ${topic} in sync`,
       )
     },
     async destroy() {

@@ -1,4 +1,7 @@
-import type { Reachable } from './helpers.ts'
+/** A saldo-api to send requests to. */
+export interface Target {
+  url: string
+}
 
 /** One PUT or DELETE of the load and how it ended; status 0: no answer (instance down, client timeout). */
 export interface WriteOutcome {
@@ -8,6 +11,8 @@ export interface WriteOutcome {
   saldo: number
   status: number
   ms: number
+  /** performance.now() when the answer came. */
+  at: number
   partition?: number
   offset?: number
 }
@@ -19,7 +24,7 @@ export interface ReadOutcome {
 
 export interface LoadOptions {
   /** The instances to use now (one may be down for a while). */
-  targets: () => readonly Reachable[]
+  targets: () => readonly Target[]
   token: string
   keys: number
   /** The load stops once this settles. */
@@ -72,7 +77,14 @@ export async function runLoad(
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         ...(kind === 'put' ? { body: JSON.stringify({ saldo, timestamp: '2026-12-02T07:00:00' }) } : {}),
       })
-      const outcome: WriteOutcome = { key: id, kind, saldo, status: answer.status, ms: answer.ms }
+      const outcome: WriteOutcome = {
+        key: id,
+        kind,
+        saldo,
+        status: answer.status,
+        ms: answer.ms,
+        at: performance.now(),
+      }
       if (answer.status === 200) {
         const [partition, end] = String(JSON.parse(answer.body).position).split(':').map(Number)
         Object.assign(outcome, { partition, offset: (end ?? 0) - 1 })
@@ -159,8 +171,8 @@ export function auditWrites(writes: readonly WriteOutcome[], log: readonly LogRe
   return audit
 }
 
-/** The `q` quantile (0..1) of `values`, in their unit. */
-export function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
+/** The longest time between two successful writes (or from `from` to the first, or the last to `to`), ms. */
+export function longestWriteGapMs(writes: readonly WriteOutcome[], from: number, to: number): number {
+  const times = [from, ...writes.filter((w) => w.status === 200).map((w) => w.at), to].sort((a, b) => a - b)
+  return Math.max(...times.slice(1).map((t, i) => t - (times[i] ?? t)))
 }
