@@ -71,6 +71,7 @@ export type Freshness = Static<typeof Freshness>
 export const Failover = Type.Object({
   seconds: Type.Number(),
   longestWriteGapMs: Spread,
+  killedPartitionWriteGapMs: Spread,
   readP99Ms: Spread,
   writesAcknowledged: Spread,
   writesFailed: Spread,
@@ -247,10 +248,17 @@ export function renderMarkdown(report: Report): string {
     `## Failover: a partition leader SIGKILLed under load on a 3-node cluster (${report.failover.seconds} s)`,
     '',
     table(
-      ['longest gap in successful writes ms', 'read p99 ms', 'writes acknowledged', 'writes failed (503)'],
+      [
+        'longest gap in successful writes ms',
+        'to the killed partition ms',
+        'read p99 ms',
+        'writes acknowledged',
+        'writes failed (503)',
+      ],
       [
         [
           show(report.failover.longestWriteGapMs),
+          show(report.failover.killedPartitionWriteGapMs),
           show(report.failover.readP99Ms, 1),
           show(report.failover.writesAcknowledged),
           show(report.failover.writesFailed),

@@ -171,8 +171,17 @@ export function auditWrites(writes: readonly WriteOutcome[], log: readonly LogRe
   return audit
 }
 
-/** The longest time between two successful writes (or from `from` to the first, or the last to `to`), ms. */
-export function longestWriteGapMs(writes: readonly WriteOutcome[], from: number, to: number): number {
-  const times = [from, ...writes.filter((w) => w.status === 200).map((w) => w.at), to].sort((a, b) => a - b)
+/**
+ * The longest time between two successful writes (to `partition`, or to any), or from `from` to the
+ * first, or from the last to `to`, in ms.
+ */
+export function longestWriteGapMs(
+  writes: readonly WriteOutcome[],
+  from: number,
+  to: number,
+  partition?: number,
+): number {
+  const ok = writes.filter((w) => w.status === 200 && (partition === undefined || w.partition === partition))
+  const times = [from, ...ok.map((w) => w.at), to].sort((a, b) => a - b)
   return Math.max(...times.slice(1).map((t, i) => t - (times[i] ?? t)))
 }

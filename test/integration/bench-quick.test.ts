@@ -45,4 +45,4 @@ it('bun run bench --quick measures every figure of the report', async () => {
   ]) {
     expect(markdown).toContain(`## ${section}`)
   }
-}, 300_000)
+}, 420_000)
