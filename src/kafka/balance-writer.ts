@@ -31,7 +31,7 @@ const partitionOf = Partitioners.DefaultPartitioner()
  * load: 2 records applied twice, 1 acknowledged at another record's offset. So:
  * - one send at a time per partition (sequences are per partition): no record can pick up a sequence
  *   rolled back under another one's feet, and kafkajs' own retries of that one send reuse its
- *   sequence, which the broker deduplicates. A dead leader holds back only its partition's writes;
+ *   sequence, which the broker deduplicates. A partition waiting on its leader holds back no other's;
  * - a producer whose send failed is never used again: the next write gets a new producer id, whose
  *   sequences start afresh.
  */
