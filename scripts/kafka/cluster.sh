@@ -35,7 +35,12 @@ cluster_layout() {
   [ -n "$1" ] || die "no cluster in $HOME_DIR: start one with scripts/kafka.sh start --brokers 3"
   [[ "$1" =~ ^[1-9]$ ]] || die "--brokers $1: expected a node count 1..9"
   case "$HOST" in localhost | 127.0.0.1 | ::1) ;; *) die "BOOTSTRAP_SERVERS=$bootstrap points at another host; a cluster runs on localhost:PORT." ;; esac
+  [ -f "$DATA/meta.properties" ] && die "$HOME_DIR holds a single broker's data: give the cluster a KAFKA_HOME_DIR of its own."
   BROKERS=$1
+  local n
+  for n in $(nodes); do
+    answers "$HOST" "$(node_port "$n")" && die "a broker already answers on $HOST:$(node_port "$n"): give BOOTSTRAP_SERVERS another first port."
+  done
   CLUSTER_ID=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
   mkdir -p "$HOME_DIR"
   printf 'BROKERS=%s\nHOST=%s\nPORT=%s\nCLUSTER_ID=%s\n' "$BROKERS" "$HOST" "$PORT" "$CLUSTER_ID" >"$CLUSTER_ENV"
