@@ -4,6 +4,8 @@
 #   scripts/kafka.sh start    start a broker on BOOTSTRAP_SERVERS' port unless one already answers
 #   scripts/kafka.sh stop     stop the broker that `start` started (never someone else's)
 #   scripts/kafka.sh status   say whether a broker answers, and where
+#   scripts/kafka.sh start --brokers 3   a native KRaft cluster instead (see "A cluster" below)
+#   scripts/kafka.sh stop|kill|start --node N   SIGTERM, SIGKILL or restart node N of that cluster
 #   scripts/kafka.sh logs     follow the broker log
 #   scripts/kafka.sh run-class CLASS ARGS…   run a Kafka tool class (e.g. ConsumerPerformance) on its jars
 #
@@ -13,6 +15,13 @@
 # and PLAIN user KAFKA_SASL_USER / KAFKA_SASL_PASSWORD, and an SSL listener on KAFKA_TLS_PORT (default
 # 9095) that requires a client certificate; .kafka/tls holds the CA and a client certificate and key
 # (PEM) signed by it. Both are used by the security tests.
+#
+# A cluster: `start --brokers B` runs B nodes natively, each a combined controller+broker with KRaft
+# node.id N (1..B), so the leader ids in Kafka's metadata name the node to act on. Node N keeps its
+# data, config, pid and log in KAFKA_HOME_DIR/node-N and listens on BOOTSTRAP_SERVERS' first port + N-1
+# (PLAINTEXT only), its controller on that port + B: a cluster takes 2B ports from there, so two run
+# side by side from different first ports. KAFKA_HOME_DIR/cluster.env remembers the layout, so later
+# commands on that folder need no --brokers. Each JVM gets a small heap (KAFKA_CLUSTER_JVM_OPTS).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,8 +51,9 @@ START_TIMEOUT_S=${KAFKA_START_TIMEOUT_S:-120}
 say() { printf 'kafka.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-# A Kafka Metadata request (v4, all topics) over bash's /dev/tcp. The broker answers only once it
-# has registered with the controller; we read the broker count from the response.
+# A Kafka Metadata request (v4, all topics) over bash's /dev/tcp to HOST:PORT, or to the host and
+# port given. The broker answers only once it has registered with the controller; we read the
+# broker count from the response.
 answers() {
   timeout 3 bash -c '
     exec 3<>"/dev/tcp/$1/$2" || exit 1
@@ -51,7 +61,7 @@ answers() {
     reply=$(head -c 16 <&3 | od -An -tu1 | tr -s " " " ")
     set -- $reply
     [ "$#" -eq 16 ] && [ $((${13} + ${14} + ${15} + ${16})) -gt 0 ]
-  ' _ "$HOST" "$PORT" 2>/dev/null
+  ' _ "${1:-$HOST}" "${2:-$PORT}" 2>/dev/null
 }
 
 docker_engine() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
@@ -141,16 +151,29 @@ format_storage() {
     --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]" >/dev/null
 }
 
+# Waits for the broker of pid $1 (optional) to answer on port $2 (default PORT), its log being $3.
 wait_until_answers() {
-  local started=$SECONDS
-  until answers; do
+  local started=$SECONDS port=${2:-$PORT} log=${3:-$LOG_FILE}
+  until answers "$HOST" "$port"; do
     if [ -n "${1:-}" ] && ! kill -0 "$1" 2>/dev/null; then
-      tail -n 30 "$LOG_FILE" >&2 || true
-      die "the broker exited during start (log above, full log in $LOG_FILE)."
+      tail -n 30 "$log" >&2 || true
+      die "the broker exited during start (log above, full log in $log)."
     fi
-    [ $((SECONDS - started)) -lt "$START_TIMEOUT_S" ] || die "no answer on $HOST:$PORT after ${START_TIMEOUT_S}s; see $LOG_FILE."
+    [ $((SECONDS - started)) -lt "$START_TIMEOUT_S" ] || die "no answer on $HOST:$port after ${START_TIMEOUT_S}s; see $log."
     sleep 0.5
   done
+}
+
+# Runs kafka.Kafka on the config $1 in the background, logging to $2, its pid in $3; the rest are JVM options.
+launch_kafka() {
+  local config=$1 log=$2 pid_file=$3
+  shift 3
+  # setsid: the broker outlives this shell and is not hit by the caller's Ctrl-C.
+  # shellcheck disable=SC2068 # the JVM options are words on purpose
+  setsid "$JAVA" $@ -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" \
+    -cp "$LIBS/*" kafka.Kafka "$config" >"$log" 2>&1 </dev/null &
+  echo $! >"$pid_file"
 }
 
 start_native() {
@@ -161,12 +184,8 @@ start_native() {
   write_config
   format_storage
   say "starting Apache Kafka natively on $HOST:$PORT (log: $LOG_FILE)"
-  # setsid: the broker outlives this shell and is not hit by the caller's Ctrl-C.
-  setsid "$JAVA" -Xms1g -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" \
-    -cp "$LIBS/*" kafka.Kafka "$HOME_DIR/server.properties" >"$LOG_FILE" 2>&1 </dev/null &
-  echo $! >"$PID_FILE"
-  wait_until_answers "$!"
+  launch_kafka "$HOME_DIR/server.properties" "$LOG_FILE" "$PID_FILE" -Xms1g -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+  wait_until_answers "$(cat "$PID_FILE")"
 }
 
 start_docker() {
@@ -176,10 +195,11 @@ start_docker() {
   wait_until_answers
 }
 
+# The pid in the pid file $1 (default PID_FILE) while it is a running broker.
 native_pid() {
-  local pid
-  [ -f "$PID_FILE" ] || return 1
-  pid=$(cat "$PID_FILE")
+  local pid pid_file=${1:-$PID_FILE}
+  [ -f "$pid_file" ] || return 1
+  pid=$(cat "$pid_file")
   kill -0 "$pid" 2>/dev/null && grep -q 'kafka.Kafka' "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
 }
 
@@ -190,13 +210,20 @@ cmd_start() {
   say "broker ready on $HOST:$PORT"
 }
 
+# SIGTERM to the broker of pid $1, SIGKILL if it is still there after 30 s.
+stop_pid() {
+  local pid=$1
+  kill "$pid"
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  say "broker did not stop in 30s; killing it"
+  kill -9 "$pid"
+}
+
 cmd_stop() {
   local pid
   if pid=$(native_pid); then
     say "stopping broker (pid $pid)"
-    kill "$pid"
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && { say "broker did not stop in 30s; killing it"; kill -9 "$pid"; }
+    stop_pid "$pid"
     rm -f "$PID_FILE"
   elif [ -f "$COMPOSE_MARK" ]; then
     (cd "$ROOT" && docker compose down)
@@ -228,11 +255,36 @@ cmd_run_class() {
   exec "$JAVA" -Xmx1g -Dlog4j2.configurationFile="$ROOT/scripts/kafka/tools-log4j2.yaml" -cp "$LIBS/*" "$@"
 }
 
-case "${1:-}" in
+# shellcheck source=kafka/cluster.sh
+source "$ROOT/scripts/kafka/cluster.sh"
+
+usage() {
+  echo "usage: scripts/kafka.sh start [--brokers N]|stop|status|logs|run-class CLASS [ARGS…]" >&2
+  echo "       scripts/kafka.sh start|stop|kill --node N   (a node of the cluster that start --brokers started)" >&2
+  exit 2
+}
+
+command=${1:-}
+[ "$#" -gt 0 ] && shift
+brokers='' node=''
+if [ "$command" != run-class ]; then
+  while [ "$#" -gt 0 ]; do
+    case "$1" in
+      --brokers) brokers=${2:-}; shift 2 || usage ;;
+      --node) node=${2:-}; shift 2 || usage ;;
+      *) usage ;;
+    esac
+  done
+fi
+if [ "$command" != run-class ] && { [ -n "$brokers$node" ] || cluster_known; }; then
+  cluster_command "$command" "$brokers" "$node"
+  exit
+fi
+case "$command" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   logs) cmd_logs ;;
-  run-class) shift; cmd_run_class "$@" ;;
-  *) echo "usage: scripts/kafka.sh start|stop|status|logs|run-class CLASS [ARGS…]" >&2; exit 2 ;;
+  run-class) cmd_run_class "$@" ;;
+  *) usage ;;
 esac

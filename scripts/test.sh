@@ -30,10 +30,10 @@ if ! scripts/kafka.sh status >/dev/null 2>&1; then
   scripts/kafka.sh start
   started_broker=yes
 fi
-# Tests that need a broker to stop start private ones under /tmp/saldo-kafka-*; a test killed
+# Tests that need a broker to stop start private ones (and clusters, node-N/) under /tmp/saldo-kafka-*; a test killed
 # half-way must not leave one behind.
 cleanup() {
-  pkill -f 'saldo-kafka-[^/]*/server.properties' 2>/dev/null || true
+  pkill -f 'saldo-kafka-[^/]*/(node-[0-9]+/)?server.properties' 2>/dev/null || true
   if [ "$started_broker" = yes ]; then scripts/kafka.sh stop || true; fi
 }
 trap cleanup EXIT

@@ -61,13 +61,19 @@ export const Config = Type.Object({
     maximum: 10_000,
     description: 'partitions for a topic saldo creates, 1..10000',
   }),
-  TOPIC_REPLICATION: Type.Integer({
-    default: 1,
-    title: 'replication factor of the topic when saldo creates it',
-    minimum: 1,
-    maximum: 32,
-    description: 'replication factor for a topic saldo creates, 1..32',
-  }),
+  TOPIC_REPLICATION_FACTOR: Type.Optional(
+    Type.Integer({
+      title:
+        'replication factor of a topic saldo creates (unset: 3 on 3+ brokers, else 1); from 3, min.insync.replicas = RF-1',
+      minimum: 1,
+      maximum: 32,
+      description: 'replication factor for a topic saldo creates, 1..32',
+    }),
+  ),
+  REPLICATION_CHECK_INTERVAL_MS: PositiveMs(
+    10_000,
+    "how often the topic's replicas are checked for /ready's warnings (out of sync, no leader)",
+  ),
   STATE_DIR: Type.String({
     default: './data',
     title: 'where saldo-api keeps its local snapshot',
@@ -167,6 +173,10 @@ export const Config = Type.Object({
     true,
     'serve /metrics without the bearer token (false: /metrics needs SALDO_API_TOKEN)',
   ),
+  WRITE_TIMEOUT_MS: PositiveMs(
+    5_000,
+    'how long a PUT/DELETE waits for Kafka to acknowledge it before answering 503 (the write may or may not be made)',
+  ),
   WRITE_WAIT_MS: PositiveMs(5_000, 'how long a PUT/DELETE waits to be applied here before answering 504'),
   MIN_POSITION_WAIT_MS: PositiveMs(5_000, 'how long a read waits to reach min_position before answering 503'),
   MAX_BODY_BYTES: Type.Integer({
@@ -199,6 +209,9 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }
 
+/** Variables saldo once read under another name: setting the old one stops with the new name. */
+const RENAMED: Record<string, keyof Config> = { TOPIC_REPLICATION: 'TOPIC_REPLICATION_FACTOR' }
+
 /** The properties of an object schema as a record, so each variable's schema can be looked up by name. */
 const properties = (schema: TSchema): Record<string, TSchema> => schema.properties as Record<string, TSchema>
 
@@ -220,6 +233,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const converted = Value.Convert(Config, Value.Default(Config, structuredClone(raw)))
   const problems = new Map<string, string>()
+  for (const [old, name] of Object.entries(RENAMED)) {
+    if (env[old] !== undefined && env[old] !== '') {
+      problems.set(old, `${old}=${JSON.stringify(env[old])}: renamed; set ${name}=${env[old]} instead`)
+    }
+  }
   for (const error of Value.Errors(Config, converted)) {
     const name = error.path.split('/')[1] ?? ''
     if (problems.has(name)) continue

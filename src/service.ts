@@ -9,6 +9,7 @@ import { HighWatermarks } from './kafka/high-watermarks.ts'
 import { Materializer } from './kafka/materializer.ts'
 import { materializerMetrics } from './kafka/metrics.ts'
 import { ReplayProgress } from './kafka/replay-progress.ts'
+import { ReplicationCheck } from './kafka/replication-check.ts'
 import { materializerSummary } from './kafka/summary.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
@@ -30,7 +31,17 @@ export function createService(config: Config, log: Logger) {
   const progress = new ReplayProgress(watermarks)
   const watch = new PositionWatch(store)
   const outcomes = new TombstoneOutcomes()
-  const writer = new BalanceWriter(kafka, config.TOPIC)
+  const writer = new BalanceWriter({
+    kafka,
+    topic: config.TOPIC,
+    timeoutMs: config.WRITE_TIMEOUT_MS,
+    log,
+    partitions: () => store.positions().size,
+    trouble: () => {
+      const { lastError, warnings } = kafkaStatus()
+      return lastError ? [lastError, ...warnings] : warnings
+    },
+  })
   const materializer = new Materializer({ kafka, store, progress, stats, watermarks, outcomes, log, config })
   const events = new ChangeHub({
     bufferSize: config.EVENTS_BUFFER_SIZE,
@@ -50,7 +61,17 @@ export function createService(config: Config, log: Logger) {
   })
   // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
   progress.onReady(() => Bun.gc(true))
-  const kafkaStatus = () => materializer.status()
+  const replication = new ReplicationCheck({
+    kafka,
+    topic: config.TOPIC,
+    asked: config.TOPIC_REPLICATION_FACTOR,
+    intervalMs: config.REPLICATION_CHECK_INTERVAL_MS,
+    log,
+  })
+  const kafkaStatus = () => {
+    const status = materializer.status()
+    return { ...status, warnings: [...status.warnings, ...replication.warnings()] }
+  }
   const summary = materializerSummary({ stats, store, watermarks })
   const materializerSource = materializerMetrics({ summary, progress, store, kafkaStatus })
   const app = createApp({
@@ -95,6 +116,7 @@ export function createService(config: Config, log: Logger) {
       }
       log.info('listening', { url: `http://${config.HOST}:${app.server?.port}`, topic: config.TOPIC })
       materializer.start()
+      replication.start()
     },
     /**
      * Ends the event streams (they would keep the server waiting), stops accepting, lets in-flight
@@ -113,7 +135,7 @@ export function createService(config: Config, log: Logger) {
         ])
         if (!drained) app.server?.stop(true)
         await graceful
-        const results = await Promise.allSettled([materializer.stop(), writer.close()])
+        const results = await Promise.allSettled([materializer.stop(), writer.close(), replication.stop()])
         store.close()
         for (const result of results) {
           if (result.status === 'rejected') log.warn('a part did not stop cleanly', { error: result.reason })

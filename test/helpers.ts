@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs'
+import { kafkaScript } from '../scripts/bench/cluster.ts'
 import { freePort } from '../scripts/bench/instance.ts'
 import { type Config, loadConfig } from '../src/config.ts'
 import type { ReadyBody } from '../src/http/models.ts'
@@ -197,15 +198,16 @@ export function balanceRecord(id: string, saldo: number, timestamp = '2025-10-14
 /** Reads a topic from the beginning to its current end, independently of saldo: the reference. */
 export async function readTopic(
   topic: string,
+  client: Kafka = kafka,
 ): Promise<Array<{ partition: number; offset: number; key: string | null; value: string | null }>> {
-  const admin = kafka.admin()
+  const admin = client.admin()
   await admin.connect()
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]))
   await admin.disconnect()
   const records: Array<{ partition: number; offset: number; key: string | null; value: string | null }> = []
   const pending = new Set([...ends].filter(([, end]) => end > 0).map(([p]) => p))
   if (pending.size === 0) return records
-  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 100 })
+  const consumer = client.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 100 })
   await consumer.connect()
   await consumer.subscribe({ topic, fromBeginning: true })
   const done = new Promise<void>((resolve) => {
@@ -235,9 +237,11 @@ export async function readTopic(
 }
 
 /** The latest value of every key, from an independent read of the topic (tombstones remove keys). */
-export async function latestByKey(topic: string): Promise<Map<string, string>> {
+export async function latestByKey(topic: string, client: Kafka = kafka): Promise<Map<string, string>> {
   const latest = new Map<string, string>()
-  for (const r of (await readTopic(topic)).sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
+  for (const r of (await readTopic(topic, client)).sort(
+    (a, b) => a.partition - b.partition || a.offset - b.offset,
+  )) {
     if (r.key === null) continue
     if (r.value === null) latest.delete(r.key)
     else latest.set(r.key, r.value)
@@ -411,7 +415,6 @@ export interface PrivateBroker {
  */
 export function privateBroker(basePort: number): PrivateBroker {
   const home = mkdtempSync(join(tmpdir(), 'saldo-kafka-'))
-  const script = join(import.meta.dir, '../scripts/kafka.sh')
   const env = {
     ...process.env,
     KAFKA_RUNNER: 'native',
@@ -421,15 +424,7 @@ export function privateBroker(basePort: number): PrivateBroker {
     KAFKA_SASL_PORT: String(basePort + 2),
     KAFKA_TLS_PORT: String(basePort + 3),
   }
-  const sh = async (command: string) => {
-    const run = Bun.spawn(['bash', script, command], { env, stdout: 'pipe', stderr: 'pipe' })
-    const [out, err, code] = await Promise.all([
-      new Response(run.stdout).text(),
-      new Response(run.stderr).text(),
-      run.exited,
-    ])
-    return { code, out: `${out}${err}` }
-  }
+  const sh = (command: string) => kafkaScript(env, command)
   onCleanup(async () => {
     await sh('stop')
     rmSync(home, { recursive: true, force: true })
@@ -550,8 +545,12 @@ export async function readiness(service: Reachable): Promise<ReadyBody> {
  * The service serves exactly the latest value of every key of an independent read of the topic: no
  * key more, none less, none older.
  */
-export async function expectServesTopic(service: Reachable, topic: string): Promise<void> {
-  const reference = await latestByKey(topic)
+export async function expectServesTopic(
+  service: Reachable,
+  topic: string,
+  client: Kafka = kafka,
+): Promise<void> {
+  const reference = await latestByKey(topic, client)
   expect((await readiness(service)).keys).toBe(reference.size)
   const ids = [...reference.keys()]
   for (let i = 0; i < ids.length; i += 1000) {

@@ -46,7 +46,7 @@ export interface ApiOptions {
   /** Where the process's log (its stderr) goes, as NAME.log. */
   logDir: string
   name: string
-  /** More settings, e.g. SALDO_API_TOKEN. */
+  /** More settings, e.g. SALDO_API_TOKEN to enable writes. */
   env?: Record<string, string>
 }
 

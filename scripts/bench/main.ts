@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type FailoverRun, measureFailover } from './failover.ts'
 import { measureFreshness } from './freshness.ts'
 import { measureHttp, startBareServer } from './http-load.ts'
 import { benchHttpOnly } from './http-only.ts'
@@ -173,6 +174,7 @@ const NOTES = [
   'Memory: RSS of saldo-api once ready and settled (sampled each second until two samples agree within 2%), minus the settled RSS of an instance on an empty topic, divided by the keys; on the clean and the dirty 3-partition topics (same keys). Peak RSS is VmHWM at ready: the most the process held until then.',
   "HTTP: wrk with one thread and random-get.lua (random ids of the loaded keys). The fixed rate is half of saldo's median saturation, paced by the script's delay() hook (wrk2 is not in Debian); wrk counts latency from the write of a request, so waiting for a busy connection is not included (coordinated omission).",
   'Freshness: each update carries its send time and is observed with GET /saldo/:id?min_position=<partition:offset+1>, which answers as soon as saldo-api applied it; the latency includes the producer acknowledgement (acks=all), so it is an upper bound; its share is shown apart. A first second of updates warms up and is not counted.',
+  'Failover: a private 3-node cluster (scripts/kafka.sh start --brokers 3, RF 3, min.insync.replicas 2), one saldo-api, 4 writers PUTting and DELETEing 1,000 keys and 2 readers; the leader of partition 0 is SIGKILLed a third of the way in and started again at two thirds. The gaps are the longest times without a successful write, to any partition and to partition 0 (the nodes fence a dead peer after 6 s; a client gives up a request after 1 s and goes on); read p99 covers the whole run.',
   'Restart: the persisted variant writes STATE_DIR, is stopped with SIGTERM, and started again on the same folder; its peak and settled RSS are those of the restarted process (loading the snapshot).',
   'HTTP: saldo-api runs with SALDO_API_TOKEN set and its metrics on, as in production; every request (to the bare server too) carries the bearer token.',
   'The machine is shared (2 cores, other test runs at the same time): absolute figures are noisy; the ratios pair figures measured back to back in the same run.',
@@ -302,6 +304,24 @@ async function main(): Promise<void> {
       await api.stop()
     }
 
+    say('failover on a private 3-node cluster')
+    const failovers: FailoverRun[] = []
+    for (let run = 1; run <= plan.runs; run++) {
+      const r = await measureFailover(bins.current, workDir, plan.failoverSeconds, say)
+      failovers.push(r)
+      say(
+        `  failover run ${run}: longest write gap ${r.longestWriteGapMs.toFixed(0)} ms, read p99 ${r.readP99Ms.toFixed(1)} ms`,
+      )
+    }
+    const failover = {
+      seconds: plan.failoverSeconds,
+      longestWriteGapMs: spread(failovers.map((r) => r.longestWriteGapMs)),
+      killedPartitionWriteGapMs: spread(failovers.map((r) => r.killedPartitionWriteGapMs)),
+      readP99Ms: spread(failovers.map((r) => r.readP99Ms)),
+      writesAcknowledged: spread(failovers.map((r) => r.writesAcknowledged)),
+      writesFailed: spread(failovers.map((r) => r.writesFailed)),
+    }
+
     const body: Omit<Report, 'targets' | 'notes'> = {
       header: {
         date: new Date().toISOString(),
@@ -321,6 +341,7 @@ async function main(): Promise<void> {
       http,
       freshness,
       startup: { msToHealth: spread(startup.ms) },
+      failover,
     }
     const report: Report = { ...body, targets: targets(body), notes: NOTES }
     mkdirSync(plan.outDir, { recursive: true })

@@ -11,6 +11,8 @@ export interface Plan {
   dirtyRecords: number
   httpSeconds: number
   freshnessSeconds: number
+  /** Length of the failover load (the leader is killed a third of the way in, restarted at two thirds). */
+  failoverSeconds: number
   /** Updates per second of the freshness test. */
   freshnessRate: number
   /** Where report.md and report.json go. */
@@ -33,6 +35,7 @@ export function parsePlan(args: readonly string[], root: string, bootstrap: stri
     dirtyRecords: quick ? 1_000_000 : 10_000_000,
     httpSeconds: quick ? 3 : 10,
     freshnessSeconds: quick ? 5 : 30,
+    failoverSeconds: quick ? 12 : 30,
     freshnessRate: 1000,
     outDir: join(root, 'bench-results'),
     baseline: undefined,

@@ -86,6 +86,16 @@ export const TopicMemory = Type.Composite([
 ])
 export type TopicMemory = Static<typeof TopicMemory>
 
+export const Failover = Type.Object({
+  seconds: Type.Number(),
+  longestWriteGapMs: Spread,
+  killedPartitionWriteGapMs: Spread,
+  readP99Ms: Spread,
+  writesAcknowledged: Spread,
+  writesFailed: Spread,
+})
+export type Failover = Static<typeof Failover>
+
 export const Memory = Type.Object({
   keys: Type.Integer(),
   emptyRssMB: Spread,
@@ -140,6 +150,7 @@ export const Report = Type.Object({
   http: Http,
   freshness: Freshness,
   startup: Type.Object({ msToHealth: Spread }),
+  failover: Failover,
   targets: Type.Array(Target),
   notes: Type.Array(Type.String()),
 })
@@ -318,6 +329,27 @@ export function renderMarkdown(report: Report): string {
     '## Startup: compiled ./saldo-api, exec to /health 200',
     '',
     table(['ms'], [[show(report.startup.msToHealth)]]),
+    '',
+    `## Failover: a partition leader SIGKILLed under load on a 3-node cluster (${report.failover.seconds} s)`,
+    '',
+    table(
+      [
+        'longest gap in successful writes ms',
+        'to the killed partition ms',
+        'read p99 ms',
+        'writes acknowledged',
+        'writes failed (503)',
+      ],
+      [
+        [
+          show(report.failover.longestWriteGapMs),
+          show(report.failover.killedPartitionWriteGapMs),
+          show(report.failover.readP99Ms, 1),
+          show(report.failover.writesAcknowledged),
+          show(report.failover.writesFailed),
+        ],
+      ],
+    ),
     '',
     '## Targets',
     '',

@@ -10,7 +10,8 @@ export const KafkaStatus = Type.Composite([
   KafkaConnection,
   Type.Object({
     warnings: Type.Array(Type.String(), {
-      description: 'what an operator should fix: a topic not compacted, a consumer group shared with another',
+      description:
+        'what an operator should fix: a topic not compacted, a consumer group shared with another, replicas missing or out of sync, a partition without leader',
     }),
   }),
 ])

@@ -6,7 +6,7 @@ import { createKafka } from './client.ts'
 import { ensureTopic, topicSpec } from './topic.ts'
 
 export type ProducerConfig = Parameters<typeof createKafka>[0] &
-  Pick<Config, 'TOPIC' | 'TOPIC_PARTITIONS' | 'TOPIC_REPLICATION'>
+  Pick<Config, 'TOPIC' | 'TOPIC_PARTITIONS' | 'TOPIC_REPLICATION_FACTOR'>
 
 /** Where Kafka stored a record. */
 export interface Placement {

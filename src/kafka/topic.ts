@@ -5,14 +5,32 @@ import type { Logger } from '../log.ts'
 export interface TopicSpec {
   topic: string
   partitions: number
-  replication: number
+  /** undefined: chosen from the cluster's size (replicationFactor). */
+  replication: number | undefined
 }
 
 /** The topic saldo creates when it is missing, as the settings describe it. */
 export function topicSpec(
-  config: Pick<Config, 'TOPIC' | 'TOPIC_PARTITIONS' | 'TOPIC_REPLICATION'>,
+  config: Pick<Config, 'TOPIC' | 'TOPIC_PARTITIONS' | 'TOPIC_REPLICATION_FACTOR'>,
 ): TopicSpec {
-  return { topic: config.TOPIC, partitions: config.TOPIC_PARTITIONS, replication: config.TOPIC_REPLICATION }
+  return {
+    topic: config.TOPIC,
+    partitions: config.TOPIC_PARTITIONS,
+    replication: config.TOPIC_REPLICATION_FACTOR,
+  }
+}
+
+/** The replication factor asked for: the setting, else 3 on a cluster of at least 3 brokers, else 1. */
+export function replicationFactor(asked: number | undefined, brokers: number): number {
+  return asked ?? (brokers >= 3 ? 3 : 1)
+}
+
+/**
+ * With 3 or more replicas, an acknowledged write (acks=all) is on at least RF-1 of them, so it
+ * survives the loss of a broker while writes go on with one broker down; below 3, Kafka's default 1.
+ */
+export function minInsyncReplicas(replication: number): number {
+  return replication >= 3 ? replication - 1 : 1
 }
 
 export interface TopicOffsets {
@@ -27,23 +45,8 @@ export interface TopicOffsets {
  * not compacted: saldo still works, but old balances may be deleted by retention.
  */
 export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<string | undefined> {
-  const existing = await admin.listTopics()
-  if (!existing.includes(spec.topic)) {
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic: spec.topic,
-          numPartitions: spec.partitions,
-          replicationFactor: spec.replication,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
-      ],
-    })
-    // false means another client created it between our list and our create: fine.
-    if (created) log.info('created compacted topic', { topic: spec.topic, partitions: spec.partitions })
-  }
-  const policy = await cleanupPolicy(admin, spec.topic)
+  if (!(await admin.listTopics()).includes(spec.topic)) await createTopic(admin, spec, log)
+  const policy = (await topicConfigs(admin, spec.topic, ['cleanup.policy'])).get('cleanup.policy') ?? 'delete'
   if (policy.split(',').includes('compact')) return undefined
   const warning =
     `topic ${spec.topic} has cleanup.policy=${policy}, not compact: old balances may be deleted by retention. ` +
@@ -52,13 +55,56 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger): P
   return warning
 }
 
-export async function cleanupPolicy(admin: Admin, topic: string): Promise<string> {
+/** Creates the topic compacted, with the replication factor asked or fit for the cluster's size. */
+async function createTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<void> {
+  const brokers = (await admin.describeCluster()).brokers.length
+  const replication = replicationFactor(spec.replication, brokers)
+  if (replication > brokers) {
+    throw new Error(
+      `cannot create topic ${spec.topic} with ${replication} replicas on a cluster of ${brokers} broker(s): ` +
+        'lower TOPIC_REPLICATION_FACTOR or start the missing brokers',
+    )
+  }
+  const minInsync = minInsyncReplicas(replication)
+  const created = await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic: spec.topic,
+        numPartitions: spec.partitions,
+        replicationFactor: replication,
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          ...(replication >= 3 ? [{ name: 'min.insync.replicas', value: String(minInsync) }] : []),
+        ],
+      },
+    ],
+  })
+  // false means another client created it between our list and our create: fine.
+  if (created) {
+    log.info('created compacted topic', {
+      topic: spec.topic,
+      partitions: spec.partitions,
+      replication,
+      minInsyncReplicas: minInsync,
+    })
+  }
+}
+
+/** The values of the topic's settings `names` (the broker's default where the topic sets none). */
+export async function topicConfigs(
+  admin: Admin,
+  topic: string,
+  names: readonly string[],
+): Promise<Map<string, string>> {
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [...names] }],
   })
-  const entry = described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')
-  return entry?.configValue ?? 'delete'
+  const values = new Map<string, string>()
+  for (const entry of described.resources[0]?.configEntries ?? [])
+    values.set(entry.configName, entry.configValue)
+  return values
 }
 
 export async function topicOffsets(admin: Admin, topic: string): Promise<TopicOffsets> {

@@ -33,7 +33,16 @@ it('bun run bench --quick measures every figure of the report', async () => {
   ])
   expect(checked.targets.length).toBe(11)
   const markdown = readFileSync(join(out, 'report.md'), 'utf8')
-  for (const section of ['Replay', 'Restart', 'Memory', 'HTTP', 'Freshness', 'Startup', 'Targets']) {
+  for (const section of [
+    'Replay',
+    'Restart',
+    'Memory',
+    'HTTP',
+    'Freshness',
+    'Startup',
+    'Failover',
+    'Targets',
+  ]) {
     expect(markdown).toContain(`## ${section}`)
   }
-}, 300_000)
+}, 420_000)

@@ -15,6 +15,11 @@ describe('loadConfig', () => {
     })
   })
 
+  it('leaves the replication factor to the cluster size unless TOPIC_REPLICATION_FACTOR is set', () => {
+    expect(loadConfig({}).TOPIC_REPLICATION_FACTOR).toBeUndefined()
+    expect(loadConfig({ TOPIC_REPLICATION_FACTOR: '2' }).TOPIC_REPLICATION_FACTOR).toBe(2)
+  })
+
   it('converts numbers and flags from their text', () => {
     const config = loadConfig({ PORT: '8080', TOPIC_PARTITIONS: '12', KAFKA_SSL: 'true' })
     expect(config.PORT).toBe(8080)
@@ -48,6 +53,11 @@ describe('loadConfig', () => {
     [{ SALDO_API_TOKEN: 'sénha-secreta-0123456789' }, 'expected a token of at least 16 visible ASCII'],
     [{ SALDO_API_TOKEN: 'a token with spaces inside' }, 'expected a token of at least 16 visible ASCII'],
     [{ SALDO_API_TOKEN: 'control\u0085character-token' }, 'expected a token of at least 16 visible'],
+    [{ TOPIC_REPLICATION: '3' }, 'TOPIC_REPLICATION="3": renamed; set TOPIC_REPLICATION_FACTOR=3 instead'],
+    [
+      { TOPIC_REPLICATION_FACTOR: '0' },
+      'TOPIC_REPLICATION_FACTOR="0": expected replication factor for a topic saldo creates, 1..32',
+    ],
   ]
   for (const [env, message] of bad) {
     it(`stops on ${JSON.stringify(env)} with a message naming the variable, value and expectation`, () => {
