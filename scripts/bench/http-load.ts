@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { freePort } from './instance.ts'
-import type { Http, Load } from './report.ts'
+import type { Http, Load, Spread } from './report.ts'
 import { ratios, spread } from './stats.ts'
 
 /** wrk's summary of one load, as random-get.lua prints it. */
@@ -13,7 +13,7 @@ interface WrkRun {
 }
 
 /** One connection count for every load: enough to saturate one Bun thread, few enough for 2 cores. */
-const CONNECTIONS = 64
+export const CONNECTIONS = 64
 
 /** Where a load goes, and the bearer token its requests carry (sent to the bare server too: same bytes). */
 export interface LoadTarget {
@@ -67,10 +67,60 @@ export async function startBareServer(keys: number): Promise<{ url: string; stop
   }
 }
 
+/** A server under load, by the name the report gives it. */
+export interface NamedTarget extends LoadTarget {
+  name: string
+}
+
+/** Every server's figures of one side-by-side measurement; `vsBare` divides by the last server's. */
+export interface ServerLoads {
+  name: string
+  saturation: Load
+  half: Load
+  vsBare: Spread
+}
+
 /**
- * GET /saldo/:id over random keys against saldo-api and the bare server: at saturation, then at a
- * fixed rate of half saldo's saturation (the same rate for both), runs interleaved.
+ * GET /saldo/:id over random keys against each server in turn (the bare server last): at saturation,
+ * then at a fixed rate of half the first server's saturation (the same rate for all), runs interleaved
+ * so that the machine's noise falls on every server alike.
  */
+export async function measureSideBySide(
+  servers: readonly NamedTarget[],
+  keys: number,
+  seconds: number,
+  runs: number,
+  say: (line: string) => void,
+): Promise<{ rate: number; servers: ServerLoads[] }> {
+  const full = servers.map(() => [] as WrkRun[])
+  for (let run = 1; run <= runs; run++) {
+    for (const [i, server] of servers.entries()) full[i]?.push(await wrk(server, keys, seconds))
+    say(
+      `  http run ${run}: saturation ${servers.map((s, i) => `${s.name} ${rate(full[i]?.at(-1))}`).join(', ')} req/s`,
+    )
+  }
+  const half = Math.round(load(full[0] ?? []).requestsPerSecond.median / 2)
+  const fixed = servers.map(() => [] as WrkRun[])
+  for (let run = 1; run <= runs; run++) {
+    for (const [i, server] of servers.entries()) fixed[i]?.push(await wrk(server, keys, seconds, half))
+    say(
+      `  http run ${run}: at ${half} req/s, p99 ${servers.map((s, i) => `${s.name} ${p99(fixed[i]?.at(-1))}`).join(', ')} ms`,
+    )
+  }
+  const perSecond = (runs: WrkRun[]) => runs.map((r) => r.requests / (r.durationUs / 1e6))
+  const bare = perSecond(full.at(-1) ?? [])
+  return {
+    rate: half,
+    servers: servers.map((server, i) => ({
+      name: server.name,
+      saturation: load(full[i] ?? []),
+      half: load(fixed[i] ?? []),
+      vsBare: ratios(perSecond(full[i] ?? []), bare),
+    })),
+  }
+}
+
+/** saldo-api and the bare server side by side: the HTTP figure of the full report. */
 export async function measureHttp(
   saldo: LoadTarget,
   bare: LoadTarget,
@@ -79,31 +129,24 @@ export async function measureHttp(
   runs: number,
   say: (line: string) => void,
 ): Promise<Http> {
-  const full = { saldo: [] as WrkRun[], bare: [] as WrkRun[] }
-  for (let run = 1; run <= runs; run++) {
-    full.saldo.push(await wrk(saldo, keys, seconds))
-    full.bare.push(await wrk(bare, keys, seconds))
-    say(
-      `  http run ${run}: saturation saldo ${rate(full.saldo.at(-1))} req/s, bare ${rate(full.bare.at(-1))} req/s`,
-    )
-  }
-  const saturation = { saldo: load(full.saldo), bare: load(full.bare) }
-  const half = Math.round(saturation.saldo.requestsPerSecond.median / 2)
-  const fixed = { saldo: [] as WrkRun[], bare: [] as WrkRun[] }
-  for (let run = 1; run <= runs; run++) {
-    fixed.saldo.push(await wrk(saldo, keys, seconds, half))
-    fixed.bare.push(await wrk(bare, keys, seconds, half))
-    say(
-      `  http run ${run}: at ${half} req/s, p99 saldo ${p99(fixed.saldo.at(-1))} ms, bare ${p99(fixed.bare.at(-1))} ms`,
-    )
-  }
-  const perSecond = (runs: WrkRun[]) => runs.map((r) => r.requests / (r.durationUs / 1e6))
+  const measured = await measureSideBySide(
+    [
+      { name: 'saldo', ...saldo },
+      { name: 'bare', ...bare },
+    ],
+    keys,
+    seconds,
+    runs,
+    say,
+  )
+  const [s, b] = measured.servers
+  if (!s || !b) throw new Error('no HTTP figure was measured')
   return {
     keys,
     seconds,
     connections: CONNECTIONS,
-    saturation: { ...saturation, vsBare: ratios(perSecond(full.saldo), perSecond(full.bare)) },
-    half: { rate: half, saldo: load(fixed.saldo), bare: load(fixed.bare) },
+    saturation: { saldo: s.saturation, bare: b.saturation, vsBare: s.vsBare },
+    half: { rate: measured.rate, saldo: s.half, bare: b.half },
   }
 }
 

@@ -94,7 +94,10 @@ export async function produceBalances(
     String(count),
     String(keys),
   ])
-  const [records, bytes, ms] = out.trim().split(/\s+/).map(Number)
+  // The Java launch sometimes leaves ANSI colour resets before the figures on stdout (seen 2026-12).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences are what this strips
+  const figures = out.replace(/\u001b\[[0-9;]*m/g, '').trim()
+  const [records, bytes, ms] = figures.split(/\s+/).map(Number)
   if (records !== count || !bytes || ms === undefined)
     throw new Error(`BulkBalances said ${JSON.stringify(out)}`)
   return { records, bytes, ms }

@@ -1,4 +1,4 @@
-// bun run bench [--quick] [--runs N] [--out DIR] [--baseline GIT_REF]
+// bun run bench [--quick] [--runs N] [--out DIR] [--baseline GIT_REF] [--only http]
 // Measures saldo side by side with its limits (Kafka's ConsumerPerformance, a bare Bun.serve) against
 // the broker on BOOTSTRAP_SERVERS, and writes report.md and report.json into bench-results/.
 // Needs: the broker running (scripts/kafka.sh start), Java (as the broker does), wrk (apt-get install -y wrk).
@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { type FailoverRun, measureFailover } from './failover.ts'
 import { measureFreshness } from './freshness.ts'
 import { measureHttp, startBareServer } from './http-load.ts'
+import { benchHttpOnly } from './http-only.ts'
 import { ApiProcess, settledRss } from './instance.ts'
 import { BenchTopics, produceBalances } from './kafka-tools.ts'
 import { commit, describeMachine, load } from './machine.ts'
@@ -199,6 +200,11 @@ async function main(): Promise<void> {
     const bins = {
       current: await buildApi(ROOT, undefined, join(workDir, 'bin')),
       ...(plan.baseline ? { baseline: await buildApi(ROOT, plan.baseline, join(workDir, 'baseline')) } : {}),
+    }
+    if (plan.only === 'http') {
+      await benchHttpOnly(plan, ctx, bins, BENCH_TOKEN)
+      rmSync(workDir, { recursive: true, force: true })
+      return
     }
     const specs: TopicUnderTest[] = []
     for (const [name, records] of [

@@ -19,10 +19,12 @@ export interface Plan {
   outDir: string
   /** A git ref whose saldo-api is replayed side by side with this checkout's (tuning comparisons). */
   baseline: string | undefined
+  /** `http`: only GET /saldo/:id side by side (this checkout, the baseline, the bare server). */
+  only: 'http' | undefined
   bootstrap: string
 }
 
-const USAGE = 'usage: bun run bench [--quick] [--runs N] [--out DIR] [--baseline GIT_REF]'
+const USAGE = 'usage: bun run bench [--quick] [--runs N] [--out DIR] [--baseline GIT_REF] [--only http]'
 
 export function parsePlan(args: readonly string[], root: string, bootstrap: string): Plan {
   const quick = args.includes('--quick')
@@ -37,6 +39,7 @@ export function parsePlan(args: readonly string[], root: string, bootstrap: stri
     freshnessRate: 1000,
     outDir: join(root, 'bench-results'),
     baseline: undefined,
+    only: undefined,
     bootstrap,
   }
   for (let i = 0; i < args.length; i++) {
@@ -46,6 +49,7 @@ export function parsePlan(args: readonly string[], root: string, bootstrap: stri
     if (arg === '--runs' && value && /^[1-9]\d*$/.test(value)) plan.runs = Number(value)
     else if (arg === '--out' && value) plan.outDir = value
     else if (arg === '--baseline' && value) plan.baseline = value
+    else if (arg === '--only' && value === 'http') plan.only = value
     else throw new Error(`unexpected argument ${JSON.stringify(arg)}; ${USAGE}`)
     i++
   }

@@ -156,6 +156,27 @@ export const Report = Type.Object({
 })
 export type Report = Static<typeof Report>
 
+/** One server of `bun run bench --only http`: its loads, and its ratios to the bare server's. */
+export const ServerHttp = Type.Object({
+  name: Type.String(),
+  saturation: Load,
+  half: Load,
+  vsBare: Spread,
+  p99VsBare: Type.Number({ description: "p99 at the fixed rate ÷ the bare server's p99 (medians)" }),
+})
+export type ServerHttp = Static<typeof ServerHttp>
+
+/** `bun run bench --only http`: GET /saldo/:id alone, every server measured side by side. */
+export const HttpReport = Type.Object({
+  header: Header,
+  keys: Type.Integer(),
+  seconds: Type.Number(),
+  connections: Type.Integer(),
+  rate: Type.Integer({ description: "the fixed rate: half the first server's median saturation" }),
+  servers: Type.Array(ServerHttp, { minItems: 2, description: 'the bare server last' }),
+})
+export type HttpReport = Static<typeof HttpReport>
+
 const fixed = (value: number, digits: number) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
@@ -177,6 +198,43 @@ const rssRow = (f: RssFigure) => [show(f.peakRssMB), show(f.settledRssMB), `${sh
 
 function loadRow(name: string, load: Load): string[] {
   return [name, show(load.requestsPerSecond), show(load.p50Ms, 2), show(load.p99Ms, 2), String(load.errors)]
+}
+
+const headerLine = (h: Header) =>
+  `${h.date} · ${h.cpuModel}, ${h.cores} cores, ${h.memoryGB} GB · ${h.os} · Bun ${h.bun} · Kafka ${h.kafka} · commit ${h.commit}`
+
+/** The Markdown of `--only http`: every server at saturation, then at the fixed rate. */
+export function renderHttpMarkdown(report: HttpReport): string {
+  const rows = report.servers.flatMap((s) => [
+    [
+      s.name,
+      'saturation',
+      show(s.saturation.requestsPerSecond),
+      show(s.saturation.p50Ms, 2),
+      show(s.saturation.p99Ms, 2),
+      `${show(s.vsBare, 2)} x`,
+      String(s.saturation.errors),
+    ],
+    [
+      '',
+      `fixed ${report.rate.toLocaleString('en-US')} req/s`,
+      show(s.half.requestsPerSecond),
+      show(s.half.p50Ms, 2),
+      show(s.half.p99Ms, 2),
+      `p99 ${fixed(s.p99VsBare, 2)} x`,
+      String(s.half.errors),
+    ],
+  ])
+  return [
+    `# saldo HTTP benchmark (${report.header.mode}): GET /saldo/:id over ${report.keys.toLocaleString('en-US')} random keys`,
+    '',
+    headerLine(report.header),
+    '',
+    `wrk, ${report.connections} connections, ${report.seconds} s a load, ${report.header.runs} interleaved run(s); every request carries the bearer token; ÷ bare is run by run.`,
+    '',
+    table(['server', 'load', 'req/s', 'p50 ms', 'p99 ms', '÷ bare', 'errors'], rows),
+    '',
+  ].join('\n')
 }
 
 /** The Markdown report: the header, then one table per figure, then the targets. */
@@ -203,7 +261,7 @@ export function renderMarkdown(report: Report): string {
   return [
     `# saldo benchmark (${h.mode})`,
     '',
-    `${h.date} · ${h.cpuModel}, ${h.cores} cores, ${h.memoryGB} GB · ${h.os} · Bun ${h.bun} · Kafka ${h.kafka} · commit ${h.commit}`,
+    headerLine(h),
     '',
     `Every figure: median (min–max) over ${h.runs} run${h.runs > 1 ? 's' : ''}, measured side by side in this one run ` +
       `(${fixed(h.minutes, 1)} min). Load average at start ${h.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}, ` +

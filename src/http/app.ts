@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
 import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import { SECURITY_SCHEMES } from './auth.ts'
-import { ApiError } from './errors.ts'
+import { ApiError, answerError } from './errors.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
 import { requestMetrics } from './request-metrics.ts'
 import { balanceRoutes } from './routes/balances.ts'
@@ -48,7 +48,7 @@ const openapiDocument = () =>
       components: {
         // The data of each /events event type; TypeBox schemas are JSON Schema, as OpenAPI 3.1 expects.
         schemas: EVENT_SCHEMAS as Record<string, object>,
-        // Each operation names it (or says it is open) in its security: see bearerAuth.
+        // Each operation names it (or says it is open) in its security: see the access macro (auth.ts).
         securitySchemes: SECURITY_SCHEMES,
       },
     },
@@ -72,12 +72,7 @@ export function createApp(deps: AppDeps) {
       // Elysia wraps what a parse hook throws in a ParseError; ours is its cause.
       const cause = (thrown as { cause?: unknown }).cause
       const error = code === 'PARSE' && cause instanceof ApiError ? cause : thrown
-      if (error instanceof ApiError) {
-        set.status = error.status
-        Object.assign(set.headers, error.extra.headers)
-        const { progress, position } = error.extra
-        return { error: error.message, ...(progress ? { progress } : {}), ...(position ? { position } : {}) }
-      }
+      if (error instanceof ApiError) return answerError(error, set)
       methodsOf ??= routeMethods(app.routes)
       const answer = frameworkError(code, error, request, methodsOf)
       if (answer.status >= 500)

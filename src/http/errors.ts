@@ -1,4 +1,5 @@
 import type { Progress } from '../kafka/replay-progress.ts'
+import type { ErrorBody } from './models.ts'
 
 const STATUS = {
   bad_request: 400,
@@ -34,3 +35,18 @@ export class ApiError extends Error {
 
 /** The contract's 404 text for an unknown client. */
 export const CLIENT_NOT_FOUND = 'cliente não encontrado'
+
+/**
+ * An ApiError as an answer: its status and headers onto `set`, its body returned. The app's onError
+ * uses it, and so does a synchronous handler that answers a promise of its own (Elysia does not catch
+ * what such a promise rejects with).
+ */
+export function answerError(
+  error: ApiError,
+  set: { status?: number | string; headers: Record<string, unknown> },
+): ErrorBody {
+  set.status = error.status
+  Object.assign(set.headers, error.extra.headers)
+  const { progress, position } = error.extra
+  return { error: error.message, ...(progress ? { progress } : {}), ...(position ? { position } : {}) }
+}

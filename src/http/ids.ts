@@ -27,7 +27,8 @@ const EMPTY_PATH_ID =
  */
 export function readId(text: string, from: 'url' | 'json'): string {
   let id = text
-  if (from === 'url') {
+  // Without a `%` there is nothing to decode (decodeURIComponent would answer the text itself).
+  if (from === 'url' && text.includes('%')) {
     try {
       id = decodeURIComponent(text)
     } catch {
@@ -40,10 +41,14 @@ export function readId(text: string, from: 'url' | 'json'): string {
   return id
 }
 
-/** The raw id segment of a /saldo/… path (`/saldo/1/` is client 1); empty for /saldo itself. */
-function pathSegment(request: Request): string {
-  const path = new URL(request.url).pathname
-  return path.startsWith('/saldo/') ? path.slice('/saldo/'.length).replace(/\/$/, '') : ''
+/**
+ * The raw id segment of a /saldo/… path (`/saldo/1/` is client 1); empty for /saldo itself. `path` is
+ * the path of `request.url` as Elysia's context gives it (`path`, cut from the URL once per request).
+ */
+function pathSegment(path: string): string {
+  if (!path.startsWith('/saldo/')) return ''
+  const end = path.endsWith('/') ? path.length - 1 : path.length
+  return path.slice('/saldo/'.length, end)
 }
 
 function segmentProblem(segment: string): ApiError | undefined {
@@ -56,17 +61,17 @@ function segmentProblem(segment: string): ApiError | undefined {
   )
 }
 
-/** The cliente_id of a /saldo/{cliente_id} request. */
-export function pathId(request: Request): string {
-  const segment = pathSegment(request)
+/** The cliente_id of a /saldo/{cliente_id} request, from its path (see pathSegment). */
+export function pathId(path: string): string {
+  const segment = pathSegment(path)
   const problem = segmentProblem(segment)
   if (problem) throw problem
   return readId(segment, 'url')
 }
 
 /** The answer to a /saldo path that names no single client: /saldo, /saldo/, /saldo/a/b. */
-export function refuseIdPath(request: Request): never {
-  const segment = pathSegment(request)
+export function refuseIdPath(path: string): never {
+  const segment = pathSegment(path)
   throw (
     segmentProblem(segment) ??
     new ApiError('bad_request', `cliente_id ${JSON.stringify(segment)}: use /saldo/{cliente_id}`)

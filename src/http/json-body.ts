@@ -39,11 +39,12 @@ async function jsonBody(request: Request, limit: number, shape: string): Promise
  * A route's `parse` option: `check` (who may send a body) first, then the JSON body, at most `limit`
  * bytes (Elysia's own parser would read any size, before any auth hook). The function always answers;
  * 'application/json' after it is for the OpenAPI document, which cannot see into a function.
+ * The hook destructures what it reads: Elysia builds per request only what hooks name.
  */
 export function jsonParse(check: (context: { request: Request }) => void, limit: number, shape: string) {
-  const parse = (context: { request: Request }) => {
-    check(context)
-    return jsonBody(context.request, limit, shape)
+  const parse = ({ request }: { request: Request }) => {
+    check({ request })
+    return jsonBody(request, limit, shape)
   }
   return [parse, 'application/json' as const]
 }

@@ -47,31 +47,37 @@ export function stateAccess({
       )
     },
 
-    /** Waits (bounded) until the store reaches the position the client asks for; 503 if it does not. */
-    async reach(request: Request, query: { min_position?: string }): Promise<void> {
+    /**
+     * Waits (bounded) until the store reaches the position the client asks for; 503 if it does not.
+     * Undefined, at once, when none is asked: the usual read stays synchronous.
+     */
+    reach(request: Request, query: { min_position?: string }): Promise<void> | undefined {
       const text = query.min_position ?? request.headers.get(MIN_POSITION_HEADER)
-      if (!text) return
-      const wanted = parsePosition(text)
-      if (typeof wanted === 'string') throw new ApiError('bad_request', `min_position: ${wanted}`)
-      // A partition the topic does not have would never be reached: say so now, not after the wait.
-      const count = progress.partitionCount
-      const missing = [...wanted.keys()].find((partition) => count > 0 && partition >= count)
-      if (missing !== undefined) {
-        throw new ApiError(
-          'bad_request',
-          `min_position: the topic has no partition ${missing} (it has 0..${count - 1}); pass a position this service answered`,
-        )
-      }
-      if (await watch.waitFor(wanted, minPositionWaitMs)) return
-      throw new ApiError(
-        'position_not_reached',
-        `this instance has not reached ${text} within ${minPositionWaitMs} ms; retry`,
-        {
-          position: watch.text,
-          headers: { ...retryAfter, [POSITION_HEADER]: watch.text },
-        },
-      )
+      return text ? reachPosition(text) : undefined
     },
+  }
+
+  async function reachPosition(text: string): Promise<void> {
+    const wanted = parsePosition(text)
+    if (typeof wanted === 'string') throw new ApiError('bad_request', `min_position: ${wanted}`)
+    // A partition the topic does not have would never be reached: say so now, not after the wait.
+    const count = progress.partitionCount
+    const missing = [...wanted.keys()].find((partition) => count > 0 && partition >= count)
+    if (missing !== undefined) {
+      throw new ApiError(
+        'bad_request',
+        `min_position: the topic has no partition ${missing} (it has 0..${count - 1}); pass a position this service answered`,
+      )
+    }
+    if (await watch.waitFor(wanted, minPositionWaitMs)) return
+    throw new ApiError(
+      'position_not_reached',
+      `this instance has not reached ${text} within ${minPositionWaitMs} ms; retry`,
+      {
+        position: watch.text,
+        headers: { ...retryAfter, [POSITION_HEADER]: watch.text },
+      },
+    )
   }
 }
 export type StateAccess = ReturnType<typeof stateAccess>

@@ -40,6 +40,11 @@ export class Counter<L extends string> {
     this.#series.get(labels).value += by
   }
 
+  /** The series of `labels`, to count into without finding it again (`series.value++`). */
+  bind(labels: Record<L, string>): { value: number } {
+    return this.#series.get(labels)
+  }
+
   family(): MetricFamily {
     const samples = [...this.#series.entries()].map(({ labels, state }) => ({ labels, value: state.value }))
     return { name: this.name, help: this.help, type: 'counter', samples }
@@ -60,11 +65,20 @@ export class Histogram<L extends string> {
   }
 
   observe(labels: Record<L, string>, value: number): void {
+    this.bind(labels)(value)
+  }
+
+  /** An observer of the series of `labels`, found once: each call only counts. */
+  bind(labels: Record<L, string>): (value: number) => void {
     const series = this.#series.get(labels)
-    const bucket = this.buckets.findIndex((upper) => value <= upper)
-    if (bucket >= 0) series.counts[bucket] = (series.counts[bucket] ?? 0) + 1
-    series.sum += value
-    series.count++
+    const { buckets } = this
+    return (value) => {
+      let bucket = 0
+      while (bucket < buckets.length && value > (buckets[bucket] as number)) bucket++
+      if (bucket < buckets.length) series.counts[bucket] = (series.counts[bucket] ?? 0) + 1
+      series.sum += value
+      series.count++
+    }
   }
 
   family(): MetricFamily {

@@ -36,6 +36,8 @@ export class BalanceTable {
   #free: number[] = []
   #size = 0
   readonly #scratch = new Uint8Array(MAX_FIELD_BYTES * 3)
+  /** Where a key is encoded (one byte more than a field may have, to see it is too long), made once. */
+  readonly #keyScratch = this.#scratch.subarray(0, MAX_FIELD_BYTES + 1)
 
   get size(): number {
     return this.#size
@@ -132,10 +134,9 @@ export class BalanceTable {
 
   /** UTF-8 of `text` into the scratch buffer at `offset`: its length, or -1 when over MAX_FIELD_BYTES. */
   #encode(text: string, offset: number): number {
-    const { read, written } = encoder.encodeInto(
-      text,
-      this.#scratch.subarray(offset, offset + MAX_FIELD_BYTES + 1),
-    )
+    const into =
+      offset === 0 ? this.#keyScratch : this.#scratch.subarray(offset, offset + MAX_FIELD_BYTES + 1)
+    const { read, written } = encoder.encodeInto(text, into)
     return read < text.length || written > MAX_FIELD_BYTES ? -1 : written
   }
 

@@ -7,7 +7,7 @@ import { materializerSummary } from '../../src/kafka/summary.ts'
 import { Counter, Histogram } from '../../src/metrics/instruments.ts'
 import { gauge, renderMetrics } from '../../src/metrics/prometheus.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
-import { metricValues, promtoolCheck, waitFor } from '../helpers.ts'
+import { metricValues, promtoolCheck } from '../helpers.ts'
 import { setup } from './app-fixture.ts'
 
 describe('Prometheus text exposition', () => {
@@ -159,15 +159,9 @@ describe('GET /metrics', () => {
       await get(path)
     const requests = (text: string, route: string, status: number) =>
       metricValues(text)[`saldo_http_requests_total{method="GET",route="${route}",status="${status}"}`]
-    // Elysia runs the hook that counts a request just after its answer is sent.
-    const text = await waitFor(
-      async () => {
-        const text = await (await get('/metrics')).text()
-        return requests(text, 'unmatched', 404) === 1 ? text : undefined
-      },
-      { what: 'the requests to be counted' },
-    )
-
+    // Counted as each answer is made: nothing to wait for.
+    const text = await (await get('/metrics')).text()
+    expect(requests(text, 'unmatched', 404)).toBe(1)
     expect(requests(text, '/saldo/:cliente_id', 200)).toBe(2)
     expect(requests(text, '/saldo/:cliente_id', 404)).toBe(1)
     expect(requests(text, '/saldo/:cliente_id', 400)).toBe(1)
@@ -176,6 +170,20 @@ describe('GET /metrics', () => {
     const count = 'saldo_http_request_duration_seconds_count{method="GET",route="/saldo/:cliente_id"}'
     expect(metricValues(text)[count]).toBe(4)
     expect(await promtoolCheck(text)).toEqual({ exitCode: 0, output: '' })
+  })
+})
+
+describe('request metrics', () => {
+  it('counts each answer as it is made, and a min_position wait with the status it ends with', async () => {
+    const { get } = setup()
+    await get('/saldo/1')
+    // MIN_POSITION_WAIT_MS is 50 in the fixture: a 503 after the wait.
+    expect((await get('/saldo/1?min_position=0:99')).status).toBe(503)
+    const values = metricValues(await (await get('/metrics')).text())
+    const series = (status: number) =>
+      values[`saldo_http_requests_total{method="GET",route="/saldo/:cliente_id",status="${status}"}`]
+    expect([series(200), series(503)]).toEqual([1, 1])
+    expect(values.saldo_http_requests_in_flight).toBe(1)
   })
 })
 

@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import { openAccess } from '../auth.ts'
+import { auth } from '../auth.ts'
 import { dashboardPage } from '../dashboard/page.ts' with { type: 'macro' }
 
 // Built when this file is transpiled or bundled: a constant in the compiled binary.
@@ -7,7 +7,7 @@ const PAGE = dashboardPage()
 
 /** GET /: the live dashboard; one self-contained page, served from the binary, that needs no network. */
 export function dashboardRoutes() {
-  return new Elysia().guard(openAccess()).get(
+  return new Elysia().use(auth(undefined)).get(
     '/',
     ({ set }) => {
       set.headers['content-type'] = 'text/html; charset=utf-8'
@@ -15,6 +15,7 @@ export function dashboardRoutes() {
       return PAGE.html
     },
     {
+      access: 'open',
       detail: {
         summary: 'The live dashboard: replay progress, counters, lookups, latest changes and writes',
         responses: {

@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import { openAccess } from '../auth.ts'
+import { auth } from '../auth.ts'
 // Bun's types call every .html import an HTMLBundle; imported as text it is the file's content, and
 // `bun build --compile` embeds it in the binary.
 import docsPage from '../docs/docs.html' with { type: 'text' }
@@ -12,7 +12,7 @@ const CONTENT_SECURITY_POLICY =
 
 /** GET /docs: a page that reads /openapi.json and lets you try each route; served from the binary. */
 export function docsRoutes() {
-  return new Elysia().guard(openAccess()).get(
+  return new Elysia().use(auth(undefined)).get(
     '/docs',
     ({ set }) => {
       set.headers['content-type'] = 'text/html; charset=utf-8'
@@ -20,6 +20,7 @@ export function docsRoutes() {
       return DOCS_PAGE
     },
     {
+      access: 'open',
       detail: {
         summary: 'Interactive API docs, generated from /openapi.json, with no network access',
         responses: {

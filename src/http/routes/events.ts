@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { type ChangeHub, TooManyClients } from '../../events/change-hub.ts'
 import type { EVENT_SCHEMAS } from '../../events/models.ts'
-import { bearerAuth } from '../auth.ts'
+import { auth } from '../auth.ts'
 import { ApiError } from '../errors.ts'
 import { queryIds } from '../ids.ts'
 import { ErrorBody } from '../models.ts'
@@ -67,7 +67,7 @@ function openStream(
 /** GET /events: the live change stream, fed by the change hub. */
 /** The stream carries every balance, so it needs the bearer token like /saldo* when one is set. */
 export function eventRoutes({ events }: EventRoutesDeps, apiToken: string | undefined, retryAfterS: number) {
-  return new Elysia().guard(bearerAuth(apiToken)).get(
+  return new Elysia().use(auth(apiToken)).get(
     '/events',
     ({ headers, request, server }) => {
       const ids = queryIds(request)
@@ -103,6 +103,7 @@ export function eventRoutes({ events }: EventRoutesDeps, apiToken: string | unde
           t.String({ description: 'the id of the last event received, to resume right after it' }),
         ),
       }),
+      access: 'token',
       detail: {
         summary: 'Live stream of applied changes (Server-Sent Events)',
         description: STREAM_DESCRIPTION,

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { KafkaStatus } from '../../kafka/kafka-status.ts'
 import type { ReplayProgress } from '../../kafka/replay-progress.ts'
 import type { BalanceStore } from '../../store/store.ts'
-import { openAccess } from '../auth.ts'
+import { auth } from '../auth.ts'
 import { HealthBody, ReadyBody } from '../models.ts'
 
 export interface HealthRoutesDeps {
@@ -18,9 +18,10 @@ export interface HealthRoutesDeps {
 export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps) {
   const startedAt = Date.now()
   return new Elysia()
-    .guard(openAccess())
+    .use(auth(undefined))
     .get('/health', () => ({ status: 'ok' as const, uptimeSeconds: (Date.now() - startedAt) / 1000 }), {
       response: { 200: HealthBody },
+      access: 'open',
       detail: { summary: 'Liveness: 200 while the process runs' },
     })
     .get(
@@ -42,6 +43,7 @@ export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps)
       },
       {
         response: { 200: ReadyBody, 503: ReadyBody },
+        access: 'open',
         detail: { summary: 'Readiness: 200 once every partition is replayed, with per-partition progress' },
       },
     )

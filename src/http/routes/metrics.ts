@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { Summary } from '../../kafka/summary.ts'
 import { METRICS_CONTENT_TYPE, type MetricSource, renderMetrics } from '../../metrics/prometheus.ts'
-import { bearerAuth } from '../auth.ts'
+import { auth } from '../auth.ts'
 import { ErrorBody } from '../models.ts'
 
 export interface MetricsRoutesDeps {
@@ -21,7 +21,7 @@ export function metricsRoutes(
   token: string | undefined,
 ) {
   return new Elysia()
-    .guard(bearerAuth(token))
+    .use(auth(token))
     .get(
       '/metrics',
       ({ set }) => {
@@ -33,11 +33,13 @@ export function metricsRoutes(
           200: t.String({ description: 'Prometheus text exposition format 0.0.4' }),
           401: ErrorBody,
         },
+        access: 'token',
         detail: { summary: 'Metrics for Prometheus: records, lag per partition, replay, HTTP, memory' },
       },
     )
     .get('/stats', () => summary(), {
       response: { 200: Summary, 401: ErrorBody },
+      access: 'token',
       detail: {
         summary: 'Records applied and rejected, keys and lag per partition, as JSON (the dashboard reads it)',
       },

@@ -4,10 +4,9 @@ import type { Placement } from '../../kafka/producer.ts'
 import { formatPosition } from '../../store/position.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
 import type { TombstoneOutcomes } from '../../store/tombstone-outcomes.ts'
-import { BEARER, bearerGuard } from '../auth.ts'
+import { auth } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { pathId } from '../ids.ts'
-import { jsonParse } from '../json-body.ts'
 import { DeleteResult, ErrorBody, WriteResult } from '../models.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
 import { MinPosition } from './balances.ts'
@@ -46,17 +45,6 @@ export function writeRoutes({
   writeWaitMs,
   maxBodyBytes,
 }: WriteRoutesDeps) {
-  const guard = bearerGuard(apiToken)
-  const writesEnabled = (context: { request: Request }) => {
-    if (apiToken === undefined) {
-      throw new ApiError(
-        'forbidden',
-        'writes are disabled; set SALDO_API_TOKEN on the server to enable PUT and DELETE',
-      )
-    }
-    guard(context)
-  }
-
   /** Produces, then waits until this instance has applied the offset (or answers 504 with the position). */
   const writeAndWait = async (
     write: () => Promise<Placement>,
@@ -81,13 +69,12 @@ export function writeRoutes({
     return { position, at }
   }
 
-  // Writes always name the bearer scheme: with no token configured they are disabled (403).
   return new Elysia()
-    .guard({ transform: writesEnabled, detail: { security: BEARER } })
+    .use(auth(apiToken))
     .put(
       '/saldo/:cliente_id',
-      async ({ request, body, set }) => {
-        const id = pathId(request)
+      async ({ path, body, set }) => {
+        const id = pathId(path)
         const timestamp = body.timestamp ?? new Date().toISOString()
         if (!isIsoTimestamp(timestamp)) {
           throw new ApiError(
@@ -104,7 +91,10 @@ export function writeRoutes({
       },
       {
         // Checked before the body is read: who may write, what it is and how big.
-        parse: jsonParse(writesEnabled, maxBodyBytes, '{"saldo": number, "timestamp"?: string}'),
+        access: {
+          needs: 'write',
+          jsonBody: { limitBytes: maxBodyBytes, shape: '{"saldo": number, "timestamp"?: string}' },
+        },
         params: t.Object({ cliente_id: t.String() }),
         body: WriteBody,
         response: {
@@ -122,8 +112,8 @@ export function writeRoutes({
     )
     .delete(
       '/saldo/:cliente_id',
-      async ({ request, query, set, status }) => {
-        const id = pathId(request)
+      async ({ path, request, query, set, status }) => {
+        const id = pathId(path)
         access.requireReady()
         // What the client saw elsewhere comes first: a DELETE after a PUT through another instance.
         await access.reach(request, query)
@@ -142,6 +132,7 @@ export function writeRoutes({
         }
       },
       {
+        access: 'write',
         // A DELETE needs no body: it is never read, whatever it holds (Bun caps its size at MAX_BODY_BYTES).
         parse: 'none',
         params: t.Object({ cliente_id: t.String() }),
