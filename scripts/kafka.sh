@@ -140,10 +140,18 @@ make_tls() {
   ) || die "could not create the local TLS certificates in $TLS_DIR"
 }
 
+# A random KRaft cluster id (16 bytes, URL-safe base64), never starting with '-': kafka-storage would
+# read `-t -abc…` as an option and stop (Kafka's own Uuid.randomUuid skips those ids for that reason).
+new_cluster_id() {
+  local id
+  while id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); [ "${id:0:1}" = - ]; do :; done
+  echo "$id"
+}
+
 format_storage() {
   [ -f "$DATA/meta.properties" ] && return 0
   local cluster_id
-  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  cluster_id=$(new_cluster_id)
   say "formatting KRaft storage in $DATA (cluster $cluster_id)"
   "$JAVA" -cp "$LIBS/*" -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" kafka.tools.StorageTool format \
     -t "$cluster_id" -c "$HOME_DIR/server.properties" \

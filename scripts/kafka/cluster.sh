@@ -41,7 +41,7 @@ cluster_layout() {
   for n in $(nodes); do
     answers "$HOST" "$(node_port "$n")" && die "a broker already answers on $HOST:$(node_port "$n"): give BOOTSTRAP_SERVERS another first port."
   done
-  CLUSTER_ID=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  CLUSTER_ID=$(new_cluster_id)
   mkdir -p "$HOME_DIR"
   printf 'BROKERS=%s\nHOST=%s\nPORT=%s\nCLUSTER_ID=%s\n' "$BROKERS" "$HOST" "$PORT" "$CLUSTER_ID" >"$CLUSTER_ENV"
 }
