@@ -68,6 +68,10 @@ export class PersistentStore implements BalanceStore {
     return this.#memory.get(clienteId)
   }
 
+  etag(clienteId: string): string | undefined {
+    return this.#memory.etag(clienteId)
+  }
+
   get size(): number {
     return this.#memory.size
   }
@@ -81,9 +85,9 @@ export class PersistentStore implements BalanceStore {
   }
 
   /** Disk first: if the write fails, memory and position stay put and the batch is read again. */
-  apply(partition: number, changes: readonly Change[], nextOffset: number): void {
-    this.#toDisk(() => this.#journal.write(partition, changes, nextOffset))
-    this.#memory.apply(partition, changes, nextOffset)
+  apply(partition: number, changes: readonly Change[], nextOffset: number, offsets: readonly number[]): void {
+    this.#toDisk(() => this.#journal.write(partition, changes, nextOffset, offsets))
+    this.#memory.apply(partition, changes, nextOffset, offsets)
   }
 
   get writeError(): string | undefined {
