@@ -7,7 +7,7 @@ import { MemoryStore } from './memory-store.ts'
 import { SqliteSnapshot } from './sqlite-snapshot.ts'
 import { StateLock } from './state-lock.ts'
 import type { BalanceStore, Change, StoreOrigin } from './store.ts'
-import { WriteGroup } from './write-group.ts'
+import { lastValues, WriteGroup } from './write-group.ts'
 
 export const SNAPSHOT_FILE = 'saldo.db'
 
@@ -20,7 +20,7 @@ export interface GroupLimits {
 /**
  * A batch of the replay is ~11k records (1 MiB fetches); over 1M keys, a transaction of that many
  * random keys rewrites most leaf pages of the table, so a group of ~20 batches writes each page about
- * once instead of ~20 times. The rows held until then cost memory (~200 B each), hence the cap; the
+ * once instead of ~20 times. The keys held until then cost memory, hence the cap; the
  * age bounds what a crash loses (it is read again from Kafka).
  */
 export const REPLAY_GROUP: GroupLimits = { rows: 250_000, ms: 2000 }
@@ -47,6 +47,8 @@ export class PersistentStore implements BalanceStore {
   #replaying = true
   #group = new WriteGroup()
   #retry: ReturnType<typeof setInterval> | undefined
+  /** A group is written before memory takes another batch: memory then holds the group's values. */
+  readonly #fromMemory = (clienteId: string) => this.#memory.get(clienteId)
 
   private constructor(
     memory: MemoryStore,
@@ -123,7 +125,7 @@ export class PersistentStore implements BalanceStore {
     } else {
       const batch = new WriteGroup()
       batch.add(partition, changes, nextOffset)
-      this.#toDisk(() => this.#journal.write(batch))
+      this.#toDisk(() => this.#journal.write(batch, lastValues(changes)))
     }
     this.#memory.apply(partition, changes, nextOffset)
   }
@@ -149,7 +151,7 @@ export class PersistentStore implements BalanceStore {
   }
 
   #writeGroup(): void {
-    this.#toDisk(() => this.#journal.write(this.#group))
+    this.#toDisk(() => this.#journal.write(this.#group, this.#fromMemory))
     this.#group = new WriteGroup()
   }
 
@@ -211,7 +213,7 @@ export class PersistentStore implements BalanceStore {
     const group = this.#group
     this.#group = new WriteGroup()
     try {
-      if (!group.isEmpty) this.#toDisk(() => this.#journal.write(group))
+      if (!group.isEmpty) this.#toDisk(() => this.#journal.write(group, this.#fromMemory))
     } finally {
       this.#journal.close()
       this.#lock.release()

@@ -3,7 +3,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs'
 import type { Logger } from '../log.ts'
 import { StateDirError } from './errors.ts'
 import type { BalanceStore, Change, StoreOrigin } from './store.ts'
-import type { WriteGroup } from './write-group.ts'
+import type { RowSource, WriteGroup } from './write-group.ts'
 
 /** Raise it when the tables change: a file of another version is thrown away and rebuilt. */
 export const SCHEMA_VERSION = 1
@@ -49,7 +49,7 @@ const isCorrupt = (error: unknown) =>
  */
 export class SqliteSnapshot {
   readonly #db: Database
-  readonly #write: (group: WriteGroup) => void
+  readonly #write: (group: WriteGroup, source: RowSource) => void
   readonly #setOrigin: Statement
 
   private constructor(db: Database) {
@@ -59,12 +59,10 @@ export class SqliteSnapshot {
     )
     const remove = db.prepare('DELETE FROM balances WHERE cliente_id = ?')
     const checkpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (partition, next_offset) VALUES (?, ?)')
-    this.#write = db.transaction((group: WriteGroup) => {
-      for (const { partition, change } of group.rows()) {
-        if (change.kind === 'put') {
-          const { cliente_id, saldo, timestamp } = change.balance
-          put.run(cliente_id, saldo, timestamp, partition)
-        } else remove.run(change.clienteId)
+    this.#write = db.transaction((group: WriteGroup, source: RowSource) => {
+      for (const { partition, clienteId, balance } of group.rows(source)) {
+        if (balance) put.run(clienteId, balance.saldo, balance.timestamp, partition)
+        else remove.run(clienteId)
       }
       for (const [partition, nextOffset] of group.checkpoints()) checkpoint.run(partition, nextOffset)
     })
@@ -188,9 +186,9 @@ export class SqliteSnapshot {
     for (const [partition, { rows, nextOffset }] of checkpoints) target.apply(partition, rows, nextOffset)
   }
 
-  /** One transaction: the group's rows and its partitions' next offsets, or nothing. */
-  write(group: WriteGroup): void {
-    this.#write(group)
+  /** One transaction: the group's rows, valued from `source`, and its partitions' next offsets, or nothing. */
+  write(group: WriteGroup, source: RowSource): void {
+    this.#write(group, source)
   }
 
   setOrigin({ topic, clusterId, partitions }: StoreOrigin): void {

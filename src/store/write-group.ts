@@ -1,25 +1,33 @@
+import type { Balance } from '../balance.ts'
 import { type Change, changeKey } from './store.ts'
 
-/** A row to write: a key's last change, and the partition it came from. */
-export interface GroupRow {
+/** A row to write: a client's balance (undefined: deleted), and the partition it came from. */
+export interface SnapshotRow {
   readonly partition: number
-  readonly change: Change
+  readonly clienteId: string
+  readonly balance: Balance | undefined
 }
 
+/** Where a group's rows take their values from: the state once it took the group's batches. */
+export type RowSource = (clienteId: string) => Balance | undefined
+
 /**
- * Batches to write to the snapshot in one transaction: the last change of each key and the next
- * offset of each partition they cover. One batch in the tail; during the replay, several, so that a
- * page of the B-tree is written once per group rather than once per batch.
+ * Batches to write to the snapshot in one transaction: the keys they touch, and the next offset of
+ * each partition they cover. One batch in the tail; during the replay, several, so that a page of
+ * the B-tree is written once per group rather than once per batch. It keeps keys, not changes: the
+ * values are read when the group is written, from a state that took exactly its batches (holding
+ * the changes instead cost up to ~140 MiB more peak RSS, replaying 1M records over 100k keys).
  */
 export class WriteGroup {
-  readonly #last = new Map<string, GroupRow>()
+  /** Key → the partition of its last change. */
+  readonly #keys = new Map<string, number>()
   readonly #checkpoints = new Map<number, number>()
   #changes = 0
   #startedAt = 0
 
   add(partition: number, changes: readonly Change[], nextOffset: number, now = performance.now()): void {
     if (this.isEmpty) this.#startedAt = now
-    for (const change of changes) this.#last.set(changeKey(change), { partition, change })
+    for (const change of changes) this.#keys.set(changeKey(change), partition)
     this.#changes += changes.length
     this.#checkpoints.set(partition, nextOffset)
   }
@@ -43,12 +51,21 @@ export class WriteGroup {
   }
 
   /**
-   * The last change of each key, in key order: the B-tree is then walked in order rather than at
-   * random. Replaying a million random keys in batches of 133k, this wrote 1.8x as fast.
+   * Each key's row in key order: the B-tree is then walked in order rather than at random.
+   * Replaying a million random keys in batches of 133k, this wrote 1.8x as fast.
    */
-  rows(): GroupRow[] {
+  *rows(source: RowSource): Generator<SnapshotRow> {
     // The default sort of strings is several times faster than any comparator.
-    const keys = [...this.#last.keys()].sort()
-    return keys.map((key) => this.#last.get(key) as GroupRow)
+    for (const clienteId of [...this.#keys.keys()].sort()) {
+      yield { partition: this.#keys.get(clienteId) as number, clienteId, balance: source(clienteId) }
+    }
   }
+}
+
+/** A batch's last value of each key, as the rows of a group of that batch alone take them. */
+export function lastValues(changes: readonly Change[]): RowSource {
+  const last = new Map<string, Balance | undefined>()
+  for (const change of changes)
+    last.set(changeKey(change), change.kind === 'put' ? change.balance : undefined)
+  return (clienteId) => last.get(clienteId)
 }
