@@ -20,8 +20,8 @@ export interface GroupLimits {
 /**
  * A batch of the replay is ~11k records (1 MiB fetches); over 1M keys, a transaction of that many
  * random keys rewrites most leaf pages of the table, so a group of ~20 batches writes each page about
- * once instead of ~20 times. The keys held until then cost memory, hence the cap; the
- * age bounds what a crash loses (it is read again from Kafka).
+ * once instead of ~20 times. The keys held until then cost memory, hence the cap; the age bounds
+ * what a crash loses (it is read again from Kafka).
  */
 export const REPLAY_GROUP: GroupLimits = { rows: 250_000, ms: 2000 }
 
