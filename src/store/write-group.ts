@@ -1,0 +1,71 @@
+import type { Balance } from '../balance.ts'
+import { type Change, changeKey } from './store.ts'
+
+/** A row to write: a client's balance (undefined: deleted), and the partition it came from. */
+export interface SnapshotRow {
+  readonly partition: number
+  readonly clienteId: string
+  readonly balance: Balance | undefined
+}
+
+/** Where a group's rows take their values from: the state once it took the group's batches. */
+export type RowSource = (clienteId: string) => Balance | undefined
+
+/**
+ * Batches to write to the snapshot in one transaction: the keys they touch, and the next offset of
+ * each partition they cover. One batch in the tail; during the replay, several, so that a page of
+ * the B-tree is written once per group rather than once per batch. It keeps keys, not changes: the
+ * values are read when the group is written, from a state that took exactly its batches (holding
+ * the changes instead cost up to ~140 MiB more peak RSS, replaying 1M records over 100k keys).
+ */
+export class WriteGroup {
+  /** Key → the partition of its last change. */
+  readonly #keys = new Map<string, number>()
+  readonly #checkpoints = new Map<number, number>()
+  #changes = 0
+  #startedAt = 0
+
+  add(partition: number, changes: readonly Change[], nextOffset: number, now = performance.now()): void {
+    if (this.isEmpty) this.#startedAt = now
+    for (const change of changes) this.#keys.set(changeKey(change), partition)
+    this.#changes += changes.length
+    this.#checkpoints.set(partition, nextOffset)
+  }
+
+  /** Changes added, before keeping the last of each key. */
+  get changes(): number {
+    return this.#changes
+  }
+
+  /** When the first batch was added (`performance.now()`). */
+  get startedAt(): number {
+    return this.#startedAt
+  }
+
+  get isEmpty(): boolean {
+    return this.#checkpoints.size === 0
+  }
+
+  checkpoints(): ReadonlyMap<number, number> {
+    return this.#checkpoints
+  }
+
+  /**
+   * Each key's row in key order: the B-tree is then walked in order rather than at random.
+   * Replaying a million random keys in batches of 133k, this wrote 1.8x as fast.
+   */
+  *rows(source: RowSource): Generator<SnapshotRow> {
+    // The default sort of strings is several times faster than any comparator.
+    for (const clienteId of [...this.#keys.keys()].sort()) {
+      yield { partition: this.#keys.get(clienteId) as number, clienteId, balance: source(clienteId) }
+    }
+  }
+}
+
+/** A batch's last value of each key, as the rows of a group of that batch alone take them. */
+export function lastValues(changes: readonly Change[]): RowSource {
+  const last = new Map<string, Balance | undefined>()
+  for (const change of changes)
+    last.set(changeKey(change), change.kind === 'put' ? change.balance : undefined)
+  return (clienteId) => last.get(clienteId)
+}
