@@ -25,8 +25,8 @@ import { TombstoneOutcomes } from './store/tombstone-outcomes.ts'
  */
 export function createService(config: Config, log: Logger) {
   const kafka = createKafka(config, log)
-  const store =
-    config.STATE_DIR === 'memory' ? new MemoryStore() : PersistentStore.open(config.STATE_DIR, log)
+  const persistent = config.STATE_DIR === 'memory' ? undefined : PersistentStore.open(config.STATE_DIR, log)
+  const store = persistent ?? new MemoryStore()
   const stats = new ApplyStats()
   const watermarks = new HighWatermarks()
   const progress = new ReplayProgress(watermarks)
@@ -66,8 +66,12 @@ export function createService(config: Config, log: Logger) {
     watch.applied()
     events.reset(`this instance rebuilds its state from the topic (${reason})`)
   })
-  // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
-  progress.onReady(() => Bun.gc(true))
+  progress.onReady(() => {
+    // The replay's last group of batches goes to disk before /ready answers 200.
+    persistent?.endReplay()
+    // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
+    Bun.gc(true)
+  })
   const replication = new ReplicationCheck({
     kafka,
     topic: config.TOPIC,

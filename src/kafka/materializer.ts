@@ -11,6 +11,7 @@ import type { HighWatermarks } from './high-watermarks.ts'
 import type { KafkaStatus } from './kafka-status.ts'
 import { watchPartitionCount } from './partition-count-watch.ts'
 import { murmur2Partition } from './partitioning.ts'
+import { RejectLog } from './reject-log.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import { distrustReason } from './snapshot-trust.ts'
 import { ensureTopic, topicOffsets, topicSpec } from './topic.ts'
@@ -74,9 +75,11 @@ export class Materializer {
   #lastError: string | undefined
   #topicWarning: string | undefined
   #groupWarning: string | undefined
+  readonly #rejects: RejectLog
 
   constructor(deps: MaterializerDeps) {
     this.#deps = deps
+    this.#rejects = new RejectLog(deps.log)
     // The group must be this process's alone: a random part keeps a restarted process (same host
     // name and pid in a container) out of its predecessor's group. An explicit INSTANCE_ID is taken
     // as the operator's promise that it is unique.
@@ -103,6 +106,7 @@ export class Materializer {
     this.#wake?.()
     await this.#consumer?.disconnect().catch(() => {})
     await this.#loop
+    this.#rejects.flush()
   }
 
   status(now = Date.now()): KafkaStatus {
@@ -323,7 +327,7 @@ export class Materializer {
   }
 
   async #applyBatch({ batch }: EachBatchPayload): Promise<void> {
-    const { stats, log, store, watermarks } = this.#deps
+    const { stats, store, watermarks } = this.#deps
     const partition = batch.partition
     watermarks.observe(partition, Number(batch.highWatermark))
     const from = store.position(partition)
@@ -361,13 +365,7 @@ export class Materializer {
       }
       if (decoded.kind === 'reject') {
         stats.rejected[decoded.reason]++
-        log.warn('rejected record; the key keeps its previous value', {
-          topic: batch.topic,
-          partition,
-          offset,
-          reason: decoded.reason,
-          detail: decoded.detail,
-        })
+        this.#rejects.record(batch.topic, partition, offset, decoded.reason, decoded.detail)
         continue
       }
       changes.push(decoded)

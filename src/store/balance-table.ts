@@ -55,9 +55,19 @@ export class BalanceTable {
 
   /** The version of `key`'s record as a strong entity tag, `"partition-offset"`, or undefined. */
   etag(key: string): string | undefined {
-    const keyBytes = this.#encode(key, 0)
-    const entry = keyBytes < 0 ? -1 : this.#find(hashOf(key), keyBytes)
+    const entry = this.#entryOf(key)
     return entry < 0 ? undefined : `"${this.#partitions[entry]}-${this.#offsets[entry]}"`
+  }
+
+  /** The offset of the record that set `key`, or undefined. */
+  offsetOf(key: string): number | undefined {
+    const entry = this.#entryOf(key)
+    return entry < 0 ? undefined : this.#offsets[entry]
+  }
+
+  #entryOf(key: string): number {
+    const keyBytes = this.#encode(key, 0)
+    return keyBytes < 0 ? -1 : this.#find(hashOf(key), keyBytes)
   }
 
   /** Sets `balance` as the record at `partition:offset`. */

@@ -28,6 +28,11 @@ export class MemoryStore implements BalanceStore {
     return this.#rows.etag(clienteId)
   }
 
+  /** The offset of the record that set the client's balance (for the snapshot's rows). */
+  offsetOf(clienteId: string): number | undefined {
+    return this.#rows.offsetOf(clienteId)
+  }
+
   apply(partition: number, changes: readonly Change[], nextOffset: number, offsets: readonly number[]): void {
     for (let i = 0; i < changes.length; i++) {
       const change = changes[i] as Change

@@ -2,7 +2,8 @@ import { Database, SQLiteError, type Statement } from 'bun:sqlite'
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import type { Logger } from '../log.ts'
 import { StateDirError } from './errors.ts'
-import { type BalanceStore, type Change, changeKey, type StoreOrigin } from './store.ts'
+import type { BalanceStore, Change, StoreOrigin } from './store.ts'
+import type { RowSource, WriteGroup } from './write-group.ts'
 
 /** Raise it when the tables change: a file of another version is thrown away and rebuilt. */
 export const SCHEMA_VERSION = 2
@@ -48,17 +49,13 @@ const isCorrupt = (error: unknown) =>
 
 /**
  * The rows and per-partition checkpoints on disk, in one SQLite file (WAL, synchronous=NORMAL). Each
- * `write` is one transaction holding a batch's rows and its partition's next offset, so whatever
- * instant the process dies at, the file holds a state that some prefix of every partition produced.
+ * `write` is one transaction holding a group of batches' rows and their partitions' next offsets, so
+ * whatever instant the process dies at, the file holds a state that some prefix of every partition
+ * produced.
  */
 export class SqliteSnapshot {
   readonly #db: Database
-  readonly #write: (
-    partition: number,
-    changes: readonly Change[],
-    nextOffset: number,
-    offsets: readonly number[],
-  ) => void
+  readonly #write: (group: WriteGroup, source: RowSource) => void
   readonly #setOrigin: Statement
 
   private constructor(db: Database) {
@@ -68,18 +65,13 @@ export class SqliteSnapshot {
     )
     const remove = db.prepare('DELETE FROM balances WHERE cliente_id = ?')
     const checkpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (partition, next_offset) VALUES (?, ?)')
-    this.#write = db.transaction(
-      (partition: number, changes: readonly Change[], nextOffset: number, offsets: readonly number[]) => {
-        for (const i of lastChangeByKey(changes)) {
-          const change = changes[i] as Change
-          if (change.kind === 'put') {
-            const { cliente_id, saldo, timestamp } = change.balance
-            put.run(cliente_id, saldo, timestamp, partition, offsets[i] as number)
-          } else remove.run(change.clienteId)
-        }
-        checkpoint.run(partition, nextOffset)
-      },
-    )
+    this.#write = db.transaction((group: WriteGroup, source: RowSource) => {
+      for (const { partition, clienteId, balance, offset } of group.rows(source)) {
+        if (balance) put.run(clienteId, balance.saldo, balance.timestamp, partition, offset)
+        else remove.run(clienteId)
+      }
+      for (const [partition, nextOffset] of group.checkpoints()) checkpoint.run(partition, nextOffset)
+    })
     this.#setOrigin = db.prepare(
       'INSERT OR REPLACE INTO meta (id, topic, cluster_id, partitions) VALUES (1, ?, ?, ?)',
     )
@@ -204,9 +196,9 @@ export class SqliteSnapshot {
       target.apply(partition, rows, nextOffset, offsets)
   }
 
-  /** One transaction: the batch's rows (`offsets[i]` that of `changes[i]`) and the partition's next offset, or nothing. */
-  write(partition: number, changes: readonly Change[], nextOffset: number, offsets: readonly number[]): void {
-    this.#write(partition, changes, nextOffset, offsets)
+  /** One transaction: the group's rows, valued from `source`, and its partitions' next offsets, or nothing. */
+  write(group: WriteGroup, source: RowSource): void {
+    this.#write(group, source)
   }
 
   setOrigin({ topic, clusterId, partitions }: StoreOrigin): void {
@@ -223,20 +215,6 @@ export class SqliteSnapshot {
   close(): void {
     this.#db.close(true)
   }
-}
-
-/**
- * The index of the last change of each key of a batch, in key order: the B-tree is then walked in
- * order rather than at random. Replaying a million random keys in batches of 133k, this wrote 1.8x as fast.
- */
-function lastChangeByKey(changes: readonly Change[]): readonly number[] {
-  if (changes.length < 2) return changes.length === 1 ? [0] : []
-  const last = new Map<string, number>()
-  for (let i = 0; i < changes.length; i++) last.set(changeKey(changes[i] as Change), i)
-  // The default sort of strings is several times faster than any comparator.
-  const ordered: number[] = []
-  for (const key of [...last.keys()].sort()) ordered.push(last.get(key) as number)
-  return ordered
 }
 
 const SIDE_FILES = ['-wal', '-shm', '-journal']

@@ -81,6 +81,8 @@ describe('saldo-api against a real broker', () => {
     await produce(topic, [
       { key: 'p', value: 'not json' },
       good('a', 1),
+      // More of one reason than are logged one by one: the rest are counted, not logged.
+      ...Array.from({ length: 30 }, () => ({ key: 'p', value: 'not json' })),
       { key: 'p', value: JSON.stringify({ cliente_id: 'p', saldo: '10', timestamp: '2025-10-14T10:30:45' }) },
       { key: 'p', value: '{"cliente_id":"p","saldo":1e999,"timestamp":"2025-10-14T10:30:45"}' },
       {
@@ -100,7 +102,7 @@ describe('saldo-api against a real broker', () => {
     expect((await balanceOf(service, 'p')).body).toMatchObject({ saldo: 1 })
     expect((await balanceOf(service, 'q')).body).toMatchObject({ saldo: 1 })
     expect(service.stats.rejected).toMatchObject({
-      value_not_json: 1,
+      value_not_json: 31,
       value_wrong_shape: 1,
       saldo_not_finite: 1,
       key_mismatch: 1,
@@ -110,7 +112,8 @@ describe('saldo-api against a real broker', () => {
     // A compacted topic refuses null keys at the broker; an empty key gets through and means "no key".
     expect(service.stats.rejected.key_missing).toBe(1)
     const rejectedLines = lines.filter((l) => l.msg === 'rejected record; the key keeps its previous value')
-    expect(rejectedLines).toHaveLength(7)
+    // Five of the 31 value_not_json, one of each other reason.
+    expect(rejectedLines).toHaveLength(5 + 6)
     expect(rejectedLines[0]).toMatchObject({ topic, partition: 0, offset: 2, reason: 'value_not_json' })
     expect((await service.get('/health')).status).toBe(200)
   })

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'bun:test'
 import { closeSync, openSync, readdirSync, statSync, truncateSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { StateDirError } from '../../src/store/errors.ts'
-import { PersistentStore, SNAPSHOT_FILE } from '../../src/store/persistent-store.ts'
+import { type GroupLimits, PersistentStore, SNAPSHOT_FILE } from '../../src/store/persistent-store.ts'
 import { SCHEMA_VERSION } from '../../src/store/sqlite-snapshot.ts'
 import type { Change } from '../../src/store/store.ts'
 import { captureLog, offsetsBefore, onCleanup, tempDir } from '../helpers.ts'
@@ -14,9 +14,9 @@ const put = (id: string, saldo: number): Change => ({
   balance: { cliente_id: id, saldo, timestamp: '2025-10-14T10:30:45' },
 })
 
-function open(dir: string) {
+function open(dir: string, limits?: GroupLimits) {
   const { log, lines } = captureLog()
-  const store = PersistentStore.open(dir, log)
+  const store = PersistentStore.open(dir, log, limits)
   onCleanup(() => store.close())
   return { store, lines }
 }
@@ -83,9 +83,10 @@ describe('PersistentStore', () => {
     expect([...['a', 'b', 'm', 'z'].map((id) => store.get(id)?.saldo)]).toEqual([undefined, undefined, 5, 3])
   })
 
-  it('keeps neither rows nor checkpoint of a batch whose write fails half-way, on disk or in memory', () => {
+  it('keeps neither rows nor checkpoint of a batch of the tail whose write fails half-way, on disk or in memory', () => {
     const dir = tempDir()
     const first = open(dir).store
+    first.endReplay()
     first.apply(0, [put('a', 1)], 5, [4])
     // SQLite stores NaN as NULL, which the table refuses: the write fails after 'b' went in.
     expect(() => first.apply(0, [put('b', 2), put('c', Number.NaN)], 9, [7, 8])).toThrow('NOT NULL')
@@ -99,6 +100,76 @@ describe('PersistentStore', () => {
     const { store } = open(dir)
     expect(store.get('b')).toBeUndefined()
     expect(store.position(0)).toBe(5)
+  })
+
+  it('during the replay, writes a group of batches once it holds enough changes, and the rest when the replay ends', () => {
+    const dir = tempDir()
+    const store = open(dir, { rows: 3, ms: Number.MAX_VALUE }).store
+    store.apply(0, [put('a', 1), put('b', 2)], 2, offsetsBefore(2, 2))
+    store.apply(0, [put('c', 3), { kind: 'delete', clienteId: 'a' }], 4, offsetsBefore(4, 2))
+    // Memory takes every batch at once; the disk, nothing yet.
+    expect(store.get('c')?.saldo).toBe(3)
+    expect(store.position(0)).toBe(4)
+    expect(onDisk(dir)).toEqual({ rows: [], checkpoints: [] })
+    // Four changes are due: written, rows with their checkpoint, before the next batch is taken.
+    store.apply(1, [put('x', 9)], 7, offsetsBefore(7, 1))
+    expect(onDisk(dir)).toEqual({ rows: ['b', 'c'], checkpoints: [[0, 4]] })
+    store.endReplay()
+    expect(onDisk(dir)).toEqual({
+      rows: ['b', 'c', 'x'],
+      checkpoints: [
+        [0, 4],
+        [1, 7],
+      ],
+    })
+    // In the tail, each batch is on disk once apply returns.
+    store.apply(1, [put('y', 1)], 8, offsetsBefore(8, 1))
+    expect(onDisk(dir)).toEqual({
+      rows: ['b', 'c', 'x', 'y'],
+      checkpoints: [
+        [0, 4],
+        [1, 8],
+      ],
+    })
+  })
+
+  it('during the replay, writes a group once it is old enough', () => {
+    const dir = tempDir()
+    const store = open(dir, { rows: Number.MAX_VALUE, ms: 0 }).store
+    store.apply(0, [put('a', 1)], 1, offsetsBefore(1, 1))
+    store.apply(0, [put('b', 1)], 2, offsetsBefore(2, 1))
+    expect(onDisk(dir)).toEqual({ rows: ['a'], checkpoints: [[0, 1]] })
+  })
+
+  it('loses only whole groups when one cannot be written, and takes no batch until it is', () => {
+    const dir = tempDir()
+    const first = open(dir, { rows: 2, ms: Number.MAX_VALUE }).store
+    first.apply(0, [put('a', 1)], 1, offsetsBefore(1, 1))
+    first.apply(0, [put('b', 2)], 2, offsetsBefore(2, 1))
+    // SQLite stores NaN as NULL, which the table refuses: the group holding it cannot be written.
+    first.apply(0, [put('c', Number.NaN)], 3, offsetsBefore(3, 1))
+    first.apply(0, [put('d', 4)], 4, offsetsBefore(4, 1))
+    expect(() => first.apply(0, [put('e', 5)], 5, offsetsBefore(5, 1))).toThrow('NOT NULL')
+    // The batch that found the group due was not taken: it is read again from the same position.
+    expect(first.position(0)).toBe(4)
+    expect(first.get('e')).toBeUndefined()
+    expect(first.get('d')?.saldo).toBe(4)
+    expect(first.writeError).toContain(`cannot write the local state in STATE_DIR=${dir} (NOT NULL`)
+    first.endReplay()
+    expect(first.writeError).toContain('NOT NULL')
+    expect(() => first.close()).toThrow('NOT NULL')
+    // A restart finds the last group written, rows and checkpoint together.
+    const { store } = open(dir)
+    expect([...'abcd'].map((id) => store.get(id)?.saldo)).toEqual([1, 2, undefined, undefined])
+    expect(store.position(0)).toBe(2)
+  })
+
+  it('writes the group of a replay that is stopped before it ends', () => {
+    const dir = tempDir()
+    const first = open(dir).store
+    first.apply(0, [put('a', 1)], 1, offsetsBefore(1, 1))
+    first.close()
+    expect(open(dir).store.get('a')?.saldo).toBe(1)
   })
 
   it('forgets everything on clear, on disk too', () => {
@@ -191,6 +262,27 @@ describe('PersistentStore', () => {
     })
   }
 })
+
+/** What a second connection sees committed in the snapshot: its keys and checkpoints, in order. */
+function onDisk(dir: string) {
+  const db = new Database(join(dir, SNAPSHOT_FILE), { readonly: true })
+  try {
+    return {
+      rows: db
+        .query<{ id: string }, []>('SELECT cliente_id AS id FROM balances ORDER BY 1')
+        .all()
+        .map((r) => r.id),
+      checkpoints: db
+        .query<{ p: number; o: number }, []>(
+          'SELECT partition AS p, next_offset AS o FROM checkpoints ORDER BY 1',
+        )
+        .all()
+        .map((c) => [c.p, c.o]),
+    }
+  } finally {
+    db.close()
+  }
+}
 
 function overwrite(path: string, offset: number, bytes: Buffer): void {
   const fd = openSync(path, 'r+')
