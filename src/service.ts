@@ -5,6 +5,7 @@ import { listenError } from './http/listen-error.ts'
 import { ApplyStats } from './kafka/apply-stats.ts'
 import { BalanceWriter } from './kafka/balance-writer.ts'
 import { createKafka } from './kafka/client.ts'
+import { ConditionalWriter } from './kafka/conditional-writer.ts'
 import { HighWatermarks } from './kafka/high-watermarks.ts'
 import { Materializer } from './kafka/materializer.ts'
 import { materializerMetrics } from './kafka/metrics.ts'
@@ -43,6 +44,12 @@ export function createService(config: Config, log: Logger) {
     },
   })
   const materializer = new Materializer({ kafka, store, progress, stats, watermarks, outcomes, log, config })
+  const conditional = new ConditionalWriter({
+    writer,
+    partitions: () => store.positions().size,
+    watch,
+    waitMs: config.WRITE_WAIT_MS,
+  })
   const events = new ChangeHub({
     bufferSize: config.EVENTS_BUFFER_SIZE,
     bufferBytes: config.EVENTS_BUFFER_BYTES,
@@ -83,7 +90,7 @@ export function createService(config: Config, log: Logger) {
     progress,
     watch,
     outcomes,
-    writer,
+    writer: conditional,
     log,
     settings: config,
     kafkaStatus,

@@ -84,6 +84,10 @@ export interface TopicOptions {
   configs?: Record<string, string>
 }
 
+/** The offsets of `count` changes that are the last records before `nextOffset` (a batch for `store.apply`). */
+export const offsetsBefore = (nextOffset: number, count: number): number[] =>
+  Array.from({ length: count }, (_, i) => nextOffset - count + i)
+
 /** Creates a fresh topic (compacted by default) and deletes it after the test. */
 export async function createTopic(options: TopicOptions = {}): Promise<string> {
   const topic = uniqueTopic()

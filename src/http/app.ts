@@ -95,6 +95,7 @@ export function createApp(deps: AppDeps) {
     )
     .use(
       writeRoutes({
+        store,
         watch,
         access,
         outcomes: deps.outcomes,

@@ -1,11 +1,13 @@
+import type { Balance } from '../balance.ts'
 import type { Progress } from '../kafka/replay-progress.ts'
-import type { ErrorBody } from './models.ts'
+import type { ErrorBody, PreconditionFailedBody } from './models.ts'
 
 const STATUS = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,
@@ -25,7 +27,13 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { progress?: Progress; position?: string; headers?: Record<string, string> } = {},
+    readonly extra: {
+      progress?: Progress
+      position?: string
+      headers?: Record<string, string>
+      /** A failed precondition's answer carries the current balance (null: none). */
+      saldo?: Balance | null
+    } = {},
   ) {
     super(message)
     this.name = 'ApiError'
@@ -44,9 +52,14 @@ export const CLIENT_NOT_FOUND = 'cliente não encontrado'
 export function answerError(
   error: ApiError,
   set: { status?: number | string; headers: Record<string, unknown> },
-): ErrorBody {
+): ErrorBody | PreconditionFailedBody {
   set.status = error.status
   Object.assign(set.headers, error.extra.headers)
-  const { progress, position } = error.extra
-  return { error: error.message, ...(progress ? { progress } : {}), ...(position ? { position } : {}) }
+  const { progress, position, saldo } = error.extra
+  return {
+    error: error.message,
+    ...(progress ? { progress } : {}),
+    ...(position ? { position } : {}),
+    ...(saldo !== undefined ? { saldo } : {}),
+  }
 }

@@ -14,6 +14,13 @@ export const ErrorBody = Type.Object({
 })
 export type ErrorBody = Static<typeof ErrorBody>
 
+/** A 412: the condition a write sent no longer holds; here is the balance as it is now. */
+export const PreconditionFailedBody = Type.Object({
+  error: Type.String(),
+  saldo: Type.Union([Balance, Type.Null()], { description: 'the current balance, null when there is none' }),
+})
+export type PreconditionFailedBody = Static<typeof PreconditionFailedBody>
+
 export const BalancesBody = Type.Object({
   balances: Type.Array(Balance),
   missing: Type.Array(Type.String(), { description: 'requested ids with no balance' }),
@@ -61,14 +68,33 @@ export const JSON_CONTENT_TYPE = 'application/json'
  * handler sends JSON it built from data validated on the way in (GET /saldo/:cliente_id). The same
  * schemas as a `response` option would give, without a clean and a check of every answer.
  */
-export function documentedResponses(schemas: Record<number, TSchema>) {
+export function documentedResponses(
+  schemas: Record<number, TSchema>,
+  headers: Record<number, Record<string, { description: string }>> = {},
+) {
   return Object.fromEntries(
     Object.entries(schemas).map(([status, schema]) => [
       status,
       {
         description: schema.description ?? `HTTP ${status}`,
         content: { [JSON_CONTENT_TYPE]: { schema: schema as object } },
+        ...(headers[Number(status)] ? { headers: stringHeaders(headers[Number(status)] ?? {}) } : {}),
       },
     ]),
   )
+}
+
+/** OpenAPI response headers, each a string. */
+function stringHeaders(headers: Record<string, { description: string }>) {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, { description }]) => [
+      name,
+      { description, schema: { type: 'string' as const } },
+    ]),
+  )
+}
+
+/** What an ETag is, wherever one is answered. */
+export const ETAG_HEADER = {
+  ETag: { description: 'the version of the balance, "partition-offset" (strong); send it back in If-Match' },
 }

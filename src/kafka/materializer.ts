@@ -406,7 +406,7 @@ export class Materializer {
     // A store that cannot take the batch throws: the consumer stops, and the next one reads the batch
     // again from the unchanged position (the store keeps the cause for /ready and reads meanwhile).
     this.#deps.outcomes.beforeApply(store, partition, changes, offsets)
-    store.apply(partition, changes, nextOffset)
+    store.apply(partition, changes, nextOffset, offsets)
     for (const change of changes) {
       if (change.kind === 'put') this.#deps.stats.applied++
       else this.#deps.stats.tombstones++

@@ -21,13 +21,17 @@ function hashOf(key: string): number {
  * index + 1; each entry keeps its hash, its saldo, and where its key and timestamp sit in a byte
  * arena as [key length][key][timestamp length][timestamp]. An update whose timestamp has the same
  * length (the usual case) is written in place; other records leave garbage that is compacted away
- * once it is half the arena.
+ * once it is half the arena. Each entry also keeps the partition and offset of the record that set it:
+ * its version, which HTTP names as an ETag (12 B per key).
  */
 export class BalanceTable {
   #slots = new Int32Array(MIN_CAPACITY * 2)
   #hashes = new Uint32Array(MIN_CAPACITY)
   #saldos = new Float64Array(MIN_CAPACITY)
   #records = new Uint32Array(MIN_CAPACITY)
+  #partitions = new Int32Array(MIN_CAPACITY)
+  // Float64, not Uint32: an offset may pass 2^32; a double holds it exactly up to 2^53.
+  #offsets = new Float64Array(MIN_CAPACITY)
   #arena = new Uint8Array(MIN_CAPACITY * 32)
   #arenaUsed = 0
   #garbage = 0
@@ -49,7 +53,25 @@ export class BalanceTable {
     return entry < 0 ? undefined : this.#balanceAt(entry, key)
   }
 
-  set(balance: Balance): void {
+  /** The version of `key`'s record as a strong entity tag, `"partition-offset"`, or undefined. */
+  etag(key: string): string | undefined {
+    const entry = this.#entryOf(key)
+    return entry < 0 ? undefined : `"${this.#partitions[entry]}-${this.#offsets[entry]}"`
+  }
+
+  /** The offset of the record that set `key`, or undefined. */
+  offsetOf(key: string): number | undefined {
+    const entry = this.#entryOf(key)
+    return entry < 0 ? undefined : this.#offsets[entry]
+  }
+
+  #entryOf(key: string): number {
+    const keyBytes = this.#encode(key, 0)
+    return keyBytes < 0 ? -1 : this.#find(hashOf(key), keyBytes)
+  }
+
+  /** Sets `balance` as the record at `partition:offset`. */
+  set(balance: Balance, partition: number, offset: number): void {
     const key = balance.cliente_id
     const hash = hashOf(key)
     const keyBytes = this.#encode(key, 0)
@@ -61,6 +83,8 @@ export class BalanceTable {
     const found = this.#find(hash, keyBytes)
     if (found >= 0) {
       this.#saldos[found] = balance.saldo
+      this.#partitions[found] = partition
+      this.#offsets[found] = offset
       const at = this.#records[found] as number
       const tsAt = at + 1 + keyBytes
       if (this.#arena[tsAt] === tsBytes) {
@@ -75,6 +99,8 @@ export class BalanceTable {
     const entry = this.#newEntry()
     this.#hashes[entry] = hash
     this.#saldos[entry] = balance.saldo
+    this.#partitions[entry] = partition
+    this.#offsets[entry] = offset
     this.#records[entry] = this.#append(keyBytes, tsBytes)
     this.#insertSlot(hash, entry)
     this.#size++
@@ -108,6 +134,8 @@ export class BalanceTable {
     this.#hashes = new Uint32Array(MIN_CAPACITY)
     this.#saldos = new Float64Array(MIN_CAPACITY)
     this.#records = new Uint32Array(MIN_CAPACITY)
+    this.#partitions = new Int32Array(MIN_CAPACITY)
+    this.#offsets = new Float64Array(MIN_CAPACITY)
     this.#arena = new Uint8Array(MIN_CAPACITY * 32)
     this.#arenaUsed = this.#garbage = this.#entries = this.#tombstones = this.#size = 0
     this.#free = []
@@ -182,6 +210,8 @@ export class BalanceTable {
       this.#hashes = grow(this.#hashes, new Uint32Array(capacity))
       this.#saldos = grow(this.#saldos, new Float64Array(capacity))
       this.#records = grow(this.#records, new Uint32Array(capacity))
+      this.#partitions = grow(this.#partitions, new Int32Array(capacity))
+      this.#offsets = grow(this.#offsets, new Float64Array(capacity))
     }
     return this.#entries++
   }
@@ -231,7 +261,7 @@ export class BalanceTable {
   }
 }
 
-function grow<T extends Uint32Array | Float64Array>(from: T, to: T): T {
+function grow<T extends Uint32Array | Int32Array | Float64Array>(from: T, to: T): T {
   to.set(from)
   return to
 }

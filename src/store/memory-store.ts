@@ -24,9 +24,19 @@ export class MemoryStore implements BalanceStore {
     return this.#positions
   }
 
-  apply(partition: number, changes: readonly Change[], nextOffset: number): void {
-    for (const change of changes) {
-      if (change.kind === 'put') this.#rows.set(change.balance)
+  etag(clienteId: string): string | undefined {
+    return this.#rows.etag(clienteId)
+  }
+
+  /** The offset of the record that set the client's balance (for the snapshot's rows). */
+  offsetOf(clienteId: string): number | undefined {
+    return this.#rows.offsetOf(clienteId)
+  }
+
+  apply(partition: number, changes: readonly Change[], nextOffset: number, offsets: readonly number[]): void {
+    for (let i = 0; i < changes.length; i++) {
+      const change = changes[i] as Change
+      if (change.kind === 'put') this.#rows.set(change.balance, partition, offsets[i] as number)
       else this.#rows.delete(change.clienteId)
     }
     this.#positions.set(partition, nextOffset)

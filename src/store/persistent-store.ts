@@ -7,7 +7,7 @@ import { MemoryStore } from './memory-store.ts'
 import { SqliteSnapshot } from './sqlite-snapshot.ts'
 import { StateLock } from './state-lock.ts'
 import type { BalanceStore, Change, StoreOrigin } from './store.ts'
-import { lastValues, WriteGroup } from './write-group.ts'
+import { lastValues, type RowSource, WriteGroup } from './write-group.ts'
 
 export const SNAPSHOT_FILE = 'saldo.db'
 
@@ -48,7 +48,10 @@ export class PersistentStore implements BalanceStore {
   #group = new WriteGroup()
   #retry: ReturnType<typeof setInterval> | undefined
   /** A group is written before memory takes another batch: memory then holds the group's values. */
-  readonly #fromMemory = (clienteId: string) => this.#memory.get(clienteId)
+  readonly #fromMemory: RowSource = (clienteId) => {
+    const balance = this.#memory.get(clienteId)
+    return balance && { balance, offset: this.#memory.offsetOf(clienteId) as number }
+  }
 
   private constructor(
     memory: MemoryStore,
@@ -102,6 +105,10 @@ export class PersistentStore implements BalanceStore {
     return this.#memory.get(clienteId)
   }
 
+  etag(clienteId: string): string | undefined {
+    return this.#memory.etag(clienteId)
+  }
+
   get size(): number {
     return this.#memory.size
   }
@@ -118,16 +125,16 @@ export class PersistentStore implements BalanceStore {
    * A group due to be written is written before the batch is taken; if that write fails, memory and
    * position stay put (the batch is read again), as they do when a batch of the tail cannot be written.
    */
-  apply(partition: number, changes: readonly Change[], nextOffset: number): void {
+  apply(partition: number, changes: readonly Change[], nextOffset: number, offsets: readonly number[]): void {
     if (!this.#group.isEmpty && (!this.#replaying || this.#due())) this.#writeGroup()
     if (this.#replaying) {
       this.#group.add(partition, changes, nextOffset)
     } else {
       const batch = new WriteGroup()
       batch.add(partition, changes, nextOffset)
-      this.#toDisk(() => this.#journal.write(batch, lastValues(changes)))
+      this.#toDisk(() => this.#journal.write(batch, lastValues(changes, offsets)))
     }
-    this.#memory.apply(partition, changes, nextOffset)
+    this.#memory.apply(partition, changes, nextOffset, offsets)
   }
 
   /**

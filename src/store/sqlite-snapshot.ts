@@ -6,14 +6,20 @@ import type { BalanceStore, Change, StoreOrigin } from './store.ts'
 import type { RowSource, WriteGroup } from './write-group.ts'
 
 /** Raise it when the tables change: a file of another version is thrown away and rebuilt. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
+
+/** What each older version lacks, logged when its file is thrown away. */
+const OLDER_VERSIONS: Record<number, string> = {
+  1: 'version 1 keeps no offset per row, which the ETags of conditional writes need',
+}
 
 const SCHEMA = `
   CREATE TABLE balances (
     cliente_id TEXT PRIMARY KEY,
     saldo REAL NOT NULL,
     timestamp TEXT NOT NULL,
-    partition INTEGER NOT NULL
+    partition INTEGER NOT NULL,
+    offset INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE TABLE checkpoints (partition INTEGER PRIMARY KEY, next_offset INTEGER NOT NULL);
   CREATE TABLE meta (
@@ -55,13 +61,13 @@ export class SqliteSnapshot {
   private constructor(db: Database) {
     this.#db = db
     const put = db.prepare(
-      'INSERT OR REPLACE INTO balances (cliente_id, saldo, timestamp, partition) VALUES (?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO balances (cliente_id, saldo, timestamp, partition, offset) VALUES (?, ?, ?, ?, ?)',
     )
     const remove = db.prepare('DELETE FROM balances WHERE cliente_id = ?')
     const checkpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (partition, next_offset) VALUES (?, ?)')
     this.#write = db.transaction((group: WriteGroup, source: RowSource) => {
-      for (const { partition, clienteId, balance } of group.rows(source)) {
-        if (balance) put.run(clienteId, balance.saldo, balance.timestamp, partition)
+      for (const { partition, clienteId, balance, offset } of group.rows(source)) {
+        if (balance) put.run(clienteId, balance.saldo, balance.timestamp, partition, offset)
         else remove.run(clienteId)
       }
       for (const [partition, nextOffset] of group.checkpoints()) checkpoint.run(partition, nextOffset)
@@ -146,6 +152,7 @@ export class SqliteSnapshot {
       path,
       version,
       expected: SCHEMA_VERSION,
+      why: OLDER_VERSIONS[version] ?? 'a newer saldo wrote it',
     })
     db.close(true)
     removeFiles(path)
@@ -157,33 +164,36 @@ export class SqliteSnapshot {
       .query<StoreOrigin, []>('SELECT topic, cluster_id AS clusterId, partitions FROM meta')
       .get()
     if (meta) target.setOrigin(meta)
-    const checkpoints = new Map<number, { nextOffset: number; rows: Change[] }>()
+    const checkpoints = new Map<number, { nextOffset: number; rows: Change[]; offsets: number[] }>()
     for (const { partition, next_offset } of this.#db
       .query<{ partition: number; next_offset: number }, []>('SELECT partition, next_offset FROM checkpoints')
       .all()) {
-      checkpoints.set(partition, { nextOffset: next_offset, rows: [] })
-      target.apply(partition, [], next_offset)
+      checkpoints.set(partition, { nextOffset: next_offset, rows: [], offsets: [] })
+      target.apply(partition, [], next_offset, [])
     }
     const rows = this.#db.query<
-      { cliente_id: string; saldo: number; timestamp: string; partition: number },
+      { cliente_id: string; saldo: number; timestamp: string; partition: number; offset: number },
       []
-    >('SELECT cliente_id, saldo, timestamp, partition FROM balances')
+    >('SELECT cliente_id, saldo, timestamp, partition, offset FROM balances')
     let read = 0
-    for (const { cliente_id, saldo, timestamp, partition } of rows.iterate()) {
+    for (const { cliente_id, saldo, timestamp, partition, offset } of rows.iterate()) {
       const entry = checkpoints.get(partition)
       // Rows and checkpoints are written together: rows without one mean the file was damaged.
       if (!entry) throw new CorruptSnapshot(`rows of partition ${partition} have no checkpoint`)
       entry.rows.push({ kind: 'put', balance: { cliente_id, saldo, timestamp } })
+      entry.offsets.push(offset)
       // A synchronous load gives the collector no idle moment: without a young-generation collection
       // now and then, the heap grows to every row object read (1M keys: 1.75x instead of 2.5x the
       // settled RSS at peak, and faster; a full collection instead took 2.6x as long for 1.6x).
       if (++read % GC_EVERY_ROWS === 0) Bun.gc(false)
       if (entry.rows.length === LOAD_CHUNK) {
-        target.apply(partition, entry.rows, entry.nextOffset)
+        target.apply(partition, entry.rows, entry.nextOffset, entry.offsets)
         entry.rows = []
+        entry.offsets = []
       }
     }
-    for (const [partition, { rows, nextOffset }] of checkpoints) target.apply(partition, rows, nextOffset)
+    for (const [partition, { rows, nextOffset, offsets }] of checkpoints)
+      target.apply(partition, rows, nextOffset, offsets)
   }
 
   /** One transaction: the group's rows, valued from `source`, and its partitions' next offsets, or nothing. */

@@ -23,13 +23,21 @@ export interface StoreOrigin {
  */
 export interface BalanceStore {
   get(clienteId: string): Balance | undefined
+  /**
+   * The version of the client's balance as a strong entity tag, `"partition-offset"` (the record that
+   * set it), or undefined without one: what conditional writes compare.
+   */
+  etag(clienteId: string): string | undefined
   readonly size: number
   /** Next offset to read of a partition: 0 when nothing was applied yet. */
   position(partition: number): number
   /** Every partition with something applied, as partition → next offset. */
   positions(): ReadonlyMap<number, number>
-  /** Applies one batch of a partition atomically and moves its position to `nextOffset`. */
-  apply(partition: number, changes: readonly Change[], nextOffset: number): void
+  /**
+   * Applies one batch of a partition atomically and moves its position to `nextOffset`;
+   * `offsets[i]` is the offset of `changes[i]`.
+   */
+  apply(partition: number, changes: readonly Change[], nextOffset: number, offsets: readonly number[]): void
   /**
    * Why the last batch could not be applied (disk full, folder not writable), until one is: while
    * set, the state falls behind the topic and must not be served as current.

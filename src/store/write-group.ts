@@ -1,15 +1,22 @@
 import type { Balance } from '../balance.ts'
 import { type Change, changeKey } from './store.ts'
 
-/** A row to write: a client's balance (undefined: deleted), and the partition it came from. */
+/** A client's balance and the offset of the record that set it. */
+export interface VersionedBalance {
+  readonly balance: Balance
+  readonly offset: number
+}
+
+/** A row to write: a client's balance and its offset (undefined: deleted), and the partition it came from. */
 export interface SnapshotRow {
   readonly partition: number
   readonly clienteId: string
   readonly balance: Balance | undefined
+  readonly offset: number
 }
 
 /** Where a group's rows take their values from: the state once it took the group's batches. */
-export type RowSource = (clienteId: string) => Balance | undefined
+export type RowSource = (clienteId: string) => VersionedBalance | undefined
 
 /**
  * Batches to write to the snapshot in one transaction: the keys they touch, and the next offset of
@@ -57,15 +64,26 @@ export class WriteGroup {
   *rows(source: RowSource): Generator<SnapshotRow> {
     // The default sort of strings is several times faster than any comparator.
     for (const clienteId of [...this.#keys.keys()].sort()) {
-      yield { partition: this.#keys.get(clienteId) as number, clienteId, balance: source(clienteId) }
+      const row = source(clienteId)
+      yield {
+        partition: this.#keys.get(clienteId) as number,
+        clienteId,
+        balance: row?.balance,
+        offset: row?.offset ?? -1,
+      }
     }
   }
 }
 
-/** A batch's last value of each key, as the rows of a group of that batch alone take them. */
-export function lastValues(changes: readonly Change[]): RowSource {
-  const last = new Map<string, Balance | undefined>()
-  for (const change of changes)
-    last.set(changeKey(change), change.kind === 'put' ? change.balance : undefined)
+/** A batch's last value of each key (`offsets[i]` that of `changes[i]`), as the rows of a group of that batch alone take them. */
+export function lastValues(changes: readonly Change[], offsets: readonly number[]): RowSource {
+  const last = new Map<string, VersionedBalance | undefined>()
+  for (let i = 0; i < changes.length; i++) {
+    const change = changes[i] as Change
+    last.set(
+      changeKey(change),
+      change.kind === 'put' ? { balance: change.balance, offset: offsets[i] as number } : undefined,
+    )
+  }
   return (clienteId) => last.get(clienteId)
 }

@@ -106,6 +106,64 @@ describe('writes through Kafka', () => {
     expect(again.headers.get('x-saldo-position')).not.toBe(deleted.headers.get('x-saldo-position'))
   })
 
+  it('writes conditionally: ETag on GET, 412 with the current balance on a stale If-Match, one winner of two racing writers', async () => {
+    const topic = await createTopic({ partitions: 3 })
+    const service = startService(topic, { SALDO_API_TOKEN: TOKEN })
+    await waitUntilReady(service)
+    const put = (id: string, saldo: number, condition: Record<string, string>) =>
+      service.get(`/saldo/${id}`, {
+        method: 'PUT',
+        headers: { ...json, ...condition },
+        body: JSON.stringify({ saldo, timestamp: '2025-10-14T10:30:45' }),
+      })
+
+    // If-None-Match: * creates only a client that has no balance yet.
+    const created = await put('7', 100, { 'if-none-match': '*' })
+    expect(created.status).toBe(200)
+    const etag = created.headers.get('etag')
+    expect(etag).toMatch(/^"\d+-\d+"$/)
+    const again = await put('7', 1, { 'if-none-match': '*' })
+    expect(again.status).toBe(412)
+    expect(await again.json()).toMatchObject({ saldo: { cliente_id: '7', saldo: 100 } })
+
+    const read = await service.get('/saldo/7', { headers: auth })
+    expect(read.headers.get('etag')).toBe(etag)
+
+    // Two writers that both read that version: exactly one wins, the other sees the winner's balance.
+    const [first, second] = await Promise.all([
+      put('7', 150, { 'if-match': etag as string }),
+      put('7', 50, { 'if-match': etag as string }),
+    ])
+    const statuses = [first.status, second.status].sort()
+    expect(statuses).toEqual([200, 412])
+    const winner = first.status === 200 ? first : second
+    const loser = first.status === 200 ? second : first
+    const won = await winner.json()
+    const lost = await loser.json()
+    expect(lost.error).toContain('If-Match failed')
+    expect(lost.saldo).toEqual(won.balance)
+    expect(loser.headers.get('etag')).toBe(winner.headers.get('etag'))
+    expect(await (await service.get('/saldo/7', { headers: auth })).json()).toEqual(won.balance)
+
+    // A DELETE with the stale tag is refused too; with the current one it deletes.
+    const staleDelete = await service.get('/saldo/7', {
+      method: 'DELETE',
+      headers: { ...auth, 'if-match': etag as string },
+    })
+    expect(staleDelete.status).toBe(412)
+    const current = winner.headers.get('etag') as string
+    const deleted = await service.get('/saldo/7', {
+      method: 'DELETE',
+      headers: { ...auth, 'if-match': current },
+    })
+    expect(deleted.status).toBe(200)
+    // No balance: If-Match fails (412 with saldo null), a malformed one is a 400.
+    const absent = await put('7', 1, { 'if-match': current })
+    expect(absent.status).toBe(412)
+    expect((await absent.json()).saldo).toBeNull()
+    expect((await put('7', 1, { 'if-match': 'no-quotes' })).status).toBe(400)
+  })
+
   it('answers 504 with the position when the write is not applied within WRITE_WAIT_MS', async () => {
     const topic = await createTopic({ partitions: 1 })
     const service = startService(topic, {

@@ -28,6 +28,7 @@ export function setup({ ready = true, token = undefined as string | undefined, m
       { kind: 'put', balance: { ...seed, cliente_id: 'é/ü', saldo: -2.5 } },
     ],
     2,
+    [0, 1],
   )
   const progress = new ReplayProgress()
   progress.begin(new Map([[0, ready ? 2 : 10]]), new Map([[0, 2]]))

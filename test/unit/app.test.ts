@@ -183,7 +183,7 @@ describe('positions', () => {
   it('waits for min_position and answers once a batch reaches it', async () => {
     const { get, store, watch } = setup()
     const pending = get('/saldo/1?min_position=0:3')
-    store.apply(0, [{ kind: 'put', balance: { ...seed, saldo: 7 } }], 3)
+    store.apply(0, [{ kind: 'put', balance: { ...seed, saldo: 7 } }], 3, [2])
     // The materializer tells the watch after every batch; here the test plays that part.
     watch.applied()
     const res = await pending

@@ -34,7 +34,7 @@ describe('BalanceTable', () => {
           saldo: Math.round(next() * 1e6) / 100 - 5000,
           timestamp: timestamps[Math.floor(next() * timestamps.length)] as string,
         }
-        table.set(balance)
+        table.set(balance, 0, step)
         reference.set(id, balance)
       }
     }
@@ -49,7 +49,7 @@ describe('BalanceTable', () => {
     const table = new BalanceTable()
     for (let round = 0; round < 4; round++) {
       for (let i = 0; i < 50_000; i++) {
-        table.set({ cliente_id: `client-${i}`, saldo: round, timestamp: timestamps[round] as string })
+        table.set({ cliente_id: `client-${i}`, saldo: round, timestamp: timestamps[round] as string }, 0, i)
       }
     }
     for (let i = 0; i < 50_000; i += 2) table.delete(`client-${i}`)
@@ -67,11 +67,23 @@ describe('BalanceTable', () => {
     expect(table.get('x'.repeat(300))).toBeUndefined()
     expect(table.delete('x'.repeat(300))).toBe(false)
     expect(() =>
-      table.set({ cliente_id: 'x'.repeat(300), saldo: 1, timestamp: timestamps[0] as string }),
+      table.set({ cliente_id: 'x'.repeat(300), saldo: 1, timestamp: timestamps[0] as string }, 0, 0),
     ).toThrow(RangeError)
-    table.set({ cliente_id: '1', saldo: 1, timestamp: timestamps[0] as string })
+    table.set({ cliente_id: '1', saldo: 1, timestamp: timestamps[0] as string }, 0, 0)
     table.clear()
     expect(table.size).toBe(0)
     expect(table.get('1')).toBeUndefined()
+  })
+
+  it('names the record that set each key as "partition-offset", past growth, updates and deletes', () => {
+    const table = new BalanceTable()
+    for (let i = 0; i < 5000; i++)
+      table.set({ cliente_id: `c${i}`, saldo: i, timestamp: timestamps[0] as string }, i % 7, i)
+    table.set({ cliente_id: 'c3', saldo: 1, timestamp: timestamps[1] as string }, 3, 2 ** 40)
+    table.delete('c4')
+    expect(table.etag('c3')).toBe(`"3-${2 ** 40}"`)
+    expect(table.etag('c4999')).toBe('"1-4999"')
+    expect(table.etag('c4')).toBeUndefined()
+    expect(table.etag('x'.repeat(300))).toBeUndefined()
   })
 })

@@ -31,6 +31,7 @@ function seeded() {
     1,
     ids.map((id) => ({ kind: 'put' as const, balance: { ...seed, cliente_id: id } })),
     ids.length,
+    ids.map((_, i) => i),
   )
   return app
 }
@@ -120,6 +121,7 @@ describe('ids the URL layer rewrites', () => {
       2,
       ['.', '..'].map((id) => ({ kind: 'put' as const, balance: { ...seed, cliente_id: id } })),
       2,
+      [0, 1],
     )
     const listed = await (await get('/saldos?ids=.,..')).json()
     expect(listed.balances.map((b: { cliente_id: string }) => b.cliente_id)).toEqual(['.', '..'])

@@ -48,7 +48,7 @@ describe('materializer metrics', () => {
   it('reports position, latest end offset and lag per partition, and rejects by reason', () => {
     const store = new MemoryStore()
     const balance = { cliente_id: 'a', saldo: 1, timestamp: '2025-10-14T10:30:45' }
-    store.apply(0, [{ kind: 'put', balance }], 5)
+    store.apply(0, [{ kind: 'put', balance }], 5, [4])
     const progress = new ReplayProgress()
     progress.begin(
       new Map([

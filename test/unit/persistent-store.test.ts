@@ -6,7 +6,7 @@ import { StateDirError } from '../../src/store/errors.ts'
 import { type GroupLimits, PersistentStore, SNAPSHOT_FILE } from '../../src/store/persistent-store.ts'
 import { SCHEMA_VERSION } from '../../src/store/sqlite-snapshot.ts'
 import type { Change } from '../../src/store/store.ts'
-import { captureLog, onCleanup, tempDir } from '../helpers.ts'
+import { captureLog, offsetsBefore, onCleanup, tempDir } from '../helpers.ts'
 
 const origin = { topic: 'contas', clusterId: 'cluster-a', partitions: 2 }
 const put = (id: string, saldo: number): Change => ({
@@ -30,8 +30,9 @@ function filled(keys: number): string {
     0,
     Array.from({ length: keys }, (_, i) => put(`client-${i}`, i)),
     keys,
+    offsetsBefore(keys, keys),
   )
-  store.apply(1, [put('one', 1.5)], 7)
+  store.apply(1, [put('one', 1.5)], 7, [6])
   store.close()
   return dir
 }
@@ -42,14 +43,16 @@ describe('PersistentStore', () => {
     const first = open(dir).store
     expect(first.loadedFromSnapshot).toBe(0)
     first.setOrigin(origin)
-    first.apply(0, [put('a', 1), put('b', -2.25), put('c', 3)], 10)
-    first.apply(0, [{ kind: 'delete', clienteId: 'b' }, put('a', 1e300)], 12)
-    first.apply(1, [put('é/ü', 0.1)], 4)
+    first.apply(0, [put('a', 1), put('b', -2.25), put('c', 3)], 10, [7, 8, 9])
+    first.apply(0, [{ kind: 'delete', clienteId: 'b' }, put('a', 1e300)], 12, [10, 11])
+    first.apply(1, [put('é/ü', 0.1)], 4, [3])
     first.close()
 
     const { store, lines } = open(dir)
     expect(store.loadedFromSnapshot).toBe(3)
     expect(store.get('a')?.saldo).toBe(1e300)
+    // Each row keeps the offset of the record that set it: ETags survive a restart.
+    expect(['a', 'c', 'é/ü'].map((id) => store.etag(id))).toEqual(['"0-11"', '"0-9"', '"1-3"'])
     expect(store.get('b')).toBeUndefined()
     expect(store.get('é/ü')).toEqual({ cliente_id: 'é/ü', saldo: 0.1, timestamp: '2025-10-14T10:30:45' })
     expect([...store.positions()].sort()).toEqual([
@@ -67,11 +70,13 @@ describe('PersistentStore', () => {
       0,
       [put('z', 1), put('a', 1), put('z', 2), { kind: 'delete', clienteId: 'a' }, put('m', 1), put('z', 3)],
       6,
+      offsetsBefore(6, 6),
     )
     first.apply(
       1,
       [{ kind: 'delete', clienteId: 'm' }, put('m', 5), put('b', 1), { kind: 'delete', clienteId: 'b' }],
       4,
+      offsetsBefore(4, 4),
     )
     first.close()
     const { store } = open(dir)
@@ -82,14 +87,14 @@ describe('PersistentStore', () => {
     const dir = tempDir()
     const first = open(dir).store
     first.endReplay()
-    first.apply(0, [put('a', 1)], 5)
+    first.apply(0, [put('a', 1)], 5, [4])
     // SQLite stores NaN as NULL, which the table refuses: the write fails after 'b' went in.
-    expect(() => first.apply(0, [put('b', 2), put('c', Number.NaN)], 9)).toThrow('NOT NULL')
+    expect(() => first.apply(0, [put('b', 2), put('c', Number.NaN)], 9, [7, 8])).toThrow('NOT NULL')
     expect(first.get('b')).toBeUndefined()
     expect(first.position(0)).toBe(5)
     // The cause stays visible until a write succeeds.
     expect(first.writeError).toContain(`cannot write the local state in STATE_DIR=${dir} (NOT NULL`)
-    first.apply(0, [], 5)
+    first.apply(0, [], 5, [])
     expect(first.writeError).toBeUndefined()
     first.close()
     const { store } = open(dir)
@@ -100,14 +105,14 @@ describe('PersistentStore', () => {
   it('during the replay, writes a group of batches once it holds enough changes, and the rest when the replay ends', () => {
     const dir = tempDir()
     const store = open(dir, { rows: 3, ms: Number.MAX_VALUE }).store
-    store.apply(0, [put('a', 1), put('b', 2)], 2)
-    store.apply(0, [put('c', 3), { kind: 'delete', clienteId: 'a' }], 4)
+    store.apply(0, [put('a', 1), put('b', 2)], 2, offsetsBefore(2, 2))
+    store.apply(0, [put('c', 3), { kind: 'delete', clienteId: 'a' }], 4, offsetsBefore(4, 2))
     // Memory takes every batch at once; the disk, nothing yet.
     expect(store.get('c')?.saldo).toBe(3)
     expect(store.position(0)).toBe(4)
     expect(onDisk(dir)).toEqual({ rows: [], checkpoints: [] })
     // Four changes are due: written, rows with their checkpoint, before the next batch is taken.
-    store.apply(1, [put('x', 9)], 7)
+    store.apply(1, [put('x', 9)], 7, offsetsBefore(7, 1))
     expect(onDisk(dir)).toEqual({ rows: ['b', 'c'], checkpoints: [[0, 4]] })
     store.endReplay()
     expect(onDisk(dir)).toEqual({
@@ -118,7 +123,7 @@ describe('PersistentStore', () => {
       ],
     })
     // In the tail, each batch is on disk once apply returns.
-    store.apply(1, [put('y', 1)], 8)
+    store.apply(1, [put('y', 1)], 8, offsetsBefore(8, 1))
     expect(onDisk(dir)).toEqual({
       rows: ['b', 'c', 'x', 'y'],
       checkpoints: [
@@ -131,20 +136,20 @@ describe('PersistentStore', () => {
   it('during the replay, writes a group once it is old enough', () => {
     const dir = tempDir()
     const store = open(dir, { rows: Number.MAX_VALUE, ms: 0 }).store
-    store.apply(0, [put('a', 1)], 1)
-    store.apply(0, [put('b', 1)], 2)
+    store.apply(0, [put('a', 1)], 1, offsetsBefore(1, 1))
+    store.apply(0, [put('b', 1)], 2, offsetsBefore(2, 1))
     expect(onDisk(dir)).toEqual({ rows: ['a'], checkpoints: [[0, 1]] })
   })
 
   it('loses only whole groups when one cannot be written, and takes no batch until it is', () => {
     const dir = tempDir()
     const first = open(dir, { rows: 2, ms: Number.MAX_VALUE }).store
-    first.apply(0, [put('a', 1)], 1)
-    first.apply(0, [put('b', 2)], 2)
+    first.apply(0, [put('a', 1)], 1, offsetsBefore(1, 1))
+    first.apply(0, [put('b', 2)], 2, offsetsBefore(2, 1))
     // SQLite stores NaN as NULL, which the table refuses: the group holding it cannot be written.
-    first.apply(0, [put('c', Number.NaN)], 3)
-    first.apply(0, [put('d', 4)], 4)
-    expect(() => first.apply(0, [put('e', 5)], 5)).toThrow('NOT NULL')
+    first.apply(0, [put('c', Number.NaN)], 3, offsetsBefore(3, 1))
+    first.apply(0, [put('d', 4)], 4, offsetsBefore(4, 1))
+    expect(() => first.apply(0, [put('e', 5)], 5, offsetsBefore(5, 1))).toThrow('NOT NULL')
     // The batch that found the group due was not taken: it is read again from the same position.
     expect(first.position(0)).toBe(4)
     expect(first.get('e')).toBeUndefined()
@@ -162,7 +167,7 @@ describe('PersistentStore', () => {
   it('writes the group of a replay that is stopped before it ends', () => {
     const dir = tempDir()
     const first = open(dir).store
-    first.apply(0, [put('a', 1)], 1)
+    first.apply(0, [put('a', 1)], 1, offsetsBefore(1, 1))
     first.close()
     expect(open(dir).store.get('a')?.saldo).toBe(1)
   })
@@ -217,7 +222,7 @@ describe('PersistentStore', () => {
       expect(aside).toEqual([String(warning?.movedTo).slice(dir.length + 1)])
 
       // The fresh file works.
-      store.apply(0, [put('x', 1)], 1)
+      store.apply(0, [put('x', 1)], 1, [0])
       store.close()
       expect(open(dir).store.get('x')?.saldo).toBe(1)
     })
@@ -252,7 +257,7 @@ describe('PersistentStore', () => {
       const { store, lines } = open(dir)
       expect(store.size).toBe(0)
       expect(lines.find((l) => l.level === 'warn')?.msg).toContain('another schema version')
-      store.apply(0, [put('x', 1)], 1)
+      store.apply(0, [put('x', 1)], 1, [0])
       expect(store.get('x')?.saldo).toBe(1)
     })
   }

@@ -12,7 +12,7 @@ const del = (id: string): Change => ({ kind: 'delete', clienteId: id })
 describe('TombstoneOutcomes', () => {
   it('says whether the client had a balance just before each tombstone, following the batch in order', () => {
     const store = new MemoryStore()
-    store.apply(0, [put('a')], 1)
+    store.apply(0, [put('a')], 1, [0])
     const outcomes = new TombstoneOutcomes()
     const a = outcomes.watch('a')
     const b = outcomes.watch('b')

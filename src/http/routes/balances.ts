@@ -5,7 +5,14 @@ import type { BalanceStore } from '../../store/store.ts'
 import { auth } from '../auth.ts'
 import { ApiError, answerError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { distinctIds, MAX_IDS_PER_REQUEST, pathId, queryIds, refuseIdPath } from '../ids.ts'
-import { BalancesBody, documentedResponses, ErrorBody, IdsBody, JSON_CONTENT_TYPE } from '../models.ts'
+import {
+  BalancesBody,
+  documentedResponses,
+  ErrorBody,
+  ETAG_HEADER,
+  IdsBody,
+  JSON_CONTENT_TYPE,
+} from '../models.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
 
 export interface BalanceRoutesDeps {
@@ -30,7 +37,10 @@ export function balanceRoutes({ store, watch, access, apiToken, maxBodyBytes }: 
     set.headers[POSITION_HEADER] = watch.text
     set.headers['content-type'] = JSON_CONTENT_TYPE
     const balance = store.get(id)
-    if (balance) return balanceJson(balance)
+    if (balance) {
+      set.headers.etag = store.etag(id)
+      return balanceJson(balance)
+    }
     set.status = 404
     return NOT_FOUND_BODY
   }
@@ -89,13 +99,10 @@ export function balanceRoutes({ store, watch, access, apiToken, maxBodyBytes }: 
         query: t.Object({ min_position: MinPosition }),
         detail: {
           summary: 'The latest balance of one client',
-          responses: documentedResponses({
-            200: Balance,
-            400: ErrorBody,
-            401: ErrorBody,
-            404: ErrorBody,
-            503: ErrorBody,
-          }),
+          responses: documentedResponses(
+            { 200: Balance, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+            { 200: ETAG_HEADER },
+          ),
         },
       },
     )

@@ -1,23 +1,31 @@
 import { Elysia, t } from 'elysia'
 import { type Balance as BalanceRecord, isIsoTimestamp } from '../../balance.ts'
+import { PartitionBehind } from '../../kafka/conditional-writer.ts'
 import type { Placement } from '../../kafka/producer.ts'
 import { formatPosition } from '../../store/position.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
+import type { BalanceStore } from '../../store/store.ts'
 import type { TombstoneOutcomes } from '../../store/tombstone-outcomes.ts'
 import { auth } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { pathId } from '../ids.ts'
-import { DeleteResult, ErrorBody, WriteResult } from '../models.ts'
+import { DeleteResult, ErrorBody, PreconditionFailedBody, WriteResult } from '../models.ts'
+import { preconditions, unmet } from '../preconditions.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
 import { MinPosition } from './balances.ts'
 
-/** Writes go to Kafka; the HTTP layer only knows this much of it. */
+/**
+ * Writes go to Kafka; the HTTP layer only knows this much of it. `check` (undefined: none) runs
+ * against this instance's state once every earlier write of the key's partition through it was
+ * applied, and refuses the write by throwing.
+ */
 export interface BalanceWrites {
-  put(balance: BalanceRecord): Promise<Placement>
-  delete(clienteId: string): Promise<Placement>
+  put(balance: BalanceRecord, check: (() => void) | undefined): Promise<Placement>
+  delete(clienteId: string, check: (() => void) | undefined): Promise<Placement>
 }
 
 export interface WriteRoutesDeps {
+  store: Pick<BalanceStore, 'get' | 'etag'>
   watch: PositionWatch
   access: StateAccess
   outcomes: TombstoneOutcomes
@@ -26,6 +34,25 @@ export interface WriteRoutesDeps {
   writeWaitMs: number
   maxBodyBytes: number
 }
+
+/** Read from `request.headers` by the handler (a headers schema would copy every header per request). */
+const CONDITION_HEADERS = [
+  {
+    name: 'If-Match',
+    in: 'header' as const,
+    required: false,
+    description:
+      'write only if the balance is still this ETag (from GET /saldo/{cliente_id}); * : only if it exists. Else 412',
+    schema: { type: 'string' as const },
+  },
+  {
+    name: 'If-None-Match',
+    in: 'header' as const,
+    required: false,
+    description: '* : write only if the client has no balance yet. Else 412',
+    schema: { type: 'string' as const },
+  },
+]
 
 const WriteBody = t.Object({
   saldo: t.Number({ description: 'the new balance; a finite number' }),
@@ -37,6 +64,7 @@ const WriteBody = t.Object({
  * the written offset, and carries that position; a client may pass it as min_position to any instance.
  */
 export function writeRoutes({
+  store,
   watch,
   access,
   outcomes,
@@ -53,6 +81,8 @@ export function writeRoutes({
     try {
       at = await write()
     } catch (error) {
+      if (error instanceof ApiError) throw error
+      if (error instanceof PartitionBehind) throw new ApiError('position_not_reached', error.message)
       throw new ApiError(
         'kafka_unavailable',
         `Kafka did not confirm the write (${(error as Error).message}); it may not have been made: retry`,
@@ -69,12 +99,28 @@ export function writeRoutes({
     return { position, at }
   }
 
+  /** The check of the request's If-Match / If-None-Match (a 400 if malformed), or undefined without them. */
+  const conditionOf = (id: string, request: Request): (() => void) | undefined => {
+    const wanted = preconditions(request.headers)
+    if (!wanted) return undefined
+    return () => {
+      const current = store.etag(id)
+      const failed = unmet(wanted, current)
+      if (failed === undefined) return
+      throw new ApiError('precondition_failed', failed, {
+        saldo: store.get(id) ?? null,
+        headers: current === undefined ? {} : { etag: current },
+      })
+    }
+  }
+
   return new Elysia()
     .use(auth(apiToken))
     .put(
       '/saldo/:cliente_id',
-      async ({ path, body, set }) => {
+      async ({ path, body, request, set }) => {
         const id = pathId(path)
+        const check = conditionOf(id, request)
         const timestamp = body.timestamp ?? new Date().toISOString()
         if (!isIsoTimestamp(timestamp)) {
           throw new ApiError(
@@ -85,8 +131,9 @@ export function writeRoutes({
         // During the replay the write could not be seen applied in time; say so before writing it.
         access.requireReady()
         const balance = { cliente_id: id, saldo: body.saldo, timestamp }
-        const { position } = await writeAndWait(() => writer.put(balance))
+        const { position, at } = await writeAndWait(() => writer.put(balance, check))
         set.headers[POSITION_HEADER] = watch.text
+        set.headers.etag = `"${at.partition}-${at.offset}"`
         return { balance, position }
       },
       {
@@ -102,18 +149,23 @@ export function writeRoutes({
           400: ErrorBody,
           401: ErrorBody,
           403: ErrorBody,
+          412: PreconditionFailedBody,
           413: ErrorBody,
           415: ErrorBody,
           503: ErrorBody,
           504: ErrorBody,
         },
-        detail: { summary: 'Set a balance through Kafka; answers once this instance has applied it' },
+        detail: {
+          summary: 'Set a balance through Kafka; answers once this instance has applied it',
+          parameters: CONDITION_HEADERS,
+        },
       },
     )
     .delete(
       '/saldo/:cliente_id',
       async ({ path, request, query, set, status }) => {
         const id = pathId(path)
+        const check = conditionOf(id, request)
         access.requireReady()
         // What the client saw elsewhere comes first: a DELETE after a PUT through another instance.
         await access.reach(request, query)
@@ -121,7 +173,7 @@ export function writeRoutes({
         // applied, in log order, not from this instance's view at the time of the request.
         const tombstone = outcomes.watch(id)
         try {
-          const { position, at } = await writeAndWait(() => writer.delete(id))
+          const { position, at } = await writeAndWait(() => writer.delete(id, check))
           set.headers[POSITION_HEADER] = watch.text
           if (tombstone.existedBefore(at.partition, at.offset) === false) {
             return status(404, { error: CLIENT_NOT_FOUND })
@@ -143,10 +195,14 @@ export function writeRoutes({
           401: ErrorBody,
           403: ErrorBody,
           404: ErrorBody,
+          412: PreconditionFailedBody,
           503: ErrorBody,
           504: ErrorBody,
         },
-        detail: { summary: 'Delete a balance (a tombstone); answers once this instance has applied it' },
+        detail: {
+          summary: 'Delete a balance (a tombstone); answers once this instance has applied it',
+          parameters: CONDITION_HEADERS,
+        },
       },
     )
 }
