@@ -1,6 +1,7 @@
 import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs'
 import type { Balance } from '../balance.ts'
 import type { Logger } from '../log.ts'
+import { PartitionQueue } from './partition-queue.ts'
 import { balanceMessage, type Placement, tombstoneMessage } from './producer.ts'
 
 export interface BalanceWriterOptions {
@@ -38,8 +39,8 @@ const partitionOf = Partitioners.DefaultPartitioner()
 export class BalanceWriter {
   readonly #options: BalanceWriterOptions
   #producer: Promise<Producer> | undefined
-  /** Per partition (-1: unknown yet), settles when its last queued write has: each waits for the one before. */
-  readonly #queues = new Map<number, Promise<unknown>>()
+  /** Per partition (-1: unknown yet): each write waits for the one before. */
+  readonly #queue = new PartitionQueue()
 
   constructor(options: BalanceWriterOptions) {
     this.#options = options
@@ -54,7 +55,7 @@ export class BalanceWriter {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#queues.values())
+    await this.#queue.idle()
     const producer = this.#producer
     this.#producer = undefined
     if (producer) await (await producer).disconnect()
@@ -79,17 +80,7 @@ export class BalanceWriter {
             message,
           })
         : -1
-    const result = (this.#queues.get(partition) ?? Promise.resolve()).then(() => this.#send(message, expires))
-    const settled = result.then(
-      () => {},
-      () => {},
-    )
-    this.#queues.set(partition, settled)
-    // The last write of a partition takes its queue with it.
-    void settled.then(() => {
-      if (this.#queues.get(partition) === settled) this.#queues.delete(partition)
-    })
-    return result
+    return this.#queue.run(partition, () => this.#send(message, expires))
   }
 
   async #send(message: Message, expires: number): Promise<Placement> {

@@ -1,5 +1,6 @@
 import type { Balance } from '../balance.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
+import { PartitionQueue } from './partition-queue.ts'
 import { murmur2Partition } from './partitioning.ts'
 import type { Placement } from './producer.ts'
 
@@ -30,8 +31,8 @@ const encoder = new TextEncoder()
  */
 export class ConditionalWriter {
   readonly #options: ConditionalWriterOptions
-  /** Per partition, settles when its last write in line has been appended (or failed). */
-  readonly #lines = new Map<number, Promise<unknown>>()
+  /** Per partition: a write's turn comes once the one before was appended (or failed). */
+  readonly #lines = new PartitionQueue()
   /** Per partition, the position just past the last record appended through here. */
   readonly #appended = new Map<number, number>()
 
@@ -60,16 +61,7 @@ export class ConditionalWriter {
       this.#appended.set(at.partition, Math.max(this.#appended.get(at.partition) ?? 0, at.offset + 1))
       return at
     }
-    const done = (this.#lines.get(partition) ?? Promise.resolve()).then(turn)
-    const settled = done.then(
-      () => {},
-      () => {},
-    )
-    this.#lines.set(partition, settled)
-    void settled.then(() => {
-      if (this.#lines.get(partition) === settled) this.#lines.delete(partition)
-    })
-    return done
+    return this.#lines.run(partition, turn)
   }
 
   async #caughtUp(partition: number): Promise<void> {
