@@ -16,7 +16,8 @@ function parseTags(name: string, value: string): TagList {
   if (value.trim() === '*') return '*'
   const tags: string[] = []
   TAG.lastIndex = 0
-  while (TAG.lastIndex < value.length) {
+  // At least one tag: an empty header is as malformed as a stray word.
+  do {
     const m = TAG.exec(value)
     if (!m) {
       throw new ApiError(
@@ -26,7 +27,7 @@ function parseTags(name: string, value: string): TagList {
     }
     // Weak tags never match strongly (If-Match), and saldo sends none: keep the marker to tell them apart.
     tags.push((m[1] ?? '') + (m[2] as string))
-  }
+  } while (TAG.lastIndex < value.length)
   return tags
 }
 

@@ -2,6 +2,7 @@ import { loadConfig } from '../../src/config.ts'
 import { ChangeHub } from '../../src/events/change-hub.ts'
 import { createApp } from '../../src/http/app.ts'
 import { ApplyStats } from '../../src/kafka/apply-stats.ts'
+import { ConditionalWriter } from '../../src/kafka/conditional-writer.ts'
 import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
 import { materializerMetrics } from '../../src/kafka/metrics.ts'
 import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
@@ -54,7 +55,13 @@ export function setup({ ready = true, token = undefined as string | undefined, m
     log,
     watch,
     outcomes: new TombstoneOutcomes(),
-    writer: { put: noKafka, delete: noKafka },
+    // The real check-then-append section, in front of writes that fail: a condition is checked first.
+    writer: new ConditionalWriter({
+      writer: { put: noKafka, delete: noKafka },
+      partitions: () => store.positions().size,
+      watch,
+      waitMs: 50,
+    }),
     settings: {
       ...loadConfig({}),
       RETRY_AFTER_S: 3,
