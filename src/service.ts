@@ -12,18 +12,31 @@ import { materializerMetrics } from './kafka/metrics.ts'
 import { ReplayProgress } from './kafka/replay-progress.ts'
 import { ReplicationCheck } from './kafka/replication-check.ts'
 import { materializerSummary } from './kafka/summary.ts'
+import type { PartitionTransactions } from './kafka/transactions.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
+import { MovementIndex } from './movements/movement-index.ts'
+import { MovementsTail } from './movements/movements-tail.ts'
 import { MemoryStore } from './store/memory-store.ts'
 import { PersistentStore } from './store/persistent-store.ts'
 import { PositionWatch } from './store/position-watch.ts'
 import { TombstoneOutcomes } from './store/tombstone-outcomes.ts'
 
+/** What the binary and the tests may plug in. */
+export interface ServiceParts {
+  /**
+   * The transactional writer of the partitions this instance owns. Movements (POST
+   * /saldo/:cliente_id/movimentos) are written only through it: without it that route is not served,
+   * while GET …/movimentos (the movements topic as read here) always is.
+   */
+  transactions?: PartitionTransactions
+}
+
 /**
  * saldo-api's parts, wired once: used by the binary and by the integration tests alike. Throws a
  * StateDirError when STATE_DIR cannot be used (in use by another process, not writable).
  */
-export function createService(config: Config, log: Logger) {
+export function createService(config: Config, log: Logger, parts: ServiceParts = {}) {
   const kafka = createKafka(config, log)
   const persistent = config.STATE_DIR === 'memory' ? undefined : PersistentStore.open(config.STATE_DIR, log)
   const store = persistent ?? new MemoryStore()
@@ -44,10 +57,18 @@ export function createService(config: Config, log: Logger) {
     },
   })
   const materializer = new Materializer({ kafka, store, progress, stats, watermarks, outcomes, log, config })
+  const movementIndex = new MovementIndex(config.MOVEMENTS_RETENTION_MS)
+  const movementWatch = new PositionWatch(movementIndex)
+  const movements = new MovementsTail({ kafka, index: movementIndex, watch: movementWatch, log, config })
   const conditional = new ConditionalWriter({
     writer,
+    topic: config.TOPIC,
     partitions: () => store.positions().size,
-    watch,
+    watches: new Map([
+      [config.TOPIC, watch],
+      [config.MOVEMENTS_TOPIC, movementWatch],
+    ]),
+    transactions: parts.transactions,
     waitMs: config.WRITE_WAIT_MS,
   })
   const events = new ChangeHub({
@@ -91,6 +112,11 @@ export function createService(config: Config, log: Logger) {
     watch,
     outcomes,
     writer: conditional,
+    movements: {
+      index: movementIndex,
+      watch: movementWatch,
+      writer: parts.transactions ? conditional : undefined,
+    },
     log,
     settings: config,
     kafkaStatus,
@@ -127,6 +153,7 @@ export function createService(config: Config, log: Logger) {
       }
       log.info('listening', { url: `http://${config.HOST}:${app.server?.port}`, topic: config.TOPIC })
       materializer.start()
+      movements.start()
       replication.start()
     },
     /**
@@ -146,7 +173,12 @@ export function createService(config: Config, log: Logger) {
         ])
         if (!drained) app.server?.stop(true)
         await graceful
-        const results = await Promise.allSettled([materializer.stop(), writer.close(), replication.stop()])
+        const results = await Promise.allSettled([
+          materializer.stop(),
+          movements.stop(),
+          writer.close(),
+          replication.stop(),
+        ])
         store.close()
         for (const result of results) {
           if (result.status === 'rejected') log.warn('a part did not stop cleanly', { error: result.reason })

@@ -4,6 +4,7 @@ import packageJson from '../../package.json'
 import type { Config } from '../config.ts'
 import { EVENT_SCHEMAS } from '../events/models.ts'
 import type { Logger } from '../log.ts'
+import type { MovementIndex } from '../movements/movement-index.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
 import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import { SECURITY_SCHEMES } from './auth.ts'
@@ -16,6 +17,7 @@ import { docsRoutes } from './routes/docs.ts'
 import { type EventRoutesDeps, eventRoutes } from './routes/events.ts'
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.ts'
 import { type MetricsRoutesDeps, metricsRoutes } from './routes/metrics.ts'
+import { type MovementWrites, movementRoutes } from './routes/movements.ts'
 import { type BalanceWrites, writeRoutes } from './routes/writes.ts'
 import { stateAccess } from './state-access.ts'
 
@@ -24,8 +26,13 @@ export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoute
   watch: PositionWatch
   outcomes: TombstoneOutcomes
   writer: BalanceWrites
+  /** The movements topic as this instance read it; `writer` undefined: POST …/movimentos is not served. */
+  movements: { index: MovementIndex; watch: PositionWatch; writer: MovementWrites | undefined }
   settings: Pick<
     Config,
+    | 'TOPIC'
+    | 'MOVEMENTS_TOPIC'
+    | 'MIN_SALDO'
     | 'SALDO_API_TOKEN'
     | 'METRICS_PUBLIC'
     | 'RETRY_AFTER_S'
@@ -103,6 +110,22 @@ export function createApp(deps: AppDeps) {
         apiToken: settings.SALDO_API_TOKEN,
         writeWaitMs: settings.WRITE_WAIT_MS,
         maxBodyBytes: settings.MAX_BODY_BYTES,
+      }),
+    )
+    .use(
+      movementRoutes({
+        store,
+        watch,
+        index: deps.movements.index,
+        indexWatch: deps.movements.watch,
+        access,
+        writer: deps.movements.writer,
+        topics: { balances: settings.TOPIC, movements: settings.MOVEMENTS_TOPIC },
+        minSaldo: settings.MIN_SALDO,
+        apiToken: settings.SALDO_API_TOKEN,
+        writeWaitMs: settings.WRITE_WAIT_MS,
+        maxBodyBytes: settings.MAX_BODY_BYTES,
+        retryAfterSeconds: settings.RETRY_AFTER_S,
       }),
     )
     .use(metricsRoutes(deps, http.metrics, settings.METRICS_PUBLIC ? undefined : settings.SALDO_API_TOKEN))

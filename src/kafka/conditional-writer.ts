@@ -3,15 +3,21 @@ import type { PositionWatch } from '../store/position-watch.ts'
 import { PartitionQueue } from './partition-queue.ts'
 import { murmur2Partition } from './partitioning.ts'
 import type { Placement } from './producer.ts'
+import type { PartitionTransactions, TopicRecord } from './transactions.ts'
 
 export interface ConditionalWriterOptions {
   writer: {
     put(balance: Balance): Promise<Placement>
     delete(clienteId: string): Promise<Placement>
   }
+  /** TOPIC: where `writer` puts balances and tombstones. */
+  topic: string
   /** The topic's partition count as last seen (0: not known yet). */
   partitions: () => number
-  watch: PositionWatch
+  /** Per topic this instance reads, how far it applied it: TOPIC's store, MOVEMENTS_TOPIC's index. */
+  watches: ReadonlyMap<string, PositionWatch>
+  /** Appends a movement's records in one transaction; undefined: movements are not enabled. */
+  transactions?: Pick<PartitionTransactions, 'append'>
   /** How long a conditional write waits for the previous write of its partition to be applied here. */
   waitMs: number
 }
@@ -19,22 +25,29 @@ export interface ConditionalWriterOptions {
 /** A conditional write found its partition's previous write not yet applied here: it was not made. */
 export class PartitionBehind extends Error {}
 
+/** What a transaction decided (`result`), and where its records landed (none: it wrote nothing). */
+export interface Transacted<T> {
+  result: T
+  placements: Placement[]
+}
+
 const encoder = new TextEncoder()
 
 /**
- * The check-then-append section of conditional writes, one per partition on this instance. A write
- * enters after every earlier write of its partition through here was appended; a conditional one also
- * waits until this instance has applied them, so its check sees them, then checks and appends. Two
- * conditional writes through this instance with the same If-Match therefore cannot both pass.
- * Unconditional writes only keep their place in line: waiting for their predecessors to be applied
- * would cost every write a round of the materializer.
+ * The check-then-append section of conditional writes and movements, one per partition on this
+ * instance. A write enters after every earlier write of its partition through here was appended; a
+ * conditional one (and every movement) also waits until this instance has applied them, on every
+ * topic they went to, so its check sees them, then checks and appends. Two conditional writes through
+ * this instance with the same If-Match therefore cannot both pass, and two movements of a client are
+ * never computed from the same balance. Unconditional writes only keep their place in line: waiting
+ * for their predecessors to be applied would cost every write a round of the materializer.
  */
 export class ConditionalWriter {
   readonly #options: ConditionalWriterOptions
   /** Per partition: a write's turn comes once the one before was appended (or failed). */
   readonly #lines = new PartitionQueue()
-  /** Per partition, the position just past the last record appended through here. */
-  readonly #appended = new Map<number, number>()
+  /** Per topic, per partition: the position just past the last record appended through here. */
+  readonly #appended = new Map<string, Map<number, number>>()
 
   constructor(options: ConditionalWriterOptions) {
     this.#options = options
@@ -42,34 +55,74 @@ export class ConditionalWriter {
 
   /** `check` throws to refuse the write; undefined: an unconditional write. */
   put(balance: Balance, check: (() => void) | undefined): Promise<Placement> {
-    return this.#inLine(balance.cliente_id, check, () => this.#options.writer.put(balance))
+    return this.#inLine(balance.cliente_id, check !== undefined, async () => {
+      check?.()
+      return this.#landed(this.#options.topic, await this.#options.writer.put(balance))
+    })
   }
 
   delete(clienteId: string, check: (() => void) | undefined): Promise<Placement> {
-    return this.#inLine(clienteId, check, () => this.#options.writer.delete(clienteId))
+    return this.#inLine(clienteId, check !== undefined, async () => {
+      check?.()
+      return this.#landed(this.#options.topic, await this.#options.writer.delete(clienteId))
+    })
   }
 
-  #inLine(clienteId: string, check: (() => void) | undefined, append: () => Promise<Placement>) {
+  /**
+   * A movement of `clienteId`: `decide` runs once this instance applied every earlier append of the
+   * partition, and returns the records to append in one transaction (none: nothing to write, e.g. a
+   * retry already applied) or throws to refuse.
+   */
+  transact<T>(
+    clienteId: string,
+    decide: () => { records: TopicRecord[]; result: T },
+  ): Promise<Transacted<T>> {
+    const transactions = this.#options.transactions
+    if (!transactions) return Promise.reject(new Error('movements are not enabled on this instance'))
+    return this.#inLine(clienteId, true, async (partition) => {
+      if (partition < 0)
+        throw new PartitionBehind("the topic's partition count is not known yet; retry in a moment")
+      const { records, result } = decide()
+      if (records.length === 0) return { result, placements: [] }
+      const placements = await transactions.append(partition, records)
+      records.forEach((record, i) => {
+        const at = placements[i]
+        if (at) this.#landed(record.topic, at)
+      })
+      return { result, placements }
+    })
+  }
+
+  #inLine<T>(clienteId: string, conditional: boolean, body: (partition: number) => Promise<T>): Promise<T> {
     const count = this.#options.partitions()
     const partition = count > 0 ? murmur2Partition(encoder.encode(clienteId), count) : -1
-    const turn = async () => {
-      if (check) {
-        await this.#caughtUp(partition)
-        check()
-      }
-      const at = await append()
-      this.#appended.set(at.partition, Math.max(this.#appended.get(at.partition) ?? 0, at.offset + 1))
-      return at
+    return this.#lines.run(partition, async () => {
+      if (conditional) await this.#caughtUp(partition)
+      return body(partition)
+    })
+  }
+
+  #landed(topic: string, at: Placement): Placement {
+    let appended = this.#appended.get(topic)
+    if (!appended) {
+      appended = new Map()
+      this.#appended.set(topic, appended)
     }
-    return this.#lines.run(partition, turn)
+    appended.set(at.partition, Math.max(appended.get(at.partition) ?? 0, at.offset + 1))
+    return at
   }
 
   async #caughtUp(partition: number): Promise<void> {
-    const wanted = this.#appended.get(partition)
-    if (wanted === undefined) return
-    if (await this.#options.watch.waitFor(new Map([[partition, wanted]]), this.#options.waitMs)) return
-    throw new PartitionBehind(
-      `the previous write of partition ${partition} (up to ${partition}:${wanted}) is not applied here after ${this.#options.waitMs} ms, so the condition cannot be checked; it was not written: retry`,
-    )
+    const { waitMs, watches } = this.#options
+    const waits = [...this.#appended].map(async ([topic, appended]) => {
+      const wanted = appended.get(partition)
+      const watch = watches.get(topic)
+      if (wanted === undefined || !watch) return
+      if (await watch.waitFor(new Map([[partition, wanted]]), waitMs)) return
+      throw new PartitionBehind(
+        `the previous write of partition ${partition} (up to ${topic} ${partition}:${wanted}) is not applied here after ${waitMs} ms, so the condition cannot be checked; it was not written: retry`,
+      )
+    })
+    await Promise.all(waits)
   }
 }

@@ -1,3 +1,4 @@
+import { decodeRecord } from '../../src/balance.ts'
 import { loadConfig } from '../../src/config.ts'
 import { ChangeHub } from '../../src/events/change-hub.ts'
 import { createApp } from '../../src/http/app.ts'
@@ -8,10 +9,14 @@ import { materializerMetrics } from '../../src/kafka/metrics.ts'
 import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
 import { materializerSummary } from '../../src/kafka/summary.ts'
 import { processMetrics } from '../../src/metrics/process.ts'
+import { decodeMovement } from '../../src/movements/movement.ts'
+import { MovementIndex } from '../../src/movements/movement-index.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
 import { PositionWatch } from '../../src/store/position-watch.ts'
+import type { Change } from '../../src/store/store.ts'
 import { TombstoneOutcomes } from '../../src/store/tombstone-outcomes.ts'
 import { captureLog } from '../helpers.ts'
+import { type Committed, MemoryTransactions } from '../memory-transactions.ts'
 
 /** The app with no broker: a store holding two clients, and a replay that is complete or not. */
 export const seed = { cliente_id: '1', saldo: 150, timestamp: '2025-10-14T10:30:45' }
@@ -20,7 +25,12 @@ export const TOKEN = 'a-token-of-16-chars-or-more'
 /** Writes fail as they would with Kafka unreachable: unit tests have no broker, and fake none. */
 const noKafka = () => Promise.reject(new Error('no broker in unit tests'))
 
-export function setup({ ready = true, token = undefined as string | undefined, metricsPublic = true } = {}) {
+export function setup({
+  ready = true,
+  token = undefined as string | undefined,
+  metricsPublic = true,
+  minSaldo = 0,
+} = {}) {
   const store = new MemoryStore()
   store.apply(
     0,
@@ -37,6 +47,41 @@ export function setup({ ready = true, token = undefined as string | undefined, m
   watermarks.observe(0, ready ? 2 : 10)
   const stats = new ApplyStats()
   const watch = new PositionWatch(store)
+  const config = loadConfig({})
+  const index = new MovementIndex(config.MOVEMENTS_RETENTION_MS)
+  index.begin(new Map([[0, 0]]), new Map([[0, 0]]))
+  const indexWatch = new PositionWatch(index)
+  // What the materializer and the movements tail would do with committed records: apply them here.
+  const transactions = new MemoryTransactions((records) => {
+    for (const record of records) applyCommitted(record)
+    watch.applied()
+    indexWatch.applied()
+  })
+  transactions.startAt(config.TOPIC, 0, 2)
+  const applyCommitted = ({ topic, partition, offset, message }: Committed) => {
+    const key = Buffer.from(String(message.key))
+    const value = message.value === null ? null : Buffer.from(String(message.value))
+    if (topic === config.MOVEMENTS_TOPIC) {
+      const decoded = decodeMovement(key, value)
+      if (!decoded.ok) throw new Error(decoded.problem)
+      index.apply(partition, [{ movement: decoded.movement, at: Date.now() }], offset + 2)
+      return
+    }
+    const decoded = decodeRecord(key, value)
+    if (decoded.kind === 'reject') throw new Error(decoded.detail)
+    store.apply(partition, [decoded as Change], offset + 2, [offset])
+  }
+  const conditional = new ConditionalWriter({
+    writer: { put: noKafka, delete: noKafka },
+    topic: config.TOPIC,
+    partitions: () => store.positions().size,
+    watches: new Map([
+      [config.TOPIC, watch],
+      [config.MOVEMENTS_TOPIC, indexWatch],
+    ]),
+    transactions,
+    waitMs: 50,
+  })
   const kafkaStatus = () => ({ connected: true, lastError: undefined, warnings: [] })
   const summary = materializerSummary({ stats, store, watermarks })
   const materializer = materializerMetrics({ summary, progress, store, kafkaStatus })
@@ -55,15 +100,13 @@ export function setup({ ready = true, token = undefined as string | undefined, m
     log,
     watch,
     outcomes: new TombstoneOutcomes(),
-    // The real check-then-append section, in front of writes that fail: a condition is checked first.
-    writer: new ConditionalWriter({
-      writer: { put: noKafka, delete: noKafka },
-      partitions: () => store.positions().size,
-      watch,
-      waitMs: 50,
-    }),
+    // The real check-then-append section, in front of writes that fail: a condition is checked first;
+    // movements go through it to the in-memory transactions.
+    writer: conditional,
+    movements: { index, watch: indexWatch, writer: conditional },
     settings: {
-      ...loadConfig({}),
+      ...config,
+      MIN_SALDO: minSaldo,
       RETRY_AFTER_S: 3,
       MIN_POSITION_WAIT_MS: 50,
       SALDO_API_TOKEN: token,
@@ -82,5 +125,5 @@ export function setup({ ready = true, token = undefined as string | undefined, m
     body: string | undefined,
     headers: Record<string, string> = {},
   ) => app.handle(new Request(`http://localhost${path}`, { method, body, headers }))
-  return { app, store, progress, stats, watermarks, watch, events, get, send }
+  return { app, store, progress, stats, watermarks, watch, events, get, send, index, transactions }
 }

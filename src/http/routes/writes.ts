@@ -1,8 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { type Balance as BalanceRecord, isIsoTimestamp } from '../../balance.ts'
-import { PartitionBehind } from '../../kafka/conditional-writer.ts'
 import type { Placement } from '../../kafka/producer.ts'
-import { formatPosition } from '../../store/position.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
 import type { TombstoneOutcomes } from '../../store/tombstone-outcomes.ts'
@@ -12,6 +10,7 @@ import { pathId } from '../ids.ts'
 import { DeleteResult, ErrorBody, PreconditionFailedBody, WriteResult } from '../models.ts'
 import { preconditions, unmet } from '../preconditions.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
+import { appliedHere, writeError } from '../write-errors.ts'
 import { MinPosition } from './balances.ts'
 
 /**
@@ -77,26 +76,10 @@ export function writeRoutes({
   const writeAndWait = async (
     write: () => Promise<Placement>,
   ): Promise<{ position: string; at: Placement }> => {
-    let at: Placement
-    try {
-      at = await write()
-    } catch (error) {
-      if (error instanceof ApiError) throw error
-      if (error instanceof PartitionBehind) throw new ApiError('position_not_reached', error.message)
-      throw new ApiError(
-        'kafka_unavailable',
-        `Kafka did not confirm the write (${(error as Error).message}); it may not have been made: retry`,
-      )
-    }
-    const position = formatPosition(new Map([[at.partition, at.offset + 1]]))
-    if (!(await watch.waitFor(new Map([[at.partition, at.offset + 1]]), writeWaitMs))) {
-      throw new ApiError(
-        'write_timeout',
-        `written to Kafka at ${position} but not applied here within ${writeWaitMs} ms; read with min_position=${position}`,
-        { position },
-      )
-    }
-    return { position, at }
+    const at = await write().catch((error: unknown) => {
+      throw writeError(error)
+    })
+    return { position: await appliedHere(watch, at, writeWaitMs), at }
   }
 
   /** The check of the request's If-Match / If-None-Match (a 400 if malformed), or undefined without them. */
