@@ -5,13 +5,10 @@ import { ApiError } from './errors.ts'
 const KEY = new RegExp(`^[\\x21\\x23-\\x7e]{1,${MAX_IDEMPOTENCY_KEY}}$`)
 const HOW = `send a key of your own per movement (e.g. a UUID), 1 to ${MAX_IDEMPOTENCY_KEY} visible ASCII characters, and the same key on every retry of that movement`
 
-/** The OpenAPI description of the header. */
+/** The header's schema options: what OpenAPI says of it, and the error when it is missing. */
 export const IDEMPOTENCY_KEY_HEADER = {
-  name: 'Idempotency-Key',
-  in: 'header' as const,
-  required: true,
   description: `${HOW}. A retry with the same key and body answers what the first attempt answered; the same key with another body is a 409. Remembered for MOVEMENTS_RETENTION_MS`,
-  schema: { type: 'string' as const, maxLength: MAX_IDEMPOTENCY_KEY },
+  'x-error': `Idempotency-Key is missing; ${HOW}`,
 }
 
 /**

@@ -30,6 +30,7 @@ interface ClientMovements {
  */
 export class MovementIndex {
   readonly #retentionMs: number
+  readonly #now: () => number
   readonly #clients = new Map<string, ClientMovements>()
   /** Every kept key in the order it was applied (≈ time order): the expired ones are at the front. */
   readonly #byAge = new Map<Kept, string>()
@@ -38,8 +39,9 @@ export class MovementIndex {
   #goal: ReadonlyMap<number, number> | undefined
   #ready = false
 
-  constructor(retentionMs: number) {
+  constructor(retentionMs: number, now: () => number = Date.now) {
     this.#retentionMs = retentionMs
+    this.#now = now
   }
 
   /** Starts a replay: `from` the first offsets still in the topic, up to `ends` (the end offsets now). */
@@ -92,7 +94,7 @@ export class MovementIndex {
       }
     }
     this.#positions.set(partition, Math.max(nextOffset, this.position(partition)))
-    this.#sweep(Date.now() - this.#retentionMs)
+    this.#sweep(this.#now() - this.#retentionMs)
     this.#checkReady()
   }
 

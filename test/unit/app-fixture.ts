@@ -30,6 +30,7 @@ export function setup({
   token = undefined as string | undefined,
   metricsPublic = true,
   minSaldo = 0,
+  movements = true,
 } = {}) {
   const store = new MemoryStore()
   store.apply(
@@ -103,7 +104,7 @@ export function setup({
     // The real check-then-append section, in front of writes that fail: a condition is checked first;
     // movements go through it to the in-memory transactions.
     writer: conditional,
-    movements: { index, watch: indexWatch, writer: conditional },
+    movements: { index, watch: indexWatch, writer: movements ? conditional : undefined },
     settings: {
       ...config,
       MIN_SALDO: minSaldo,

@@ -200,8 +200,9 @@ export function movementRoutes(deps: MovementRoutesDeps) {
         needs: 'write',
         jsonBody: { limitBytes: deps.maxBodyBytes, shape: '{"valor": number, "descricao"?: string}' },
       },
-      params: t.Object({ cliente_id: t.String() }),
       body: MovementBody,
+      // For OpenAPI (a route with a path parameter gets no `detail.parameters`); read by idempotencyKey.
+      headers: t.Object({ 'idempotency-key': t.String(IDEMPOTENCY_KEY_HEADER) }),
       response: {
         201: MovementResult,
         400: ErrorBody,
@@ -218,7 +219,6 @@ export function movementRoutes(deps: MovementRoutesDeps) {
       detail: {
         summary:
           'Credit (valor > 0) or debit (valor < 0) a balance, once per Idempotency-Key; answers once applied here',
-        parameters: [IDEMPOTENCY_KEY_HEADER],
       },
     },
   )
