@@ -24,9 +24,10 @@ interface ClientMovements {
  * remembered as long as the topic keeps its movement, and at least that long), and per partition its
  * position (the next offset to read), so a writer can wait until its own append is applied here.
  *
- * Memory: one entry per movement of the retention window (about 0.5 KB each with a short descricao;
- * see README), whatever the number of clients; the recent lists hold the same objects. Keys older than
- * the window are dropped as newer movements are applied.
+ * Memory: one entry per movement of the retention window (about 0.66 KB of RSS each with a UUID key
+ * and a short descricao, measured over 500,000; see README), whatever the number of clients; the
+ * recent lists hold the same objects. Keys older than the window are dropped as newer movements are
+ * applied.
  */
 export class MovementIndex {
   readonly #retentionMs: number
