@@ -302,6 +302,12 @@ function dependentProblems(config: Config): Array<[string, string]> {
       'METRICS_PUBLIC=false: expected SALDO_API_TOKEN to be set, the token /metrics then needs',
     ])
   }
+  if (config.MOVEMENTS_TOPIC === config.TOPIC) {
+    problems.push([
+      'MOVEMENTS_TOPIC',
+      `MOVEMENTS_TOPIC=${config.MOVEMENTS_TOPIC}: expected another topic than TOPIC (movements are history, balances are compacted)`,
+    ])
+  }
   if (Boolean(config.KAFKA_SSL_CERT_FILE) !== Boolean(config.KAFKA_SSL_KEY_FILE)) {
     problems.push([
       'KAFKA_SSL_CERT_FILE',

@@ -13,6 +13,7 @@ import { watchPartitionCount } from './partition-count-watch.ts'
 import { murmur2Partition } from './partitioning.ts'
 import { RejectLog } from './reject-log.ts'
 import type { ReplayProgress } from './replay-progress.ts'
+import { SessionLoop } from './session-loop.ts'
 import { distrustReason } from './snapshot-trust.ts'
 import { ensureTopic, topicOffsets, topicSpec } from './topic.ts'
 
@@ -68,9 +69,7 @@ export class Materializer {
   #consumer: Consumer | undefined
   #consumers = 0
   #prepared = false
-  #stopping = false
-  #loop: Promise<void> | undefined
-  #wake: (() => void) | undefined
+  readonly #life = new SessionLoop()
   #lastFetchAt = 0
   #lastError: string | undefined
   #topicWarning: string | undefined
@@ -98,14 +97,11 @@ export class Materializer {
 
   /** Starts replaying and tailing in the background; progress shows in ReplayProgress. */
   start(): void {
-    this.#loop ??= this.#run()
+    this.#life.start(() => this.#run())
   }
 
   async stop(): Promise<void> {
-    this.#stopping = true
-    this.#wake?.()
-    await this.#consumer?.disconnect().catch(() => {})
-    await this.#loop
+    await this.#life.stop(() => this.#consumer?.disconnect().catch(() => {}))
     this.#rejects.flush()
   }
 
@@ -148,16 +144,16 @@ export class Materializer {
         recordsPerSecond: progress.snapshot().recordsPerSecond,
       })
     })
-    while (!this.#stopping) {
+    while (!this.#life.stopping) {
       try {
         if (!this.#prepared) await this.#prepare()
-        if (this.#stopping) break
+        if (this.#life.stopping) break
         const reason = await this.#consume()
-        if (!this.#stopping) this.#fail('consumer stopped', reason)
+        if (!this.#life.stopping) this.#fail('consumer stopped', reason)
       } catch (error) {
-        if (!this.#stopping) this.#fail('cannot reach Kafka', error)
+        if (!this.#life.stopping) this.#fail('cannot reach Kafka', error)
       }
-      if (!this.#stopping) await this.#pause(config.KAFKA_RECONNECT_BACKOFF_MS)
+      if (!this.#life.stopping) await this.#life.pause(config.KAFKA_RECONNECT_BACKOFF_MS)
     }
     clearInterval(progressTimer)
   }
@@ -167,16 +163,6 @@ export class Materializer {
     this.#deps.log.error(`${what}; serving the last known state and retrying`, {
       error,
       retryInMs: this.#deps.config.KAFKA_RECONNECT_BACKOFF_MS,
-    })
-  }
-
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms)
-      this.#wake = () => {
-        clearTimeout(timer)
-        resolve()
-      }
     })
   }
 
@@ -248,7 +234,7 @@ export class Materializer {
       consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error))
       // Our own stop() disconnects without a crash.
       consumer.on(consumer.events.STOP, () => {
-        if (this.#stopping) resolve(undefined)
+        if (this.#life.stopping) resolve(undefined)
       })
     })
     consumer.on(consumer.events.FETCH, () => {
@@ -296,7 +282,7 @@ export class Materializer {
         eachBatch: (payload) => this.#applyBatch(payload),
       })
       // A stop() while connecting came too early to stop this consumer; the finally below does.
-      if (this.#stopping) return undefined
+      if (this.#life.stopping) return undefined
       this.#seekToPositions(consumer)
       return await stopped
     } finally {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { Config } from '../config.ts'
+import { SessionLoop } from '../kafka/session-loop.ts'
 import { ensureMovementsTopic, partitionCount, topicOffsets } from '../kafka/topic.ts'
 import type { Logger } from '../log.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
@@ -42,9 +43,7 @@ export class MovementsTail {
   readonly #groupId: string
   #consumer: Consumer | undefined
   #consumers = 0
-  #stopping = false
-  #loop: Promise<void> | undefined
-  #wake: (() => void) | undefined
+  readonly #life = new SessionLoop()
   #skipped = 0
   /** What is wrong with the movements topic (another partition count, compacted); undefined: nothing. */
   warning: string | undefined
@@ -55,35 +54,24 @@ export class MovementsTail {
   }
 
   start(): void {
-    this.#loop ??= this.#run()
+    this.#life.start(() => this.#run())
   }
 
-  async stop(): Promise<void> {
-    this.#stopping = true
-    this.#wake?.()
-    await this.#consumer?.disconnect().catch(() => {})
-    await this.#loop
+  stop(): Promise<void> {
+    return this.#life.stop(() => this.#consumer?.disconnect().catch(() => {}))
   }
 
   async #run(): Promise<void> {
     const { log, config } = this.#deps
-    while (!this.#stopping) {
+    while (!this.#life.stopping) {
       try {
         await this.#prepare()
-        if (!this.#stopping) await this.#consume()
+        if (!this.#life.stopping) await this.#consume()
       } catch (error) {
-        if (!this.#stopping)
+        if (!this.#life.stopping)
           log.error('cannot read the movements topic; retrying', { topic: config.MOVEMENTS_TOPIC, error })
       }
-      if (!this.#stopping) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, config.KAFKA_RECONNECT_BACKOFF_MS)
-          this.#wake = () => {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-      }
+      if (!this.#life.stopping) await this.#life.pause(config.KAFKA_RECONNECT_BACKOFF_MS)
     }
   }
 
@@ -123,9 +111,15 @@ export class MovementsTail {
       consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error))
       consumer.on(consumer.events.STOP, () => resolve(undefined))
     })
+    // After any (re)join, and once running: read on from the index's positions.
     const seek = () => {
-      for (const [partition, offset] of index.positions())
-        consumer.seek({ topic: config.MOVEMENTS_TOPIC, partition, offset: String(offset) })
+      try {
+        for (const [partition, offset] of index.positions())
+          consumer.seek({ topic: config.MOVEMENTS_TOPIC, partition, offset: String(offset) })
+      } catch (error) {
+        // Not running (it crashed first): the next consumer seeks again.
+        this.#deps.log.debug('could not seek the movements consumer', { error })
+      }
     }
     consumer.on(consumer.events.GROUP_JOIN, seek)
     // A batch of transaction markers only (every movement commits one) reaches no eachBatch.
@@ -137,9 +131,10 @@ export class MovementsTail {
       await consumer.connect()
       await consumer.subscribe({ topic: config.MOVEMENTS_TOPIC, fromBeginning: true })
       await consumer.run({ autoCommit: false, eachBatch: (payload) => this.#applyBatch(payload) })
-      if (this.#stopping) return
+      if (this.#life.stopping) return
+      seek()
       const error = await ended
-      if (error && !this.#stopping) throw error
+      if (error && !this.#life.stopping) throw error
     } finally {
       this.#consumer = undefined
       await consumer.disconnect().catch(() => {})
