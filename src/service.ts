@@ -12,6 +12,7 @@ import { materializerMetrics } from './kafka/metrics.ts'
 import { ReplayProgress } from './kafka/replay-progress.ts'
 import { ReplicationCheck } from './kafka/replication-check.ts'
 import { materializerSummary } from './kafka/summary.ts'
+import { partitionEnds } from './kafka/topic.ts'
 import type { PartitionTransactions } from './kafka/transactions.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
@@ -69,6 +70,7 @@ export function createService(config: Config, log: Logger, parts: ServiceParts =
       [config.MOVEMENTS_TOPIC, movementWatch],
     ]),
     transactions: parts.transactions,
+    endOffsets: (topics, partition) => partitionEnds(kafka.admin(), topics, partition),
     waitMs: config.WRITE_WAIT_MS,
   })
   const events = new ChangeHub({

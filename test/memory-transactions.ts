@@ -16,12 +16,16 @@ export interface Committed {
  * in-memory log, one at a time per partition, and offsets advance as in Kafka (every transaction ends
  * with a commit marker, which takes an offset). Committed records reach `deliver` on a later turn of
  * the event loop, as a reader would get them: a writer that does not wait for its records to be
- * applied sees the old state. `failNext` makes the next append reject, committing nothing.
+ * applied sees the old state. `failNext` makes the next append reject, committing nothing;
+ * `loseNextAnswer` makes it commit and reject all the same (its answer lost); `holdReaders()`
+ * keeps committed records from the readers until `releaseReaders()`.
  */
 export class MemoryTransactions implements PartitionTransactions {
   readonly committed: Committed[] = []
   appends = 0
   failNext: Error | undefined
+  loseNextAnswer: Error | undefined
+  #held: Committed[][] | undefined
   readonly #ends = new Map<string, number>()
   readonly #lines = new PartitionQueue()
   readonly #deliver: (records: Committed[]) => void
@@ -52,9 +56,33 @@ export class MemoryTransactions implements PartitionTransactions {
         this.#ends.set(slot, (this.#ends.get(slot) ?? 0) + 1)
       }
       this.committed.push(...batch)
-      setTimeout(() => this.#deliver(batch), 0)
+      if (this.#held) this.#held.push(batch)
+      else setTimeout(() => this.#deliver(batch), 0)
+      const lost = this.loseNextAnswer
+      this.loseNextAnswer = undefined
+      if (lost) throw lost
       return batch.map(({ offset }) => ({ partition, offset }))
     })
+  }
+
+  /** Keeps what commits from now on from the readers, until releaseReaders(). */
+  holdReaders(): void {
+    this.#held ??= []
+  }
+
+  releaseReaders(): void {
+    const held = this.#held ?? []
+    this.#held = undefined
+    for (const batch of held) this.#deliver(batch)
+  }
+
+  /** Called when endOffsets is asked, before it answers. */
+  onEndOffsets: (() => void) | undefined
+
+  /** What an admin would answer: the log's end on each topic, whether the readers have it or not. */
+  async endOffsets(topics: readonly string[], partition: number): Promise<Map<string, number>> {
+    this.onEndOffsets?.()
+    return new Map(topics.map((topic) => [topic, this.end(topic, partition)]))
   }
 
   /** The next offset of a topic's partition (past its last commit marker). */

@@ -18,6 +18,12 @@ export interface ConditionalWriterOptions {
   watches: ReadonlyMap<string, PositionWatch>
   /** Appends a movement's records in one transaction; undefined: movements are not enabled. */
   transactions?: Pick<PartitionTransactions, 'append'>
+  /**
+   * The end offsets of a partition on these topics now. Asked after a transaction failed, since it may
+   * have committed all the same (an answer lost): the next movement of the partition waits until this
+   * instance read up to them, so it sees that one if it landed.
+   */
+  endOffsets?: (topics: readonly string[], partition: number) => Promise<ReadonlyMap<string, number>>
   /** How long a conditional write waits for the previous write of its partition to be applied here. */
   waitMs: number
 }
@@ -48,6 +54,8 @@ export class ConditionalWriter {
   readonly #lines = new PartitionQueue()
   /** Per topic, per partition: the position just past the last record appended through here. */
   readonly #appended = new Map<string, Map<number, number>>()
+  /** Per partition whose last transaction failed: the topics it may have written all the same. */
+  readonly #unsure = new Map<number, readonly string[]>()
 
   constructor(options: ConditionalWriterOptions) {
     this.#options = options
@@ -84,7 +92,10 @@ export class ConditionalWriter {
         throw new PartitionBehind("the topic's partition count is not known yet; retry in a moment")
       const { records, result } = decide()
       if (records.length === 0) return { result, placements: [] }
-      const placements = await transactions.append(partition, records)
+      const placements = await transactions.append(partition, records).catch((error: unknown) => {
+        this.#unsure.set(partition, [...new Set(records.map((record) => record.topic))])
+        throw error
+      })
       records.forEach((record, i) => {
         const at = placements[i]
         if (at) this.#landed(record.topic, at)
@@ -97,9 +108,26 @@ export class ConditionalWriter {
     const count = this.#options.partitions()
     const partition = count > 0 ? murmur2Partition(encoder.encode(clienteId), count) : -1
     return this.#lines.run(partition, async () => {
-      if (conditional) await this.#caughtUp(partition)
+      if (conditional) {
+        await this.#settleUnsure(partition)
+        await this.#caughtUp(partition)
+      }
       return body(partition)
     })
+  }
+
+  /** After a failed transaction of the partition: its end offsets now become what to read first. */
+  async #settleUnsure(partition: number): Promise<void> {
+    const topics = this.#unsure.get(partition)
+    const endOffsets = this.#options.endOffsets
+    if (!topics || !endOffsets) return
+    const ends = await endOffsets(topics, partition).catch((error: unknown) => {
+      throw new PartitionBehind(
+        `the previous movement of partition ${partition} failed and may have been written; its end offsets cannot be read (${(error as Error).message}), so nothing was decided: retry`,
+      )
+    })
+    for (const [topic, end] of ends) if (end > 0) this.#landed(topic, { partition, offset: end - 1 })
+    this.#unsure.delete(partition)
   }
 
   #landed(topic: string, at: Placement): Placement {

@@ -165,3 +165,22 @@ export async function partitionCount(admin: Admin, topic: string): Promise<numbe
   const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
   return topics[0]?.partitions.length ?? 0
 }
+
+/** The end offset of one partition on each of `topics`, through a short-lived admin connection. */
+export async function partitionEnds(
+  admin: Admin,
+  topics: readonly string[],
+  partition: number,
+): Promise<Map<string, number>> {
+  await admin.connect()
+  try {
+    const ends = await Promise.all(
+      topics.map(
+        async (topic) => [topic, (await topicOffsets(admin, topic)).ends.get(partition) ?? 0] as const,
+      ),
+    )
+    return new Map(ends)
+  } finally {
+    await admin.disconnect()
+  }
+}

@@ -81,6 +81,7 @@ export function setup({
       [config.MOVEMENTS_TOPIC, indexWatch],
     ]),
     transactions,
+    endOffsets: (topics, partition) => transactions.endOffsets(topics, partition),
     waitMs: 50,
   })
   const kafkaStatus = () => ({ connected: true, lastError: undefined, warnings: [] })

@@ -154,6 +154,20 @@ describe('POST /saldo/:cliente_id/movimentos', () => {
     expect(written()).toEqual({ appends: 2, balances: 1, movements: 1 })
   })
 
+  it('does not apply again a movement whose transaction committed but answered an error', async () => {
+    const { move, transactions, written } = fixture()
+    // Committed, but the answer is lost, and the readers have not seen it yet when the retry comes.
+    transactions.holdReaders()
+    transactions.loseNextAnswer = new Error('the request timed out')
+    expect((await move('1', { valor: 7 }, 'lost')).status).toBe(503)
+    // The retry reads the partition's end offsets first; the readers get the records only then.
+    transactions.onEndOffsets = () => transactions.releaseReaders()
+    const answer = await move('1', { valor: 7 }, 'lost')
+    expect(answer.status).toBe(201)
+    expect(answer.headers.get('idempotent-replayed')).toBe('true')
+    expect(written()).toEqual({ appends: 1, balances: 1, movements: 1 })
+  })
+
   const refused: Array<[string, string, unknown, string | null, number, string]> = [
     ['no Idempotency-Key', '1', { valor: 1 }, null, 400, 'Idempotency-Key is missing'],
     ['an empty Idempotency-Key', '1', { valor: 1 }, '', 400, 'Idempotency-Key "" is malformed'],
