@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
-import { decodeRecord } from '../balance.ts'
+import type { Consumer, Kafka } from 'kafkajs'
 import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
-import { type BalanceStore, type Change, changeKey } from '../store/store.ts'
+import type { BalanceStore } from '../store/store.ts'
 import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import type { ApplyStats } from './apply-stats.ts'
+import { type ApplyListener, PartitionApplier } from './batch-applier.ts'
 import type { HighWatermarks } from './high-watermarks.ts'
 import type { KafkaStatus } from './kafka-status.ts'
 import { watchPartitionCount } from './partition-count-watch.ts'
-import { murmur2Partition } from './partitioning.ts'
 import { RejectLog } from './reject-log.ts'
 import type { ReplayProgress } from './replay-progress.ts'
 import { distrustReason } from './snapshot-trust.ts'
@@ -44,17 +43,6 @@ export interface MaterializerDeps {
 }
 
 /**
- * Called after each applied batch, in offset order per partition; `offsets[i]` is the offset of
- * `changes[i]`. Called on the apply loop: a listener must return quickly and never wait.
- */
-export type ApplyListener = (
-  partition: number,
-  changes: readonly Change[],
-  nextOffset: number,
-  offsets: readonly number[],
-) => void
-
-/**
  * Replays the topic from the store's positions (or the beginning) to the end offsets seen at boot,
  * then tails it for ever, applying each batch to the store. Every instance reads every partition: it
  * joins a consumer group of its own, and its store's positions, not committed offsets, say where to
@@ -76,6 +64,8 @@ export class Materializer {
   #topicWarning: string | undefined
   #groupWarning: string | undefined
   readonly #rejects: RejectLog
+  /** Per partition read, what applies its batches; replaced at every (re)plan. */
+  #appliers = new Map<number, PartitionApplier>()
 
   constructor(deps: MaterializerDeps) {
     this.#deps = deps
@@ -115,23 +105,12 @@ export class Materializer {
     return {
       connected: this.#lastFetchAt > 0 && now - this.#lastFetchAt < quietMs,
       lastError: this.#lastError,
-      warnings: [this.#topicWarning, this.#groupWarning, this.#foreignWarning()].filter(
-        (w): w is string => w !== undefined,
-      ),
+      warnings: [
+        this.#topicWarning,
+        this.#groupWarning,
+        this.#deps.stats.foreignWarning(this.#deps.config.FOREIGN_PARTITION),
+      ].filter((w): w is string => w !== undefined),
     }
-  }
-
-  #foreignWarning(): string | undefined {
-    const { foreignPartition, foreignExample: example } = this.#deps.stats
-    if (!example) return undefined
-    const policy = this.#deps.config.FOREIGN_PARTITION
-    return (
-      `records were read on another partition than murmur2(key) puts them on (${foreignPartition} since start; e.g. key ` +
-      `${JSON.stringify(example.key)} on partition ${example.partition}, not ${example.expected}): their producer ` +
-      'does not partition like the Java client, so one client can live on two partitions and a replay may ' +
-      'keep another value than this instance. Fix the producer (kcat or librdkafka: -X topic.partitioner=murmur2_random); ' +
-      `FOREIGN_PARTITION=${policy}: such records are ${policy === 'accept' ? 'applied' : 'rejected'}`
-    )
   }
 
   async #run(): Promise<void> {
@@ -216,8 +195,12 @@ export class Materializer {
         loadedFromSnapshot: store.loadedFromSnapshot,
       })
       progress.begin(ends, from)
-      // Every partition has a position from the start, even one with nothing to replay.
-      for (const [partition, start] of from) this.#applyChanges(partition, [], [], start)
+      this.#appliers = new Map()
+      for (const [partition, start] of from) {
+        const applier = this.#applier(partition, ends.size)
+        this.#appliers.set(partition, applier)
+        applier.skipTo(start)
+      }
       this.#prepared = true
     } finally {
       await admin.disconnect()
@@ -258,8 +241,9 @@ export class Materializer {
     // A batch made only of transaction markers is never given to eachBatch, but still moves the position.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       if (payload.batchSize > 0) return
-      this.#deps.watermarks.observe(payload.partition, Number(payload.highWatermark))
-      this.#applyChanges(payload.partition, [], [], Number(payload.lastOffset) + 1)
+      this.#appliers
+        .get(payload.partition)
+        ?.skipTo(Number(payload.lastOffset) + 1, Number(payload.highWatermark))
     })
     const admin = kafka.admin()
     const partitions = watchPartitionCount({
@@ -293,7 +277,7 @@ export class Materializer {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: true,
-        eachBatch: (payload) => this.#applyBatch(payload),
+        eachBatch: async ({ batch }) => this.#applierOf(batch.partition).apply(batch),
       })
       // A stop() while connecting came too early to stop this consumer; the finally below does.
       if (this.#stopping) return undefined
@@ -326,61 +310,25 @@ export class Materializer {
     }
   }
 
-  async #applyBatch({ batch }: EachBatchPayload): Promise<void> {
-    const { stats, store, watermarks } = this.#deps
-    const partition = batch.partition
-    watermarks.observe(partition, Number(batch.highWatermark))
-    const from = store.position(partition)
-    // A partition whose end is now behind what we applied was truncated or deleted and recreated:
-    // kafkajs quietly moves back to its start, and every record below our position would be skipped.
-    if (Number(batch.highWatermark) < from) {
-      throw this.#replayAgain(
-        `partition ${partition} ends at ${batch.highWatermark}, behind the ${from} already applied: the topic was truncated or recreated`,
-      )
-    }
-    const partitions = this.#deps.progress.partitionCount
-    const rejectForeign = this.#deps.config.FOREIGN_PARTITION === 'reject'
-    const changes: Change[] = []
-    const offsets: number[] = []
-    for (const message of batch.messages) {
-      const offset = Number(message.offset)
-      // After a rejoin or reconnect a fetch may repeat what was applied; applying it again would
-      // briefly serve older values.
-      if (offset < from) continue
-      let decoded = decodeRecord(message.key, message.value)
-      // A decoded record has a key. Its partition must be the one murmur2 gives (one hash of the key
-      // bytes): elsewhere, the same client lives on two partitions and the replay's order decides.
-      if (decoded.kind !== 'reject') {
-        const expected = murmur2Partition(message.key as Buffer, partitions)
-        if (expected !== partition) {
-          this.#foreign(decoded, partition, expected)
-          if (rejectForeign) {
-            decoded = {
-              kind: 'reject',
-              reason: 'foreign_partition',
-              detail: `murmur2 puts this key on partition ${expected}; FOREIGN_PARTITION=reject`,
-            }
-          }
-        }
-      }
-      if (decoded.kind === 'reject') {
-        stats.rejected[decoded.reason]++
-        this.#rejects.record(batch.topic, partition, offset, decoded.reason, decoded.detail)
-        continue
-      }
-      changes.push(decoded)
-      offsets.push(offset)
-    }
-    this.#applyChanges(partition, changes, offsets, Number(batch.lastOffset()) + 1)
+  #applier(partition: number, partitions: number): PartitionApplier {
+    return new PartitionApplier({
+      ...this.#deps,
+      partition,
+      partitions,
+      rejects: this.#rejects,
+      onApplied: (partition, changes, nextOffset, offsets) => {
+        for (const listener of this.#listeners) listener(partition, changes, nextOffset, offsets)
+      },
+      replayAgain: (what) => this.#replayAgain(what),
+    })
   }
 
-  /** Counts a record on a foreign partition; the first is logged and kept as the warning's example. */
-  #foreign(change: Change, partition: number, expected: number): void {
-    const { stats, log } = this.#deps
-    stats.foreignPartition++
-    if (stats.foreignExample) return
-    stats.foreignExample = { key: changeKey(change), partition, expected }
-    log.warn(this.#foreignWarning() as string, { partition, expected })
+  #applierOf(partition: number): PartitionApplier {
+    const applier = this.#appliers.get(partition)
+    if (applier) return applier
+    throw this.#replayAgain(
+      `partition ${partition} is not one of the ${this.#appliers.size} this state was built from: the topic was resized`,
+    )
   }
 
   /**
@@ -392,27 +340,6 @@ export class Materializer {
     this.#deps.progress.interrupt()
     this.#deps.log.warn(`${what}; replaying it again`)
     return new Error(`${what}; replaying the topic again`)
-  }
-
-  #applyChanges(
-    partition: number,
-    changes: readonly Change[],
-    offsets: readonly number[],
-    nextOffset: number,
-  ): void {
-    const { store, progress } = this.#deps
-    const known = store.positions().has(partition)
-    if (known && nextOffset <= store.position(partition) && changes.length === 0) return
-    // A store that cannot take the batch throws: the consumer stops, and the next one reads the batch
-    // again from the unchanged position (the store keeps the cause for /ready and reads meanwhile).
-    this.#deps.outcomes.beforeApply(store, partition, changes, offsets)
-    store.apply(partition, changes, nextOffset, offsets)
-    for (const change of changes) {
-      if (change.kind === 'put') this.#deps.stats.applied++
-      else this.#deps.stats.tombstones++
-    }
-    progress.advance(partition, nextOffset)
-    for (const listener of this.#listeners) listener(partition, changes, nextOffset, offsets)
   }
 
   #logProgress(): void {
