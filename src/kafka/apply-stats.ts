@@ -11,6 +11,8 @@ export class ApplyStats {
   readonly rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>
   /** Records on another partition than murmur2(key) puts them on, applied or not. */
   foreignPartition = 0
+  /** Times the state was thrown away and rebuilt from the topic. */
+  rebuilds = 0
   /** The first of them, for the warning. */
   foreignExample: { key: string; partition: number; expected: number } | undefined
 

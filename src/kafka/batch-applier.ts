@@ -4,11 +4,9 @@ import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
 import type { BalanceStore, Change } from '../store/store.ts'
 import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
-import type { ApplyStats } from './apply-stats.ts'
-import type { HighWatermarks } from './high-watermarks.ts'
+import type { ApplyNumbers } from './apply-numbers.ts'
 import { murmur2Partition } from './partitioning.ts'
 import type { RejectLog } from './reject-log.ts'
-import type { ReplayProgress } from './replay-progress.ts'
 
 /**
  * Called after each applied batch, in offset order per partition; `offsets[i]` is the offset of
@@ -31,9 +29,8 @@ export interface PartitionApplierDeps {
   /** The partition count of the topic the state is built from: where murmur2 puts each key. */
   partitions: number
   store: BalanceStore
-  stats: ApplyStats
-  watermarks: HighWatermarks
-  progress: ReplayProgress
+  /** Where the counters, end offsets and replay progress this applier moves live. */
+  numbers: ApplyNumbers
   /** Told of each batch before it is applied, for DELETEs that wait for their tombstone. */
   outcomes: TombstoneOutcomes
   rejects: RejectLog
@@ -70,7 +67,8 @@ export class PartitionApplier {
 
   /** Applies one fetched batch; throws when the store cannot take it (the position stays). */
   apply(batch: FetchedBatch): void {
-    const { stats, store, watermarks, partitions, rejects } = this.#deps
+    const { store, partitions, rejects } = this.#deps
+    const { counts, watermarks } = this.#deps.numbers
     const partition = this.partition
     const highWatermark = Number(batch.highWatermark)
     watermarks.observe(partition, highWatermark)
@@ -107,7 +105,7 @@ export class PartitionApplier {
         }
       }
       if (decoded.kind === 'reject') {
-        stats.rejected[decoded.reason]++
+        counts.rejected[decoded.reason]++
         rejects.record(batch.topic, partition, offset, decoded.reason, decoded.detail)
         continue
       }
@@ -124,14 +122,14 @@ export class PartitionApplier {
    * only of transaction markers, which kafkajs never hands over.
    */
   skipTo(nextOffset: number, highWatermark?: number): void {
-    if (highWatermark !== undefined) this.#deps.watermarks.observe(this.partition, highWatermark)
+    if (highWatermark !== undefined) this.#deps.numbers.watermarks.observe(this.partition, highWatermark)
     this.#applyChanges([], [], nextOffset, 0)
   }
 
   /** Counts a record on a foreign partition; the first is logged and kept as the warning's example. */
   #foreign(change: Change, expected: number): void {
-    const { stats, log, config } = this.#deps
-    const warning = stats.countForeign(change, this.partition, expected, config.FOREIGN_PARTITION)
+    const { numbers, log, config } = this.#deps
+    const warning = numbers.counts.countForeign(change, this.partition, expected, config.FOREIGN_PARTITION)
     if (warning) log.warn(warning, { partition: this.partition, expected })
   }
 
@@ -141,7 +139,8 @@ export class PartitionApplier {
     nextOffset: number,
     puts: number,
   ): void {
-    const { store, progress, stats, outcomes } = this.#deps
+    const { store, outcomes } = this.#deps
+    const { counts, progress } = this.#deps.numbers
     const partition = this.partition
     const known = store.positions().has(partition)
     if (known && nextOffset <= store.position(partition) && changes.length === 0) return
@@ -149,8 +148,8 @@ export class PartitionApplier {
     // again from the unchanged position (the store keeps the cause for /ready and reads meanwhile).
     outcomes.beforeApply(store, partition, changes, offsets)
     store.apply(partition, changes, nextOffset, offsets)
-    stats.applied += puts
-    stats.tombstones += changes.length - puts
+    counts.applied += puts
+    counts.tombstones += changes.length - puts
     progress.advance(partition, nextOffset)
     this.#deps.onApplied(partition, changes, nextOffset, offsets)
   }

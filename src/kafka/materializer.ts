@@ -5,15 +5,12 @@ import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
 import type { BalanceStore } from '../store/store.ts'
 import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
-import type { ApplyStats } from './apply-stats.ts'
+import type { ApplyNumbers } from './apply-numbers.ts'
 import { type ApplyListener, PartitionApplier } from './batch-applier.ts'
 import { type BootPlan, readBootPlan } from './boot-plan.ts'
 import { ConsumerSession } from './consumer-session.ts'
-import type { HighWatermarks } from './high-watermarks.ts'
-import { KafkaLink, type KafkaStatus } from './kafka-status.ts'
 import { RejectLog } from './reject-log.ts'
 import { logReplay } from './replay-log.ts'
-import type { ReplayProgress } from './replay-progress.ts'
 
 export type MaterializerConfig = Pick<
   Config,
@@ -33,9 +30,8 @@ export type MaterializerConfig = Pick<
 export interface MaterializerDeps {
   kafka: Kafka
   store: BalanceStore
-  progress: ReplayProgress
-  stats: ApplyStats
-  watermarks: HighWatermarks
+  /** What this writes as it goes: counters, end offsets, replay progress, the link to Kafka. */
+  numbers: ApplyNumbers
   /** Told of each batch before it is applied, for DELETEs that wait for their tombstone. */
   outcomes: TombstoneOutcomes
   log: Logger
@@ -56,7 +52,6 @@ export class Materializer {
   readonly #listeners: ApplyListener[] = []
   readonly #rebuildListeners: Array<(reason: string) => void> = []
   readonly #rejects: RejectLog
-  readonly #link: KafkaLink
   /** The appliers of the current plan, per partition; undefined until planned, and when the topic's history changed. */
   #appliers: ReadonlyMap<number, PartitionApplier> | undefined
   #session: ConsumerSession | undefined
@@ -68,7 +63,6 @@ export class Materializer {
   constructor(deps: MaterializerDeps) {
     this.#deps = deps
     this.#rejects = new RejectLog(deps.log)
-    this.#link = new KafkaLink(deps.config.FETCH_MAX_WAIT_MS)
     // The group must be this process's alone: a random part keeps a restarted process (same host
     // name and pid in a container) out of its predecessor's group. An explicit INSTANCE_ID is taken
     // as the operator's promise that it is unique.
@@ -85,7 +79,7 @@ export class Materializer {
     this.#rebuildListeners.push(listener)
   }
 
-  /** Starts replaying and tailing in the background; progress shows in ReplayProgress. */
+  /** Starts replaying and tailing in the background; progress shows in the numbers' ReplayProgress. */
   start(): void {
     this.#loop ??= this.#run()
   }
@@ -98,23 +92,10 @@ export class Materializer {
     this.#rejects.flush()
   }
 
-  status(now = Date.now()): KafkaStatus {
-    const link = this.#link
-    return {
-      connected: link.connected(now),
-      lastError: link.lastError,
-      warnings: [
-        link.topicWarning,
-        link.groupWarning,
-        this.#deps.stats.foreignWarning(this.#deps.config.FOREIGN_PARTITION),
-      ].filter((w): w is string => w !== undefined),
-    }
-  }
-
   async #run(): Promise<void> {
-    const { log, config, progress, store } = this.#deps
+    const { log, config, numbers, store } = this.#deps
     const stopLog = logReplay({
-      progress,
+      progress: numbers.progress,
       store,
       log,
       intervalMs: config.PROGRESS_LOG_INTERVAL_MS,
@@ -135,7 +116,7 @@ export class Materializer {
   }
 
   #fail(what: string, error: unknown): void {
-    this.#link.failed(`${what}: ${(error as Error)?.message ?? String(error)}`)
+    this.#deps.numbers.link.failed(`${what}: ${(error as Error)?.message ?? String(error)}`)
     this.#deps.log.error(`${what}; serving the last known state and retrying`, {
       error,
       retryInMs: this.#deps.config.KAFKA_RECONNECT_BACKOFF_MS,
@@ -158,26 +139,25 @@ export class Materializer {
    * the position it resumes from.
    */
   #begin(plan: BootPlan): ReadonlyMap<number, PartitionApplier> {
-    const { config, log, store, progress, watermarks } = this.#deps
-    this.#link.topicWarning = plan.topicWarning
+    const { config, log, store, numbers } = this.#deps
+    numbers.link.topicWarning = plan.topicWarning
     if (plan.rebuild) {
       log.warn('the local snapshot cannot be trusted; rebuilding from the beginning of the topic', {
         reason: plan.rebuild,
         keysDiscarded: store.size,
       })
       store.clear()
-      // The warning speaks of the history being served; the counter goes on counting records read.
-      this.#deps.stats.foreignExample = undefined
+      numbers.rebuilt()
       for (const listener of this.#rebuildListeners) listener(plan.rebuild)
     }
     store.setOrigin(plan.origin)
-    watermarks.reset(plan.ends)
+    numbers.watermarks.reset(plan.ends)
     log.info('replaying topic', {
       topic: config.TOPIC,
       partitions: plan.ends.size,
       loadedFromSnapshot: store.loadedFromSnapshot,
     })
-    progress.begin(plan.ends, plan.from)
+    numbers.progress.begin(plan.ends, plan.from)
     const appliers = new Map<number, PartitionApplier>()
     for (const [partition, start] of plan.from) {
       const applier = this.#applier(partition, plan.ends.size)
@@ -209,9 +189,9 @@ export class Materializer {
     const session = new ConsumerSession({
       ...this.#deps,
       groupId: `${this.#groupId}-${this.#sessions}`,
-      partitions: this.#deps.progress.partitionCount,
+      partitions: this.#deps.numbers.progress.partitionCount,
       appliers,
-      link: this.#link,
+      link: this.#deps.numbers.link,
       replayAgain: (what) => this.#replayAgain(what),
     })
     this.#session = session
@@ -228,7 +208,7 @@ export class Materializer {
    */
   #replayAgain(what: string): Error {
     this.#appliers = undefined
-    this.#deps.progress.interrupt()
+    this.#deps.numbers.progress.interrupt()
     this.#deps.log.warn(`${what}; replaying it again`)
     return new Error(`${what}; replaying the topic again`)
   }

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'bun:test'
-import { ApplyStats } from '../../src/kafka/apply-stats.ts'
+import { ApplyNumbers } from '../../src/kafka/apply-numbers.ts'
 import { type FetchedBatch, PartitionApplier } from '../../src/kafka/batch-applier.ts'
-import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
 import { murmur2Partition } from '../../src/kafka/partitioning.ts'
 import { RejectLog } from '../../src/kafka/reject-log.ts'
-import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
 import type { Change } from '../../src/store/store.ts'
 import { TombstoneOutcomes } from '../../src/store/tombstone-outcomes.ts'
@@ -46,9 +44,8 @@ function idsOn(partition: number, partitions: number, count: number): string[] {
 /** One partition's applier over a memory store, with everything it tells recorded. */
 function setup({ partition = 0, partitions = 1, foreign = 'accept' as 'accept' | 'reject' } = {}) {
   const store = new MemoryStore()
-  const stats = new ApplyStats()
-  const watermarks = new HighWatermarks()
-  const progress = new ReplayProgress(watermarks)
+  const numbers = new ApplyNumbers({ store, config: { FETCH_MAX_WAIT_MS: 100, FOREIGN_PARTITION: foreign } })
+  const { counts: stats, watermarks, progress } = numbers
   progress.begin(new Map([[partition, 4]]), new Map([[partition, 0]]))
   const { log, lines } = captureLog()
   const applied: Array<{ changes: readonly Change[]; nextOffset: number; offsets: readonly number[] }> = []
@@ -57,9 +54,7 @@ function setup({ partition = 0, partitions = 1, foreign = 'accept' as 'accept' |
     partition,
     partitions,
     store,
-    stats,
-    watermarks,
-    progress,
+    numbers,
     outcomes: new TombstoneOutcomes(),
     rejects: new RejectLog(log),
     log,
