@@ -1,6 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Balance } from '../balance.ts'
-import { KafkaConnection, KafkaStatus } from '../kafka/kafka-status.ts'
 import { Progress } from '../kafka/replay-progress.ts'
 
 /**
@@ -42,23 +41,6 @@ export const DeleteResult = Type.Object({ deleted: Type.String(), position: Type
 export type DeleteResult = Static<typeof DeleteResult>
 
 export const HealthBody = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() })
-
-export const ReadyBody = Type.Composite([
-  Progress,
-  Type.Object({
-    keys: Type.Integer(),
-    loadedFromSnapshot: Type.Integer({ description: 'keys loaded from the local snapshot at boot' }),
-    kafka: KafkaConnection,
-    storeError: Type.Optional(
-      Type.String({
-        description:
-          'why the local state cannot take batches (e.g. disk full); while set, this instance is not ready and reads answer 503',
-      }),
-    ),
-    warnings: KafkaStatus.properties.warnings,
-  }),
-])
-export type ReadyBody = Static<typeof ReadyBody>
 
 /** The media type of every JSON answer that a handler builds as text itself. */
 export const JSON_CONTENT_TYPE = 'application/json'
