@@ -1,6 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Balance } from '../balance.ts'
-import { KafkaConnection, KafkaStatus } from '../kafka/kafka-status.ts'
 import { Progress } from '../kafka/replay-progress.ts'
 import { Movement } from '../movements/movement.ts'
 
@@ -54,23 +53,6 @@ export const MovementsList = Type.Object({ cliente_id: Type.String(), movimentos
 export type MovementsList = Static<typeof MovementsList>
 
 export const HealthBody = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() })
-
-export const ReadyBody = Type.Composite([
-  Progress,
-  Type.Object({
-    keys: Type.Integer(),
-    loadedFromSnapshot: Type.Integer({ description: 'keys loaded from the local snapshot at boot' }),
-    kafka: KafkaConnection,
-    storeError: Type.Optional(
-      Type.String({
-        description:
-          'why the local state cannot take batches (e.g. disk full); while set, this instance is not ready and reads answer 503',
-      }),
-    ),
-    warnings: KafkaStatus.properties.warnings,
-  }),
-])
-export type ReadyBody = Static<typeof ReadyBody>
 
 /** The media type of every JSON answer that a handler builds as text itself. */
 export const JSON_CONTENT_TYPE = 'application/json'

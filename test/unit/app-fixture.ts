@@ -2,12 +2,9 @@ import { decodeRecord } from '../../src/balance.ts'
 import { loadConfig } from '../../src/config.ts'
 import { ChangeHub } from '../../src/events/change-hub.ts'
 import { createApp } from '../../src/http/app.ts'
-import { ApplyStats } from '../../src/kafka/apply-stats.ts'
+import { ApplyNumbers } from '../../src/kafka/apply-numbers.ts'
 import { ConditionalWriter } from '../../src/kafka/conditional-writer.ts'
-import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
-import { materializerMetrics } from '../../src/kafka/metrics.ts'
-import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
-import { materializerSummary } from '../../src/kafka/summary.ts'
+import { applyMetrics } from '../../src/kafka/metrics.ts'
 import { processMetrics } from '../../src/metrics/process.ts'
 import { decodeMovement } from '../../src/movements/movement.ts'
 import { MovementIndex } from '../../src/movements/movement-index.ts'
@@ -42,13 +39,13 @@ export function setup({
     2,
     [0, 1],
   )
-  const progress = new ReplayProgress()
-  progress.begin(new Map([[0, ready ? 2 : 10]]), new Map([[0, 2]]))
-  const watermarks = new HighWatermarks()
-  watermarks.observe(0, ready ? 2 : 10)
-  const stats = new ApplyStats()
-  const watch = new PositionWatch(store)
   const config = loadConfig({})
+  const numbers = new ApplyNumbers({ store, config })
+  const { progress, watermarks, counts: stats } = numbers
+  progress.begin(new Map([[0, ready ? 2 : 10]]), new Map([[0, 2]]))
+  watermarks.observe(0, ready ? 2 : 10)
+  numbers.link.fetched()
+  const watch = new PositionWatch(store)
   const index = new MovementIndex(config.MOVEMENTS_RETENTION_MS)
   index.begin(new Map([[0, 0]]), new Map([[0, 0]]))
   const indexWatch = new PositionWatch(index)
@@ -84,9 +81,6 @@ export function setup({
     endOffsets: (topics, partition) => transactions.endOffsets(topics, partition),
     waitMs: 50,
   })
-  const kafkaStatus = () => ({ connected: true, lastError: undefined, warnings: [] })
-  const summary = materializerSummary({ stats, store, watermarks })
-  const materializer = materializerMetrics({ summary, progress, store, kafkaStatus })
   const { log } = captureLog()
   const events = new ChangeHub({
     bufferSize: 100,
@@ -98,7 +92,7 @@ export function setup({
   })
   const app = createApp({
     store,
-    progress,
+    numbers,
     log,
     watch,
     outcomes: new TombstoneOutcomes(),
@@ -114,10 +108,8 @@ export function setup({
       SALDO_API_TOKEN: token,
       METRICS_PUBLIC: metricsPublic,
     },
-    kafkaStatus,
     events,
-    summary,
-    metrics: () => [...materializer(), ...events.metrics(), ...processMetrics()],
+    metrics: () => [...applyMetrics(numbers)(), ...events.metrics(), ...processMetrics()],
   })
   const get = (path: string, headers: Record<string, string> = {}) =>
     app.handle(new Request(`http://localhost${path}`, { headers }))

@@ -1,21 +1,19 @@
 import { Elysia } from 'elysia'
-import type { KafkaStatus } from '../../kafka/kafka-status.ts'
-import type { ReplayProgress } from '../../kafka/replay-progress.ts'
-import type { BalanceStore } from '../../store/store.ts'
+import type { ApplyNumbers } from '../../kafka/apply-numbers.ts'
+import { ReadyBody } from '../../kafka/readiness.ts'
 import { auth } from '../auth.ts'
-import { HealthBody, ReadyBody } from '../models.ts'
+import { HealthBody } from '../models.ts'
 
 export interface HealthRoutesDeps {
-  store: BalanceStore
-  progress: ReplayProgress
-  kafkaStatus: () => KafkaStatus
+  /** The replay, the store and the link to Kafka, as /ready reports them. */
+  numbers: Pick<ApplyNumbers, 'readiness'>
 }
 
 /**
  * Liveness (the process answers) and readiness (every partition replayed, and the store taking
  * batches), for load balancers.
  */
-export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps) {
+export function healthRoutes({ numbers }: HealthRoutesDeps) {
   const startedAt = Date.now()
   return new Elysia()
     .use(auth(undefined))
@@ -27,18 +25,7 @@ export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps)
     .get(
       '/ready',
       ({ status }) => {
-        const kafka = kafkaStatus()
-        const replay = progress.snapshot()
-        const storeError = store.writeError
-        const body: ReadyBody = {
-          ...replay,
-          ready: replay.ready && storeError === undefined,
-          keys: store.size,
-          loadedFromSnapshot: store.loadedFromSnapshot,
-          kafka: { connected: kafka.connected, ...(kafka.lastError ? { lastError: kafka.lastError } : {}) },
-          ...(storeError ? { storeError } : {}),
-          warnings: kafka.warnings,
-        }
+        const body = numbers.readiness()
         return body.ready ? body : status(503, body)
       },
       {

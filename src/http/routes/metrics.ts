@@ -1,4 +1,5 @@
 import { Elysia, t } from 'elysia'
+import type { ApplyNumbers } from '../../kafka/apply-numbers.ts'
 import { Summary } from '../../kafka/summary.ts'
 import { METRICS_CONTENT_TYPE, type MetricSource, renderMetrics } from '../../metrics/prometheus.ts'
 import { auth } from '../auth.ts'
@@ -7,8 +8,8 @@ import { ErrorBody } from '../models.ts'
 export interface MetricsRoutesDeps {
   /** Everything measured outside HTTP (materializer, change stream, process). */
   metrics: MetricSource
-  /** The materializer's counters and lag, for people and pages rather than Prometheus. */
-  summary: () => Summary
+  /** The apply path's counters and lag, for people and pages rather than Prometheus. */
+  numbers: Pick<ApplyNumbers, 'summary'>
 }
 
 /**
@@ -16,7 +17,7 @@ export interface MetricsRoutesDeps {
  * JSON digest. Open, or behind the bearer token when `token` is given (METRICS_PUBLIC=false).
  */
 export function metricsRoutes(
-  { metrics, summary }: MetricsRoutesDeps,
+  { metrics, numbers }: MetricsRoutesDeps,
   httpMetrics: MetricSource,
   token: string | undefined,
 ) {
@@ -37,7 +38,7 @@ export function metricsRoutes(
         detail: { summary: 'Metrics for Prometheus: records, lag per partition, replay, HTTP, memory' },
       },
     )
-    .get('/stats', () => summary(), {
+    .get('/stats', () => numbers.summary(), {
       response: { 200: Summary, 401: ErrorBody },
       access: 'token',
       detail: {
