@@ -104,6 +104,15 @@ export class ConditionalWriter {
     })
   }
 
+  /**
+   * The next conditional write or movement of `partition` first reads the partition's end offsets (on
+   * every topic watched) and waits until this instance has read up to them: for a partition this
+   * instance just took over, whose last writes were another's. Needs `endOffsets`.
+   */
+  readFirst(partition: number): void {
+    this.#unsure.set(partition, [...this.#options.watches.keys()])
+  }
+
   #inLine<T>(clienteId: string, conditional: boolean, body: (partition: number) => Promise<T>): Promise<T> {
     const count = this.#options.partitions()
     const partition = count > 0 ? murmur2Partition(encoder.encode(clienteId), count) : -1

@@ -119,5 +119,18 @@ export function setup({
     body: string | undefined,
     headers: Record<string, string> = {},
   ) => app.handle(new Request(`http://localhost${path}`, { method, body, headers }))
-  return { app, store, progress, stats, watermarks, watch, events, get, send, index, transactions }
+  return {
+    app,
+    store,
+    progress,
+    stats,
+    watermarks,
+    watch,
+    events,
+    get,
+    send,
+    index,
+    transactions,
+    conditional,
+  }
 }

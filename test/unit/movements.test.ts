@@ -168,6 +168,18 @@ describe('POST /saldo/:cliente_id/movimentos', () => {
     expect(written()).toEqual({ appends: 1, balances: 1, movements: 1 })
   })
 
+  it('decides from the end of the partition once told it was written elsewhere (a takeover)', async () => {
+    const { move, transactions, conditional } = fixture()
+    // Another owner's last write, committed but not read here yet.
+    transactions.holdReaders()
+    const balance = { cliente_id: '1', saldo: 999, timestamp: '2026-12-02T10:00:00' }
+    await transactions.append(0, [{ topic: TOPIC, message: { key: '1', value: JSON.stringify(balance) } }])
+    conditional.readFirst(0)
+    transactions.onEndOffsets = () => transactions.releaseReaders()
+    const res = await move('1', { valor: 1 })
+    expect((await res.json()).movimento).toMatchObject({ saldo_anterior: 999, saldo: 1000 })
+  })
+
   const refused: Array<[string, string, unknown, string | null, number, string]> = [
     ['no Idempotency-Key', '1', { valor: 1 }, null, 400, 'Idempotency-Key is missing'],
     ['an empty Idempotency-Key', '1', { valor: 1 }, '', 400, 'Idempotency-Key "" is malformed'],
