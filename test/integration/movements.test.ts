@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { topicConfigs } from '../../src/kafka/topic.ts'
+import { partitionEnds, topicConfigs } from '../../src/kafka/topic.ts'
 import type { Movement } from '../../src/movements/movement.ts'
 import { createTopic, kafka, movementsTopicOf, produce, startService, waitFor } from '../helpers.ts'
 
@@ -48,6 +48,10 @@ describe('the movements index', () => {
     expect((await list('7', '?limit=100')).body.movimentos).toHaveLength(5)
     expect((await list('8')).body.movimentos).toEqual([movement('8', 5, 0)])
     expect(await list('9')).toEqual({ status: 404, body: { error: 'cliente não encontrado' } })
+    // What a movement after a failed transaction waits for: every record produced, on its partition.
+    const ends = await Promise.all([0, 1, 2].map((p) => partitionEnds(kafka.admin(), [movements, topic], p)))
+    expect(ends.map((end) => end.get(topic))).toEqual([0, 0, 0])
+    expect(ends.reduce((sum, end) => sum + (end.get(movements) ?? 0), 0)).toBe(7)
   })
 
   it('creates the movements topic like TOPIC: same partition count, cleanup.policy=delete, the retention', async () => {
