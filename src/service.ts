@@ -1,4 +1,4 @@
-import type { Config } from './config.ts'
+import { advertisedUrl, type Config } from './config.ts'
 import { ChangeHub } from './events/change-hub.ts'
 import { createApp } from './http/app.ts'
 import { listenError } from './http/listen-error.ts'
@@ -14,6 +14,8 @@ import { ReplicationCheck } from './kafka/replication-check.ts'
 import { materializerSummary } from './kafka/summary.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
+import { ownershipMetrics } from './ownership/metrics.ts'
+import { OwnershipGroup } from './ownership/ownership-group.ts'
 import { MemoryStore } from './store/memory-store.ts'
 import { PersistentStore } from './store/persistent-store.ts'
 import { PositionWatch } from './store/position-watch.ts'
@@ -83,8 +85,17 @@ export function createService(config: Config, log: Logger) {
     const status = materializer.status()
     return { ...status, warnings: [...status.warnings, ...replication.warnings()] }
   }
+  const ownership = new OwnershipGroup({
+    kafka,
+    topic: config.TOPIC,
+    groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
+    sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
+    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
+    log,
+  })
   const summary = materializerSummary({ stats, store, watermarks })
   const materializerSource = materializerMetrics({ summary, progress, store, kafkaStatus })
+  const ownershipSource = ownershipMetrics(ownership)
   const app = createApp({
     store,
     progress,
@@ -96,7 +107,8 @@ export function createService(config: Config, log: Logger) {
     kafkaStatus,
     events,
     summary,
-    metrics: () => [...materializerSource(), ...events.metrics(), ...processMetrics()],
+    ownership: () => ownership.status(),
+    metrics: () => [...materializerSource(), ...ownershipSource(), ...events.metrics(), ...processMetrics()],
   })
 
   let stopped: Promise<void> | undefined
@@ -107,6 +119,7 @@ export function createService(config: Config, log: Logger) {
     stats,
     events,
     materializer,
+    ownership,
     /**
      * Listens at once (reads answer 503 until ready) and starts the replay. Throws a ListenError when
      * HOST:PORT cannot be bound.
@@ -128,6 +141,7 @@ export function createService(config: Config, log: Logger) {
       log.info('listening', { url: `http://${config.HOST}:${app.server?.port}`, topic: config.TOPIC })
       materializer.start()
       replication.start()
+      ownership.start(advertisedUrl(config, app.server?.port ?? config.PORT))
     },
     /**
      * Ends the event streams (they would keep the server waiting), stops accepting, lets in-flight
@@ -146,7 +160,13 @@ export function createService(config: Config, log: Logger) {
         ])
         if (!drained) app.server?.stop(true)
         await graceful
-        const results = await Promise.allSettled([materializer.stop(), writer.close(), replication.stop()])
+        const results = await Promise.allSettled([
+          // Leaving the group moves this instance's partitions to the others at once.
+          ownership.stop(),
+          materializer.stop(),
+          writer.close(),
+          replication.stop(),
+        ])
         store.close()
         for (const result of results) {
           if (result.status === 'rejected') log.warn('a part did not stop cleanly', { error: result.reason })

@@ -2,6 +2,8 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Balance } from '../balance.ts'
 import { KafkaConnection, KafkaStatus } from '../kafka/kafka-status.ts'
 import { Progress } from '../kafka/replay-progress.ts'
+import { Summary } from '../kafka/summary.ts'
+import { OwnershipStatus } from '../ownership/models.ts'
 
 /**
  * Every error answer: one sentence saying what happened and what to do; while replaying, the progress;
@@ -56,9 +58,14 @@ export const ReadyBody = Type.Composite([
       }),
     ),
     warnings: KafkaStatus.properties.warnings,
+    ownership: OwnershipStatus,
   }),
 ])
 export type ReadyBody = Static<typeof ReadyBody>
+
+/** GET /stats: the materializer's numbers and who owns which partition. */
+export const StatsBody = Type.Composite([Summary, Type.Object({ ownership: OwnershipStatus })])
+export type StatsBody = Static<typeof StatsBody>
 
 /** The media type of every JSON answer that a handler builds as text itself. */
 export const JSON_CONTENT_TYPE = 'application/json'

@@ -1,3 +1,4 @@
+import { Kafka } from 'kafkajs'
 import { loadConfig } from '../../src/config.ts'
 import { ChangeHub } from '../../src/events/change-hub.ts'
 import { createApp } from '../../src/http/app.ts'
@@ -8,6 +9,8 @@ import { materializerMetrics } from '../../src/kafka/metrics.ts'
 import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
 import { materializerSummary } from '../../src/kafka/summary.ts'
 import { processMetrics } from '../../src/metrics/process.ts'
+import { ownershipMetrics } from '../../src/ownership/metrics.ts'
+import { OwnershipGroup } from '../../src/ownership/ownership-group.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
 import { PositionWatch } from '../../src/store/position-watch.ts'
 import { TombstoneOutcomes } from '../../src/store/tombstone-outcomes.ts'
@@ -49,6 +52,15 @@ export function setup({ ready = true, token = undefined as string | undefined, m
     maxClients: 3,
     stallTimeoutMs: 60_000,
   })
+  // Never started: the ownership group as it is before its first assignment (no broker is contacted).
+  const ownership = new OwnershipGroup({
+    kafka: new Kafka({ brokers: ['unused:9092'] }),
+    topic: 'contas',
+    groupId: 'consulta-saldo.ownership.contas',
+    sessionTimeoutMs: 10_000,
+    retryMs: 1_000,
+    log,
+  })
   const app = createApp({
     store,
     progress,
@@ -72,7 +84,13 @@ export function setup({ ready = true, token = undefined as string | undefined, m
     kafkaStatus,
     events,
     summary,
-    metrics: () => [...materializer(), ...events.metrics(), ...processMetrics()],
+    ownership: () => ownership.status(),
+    metrics: () => [
+      ...materializer(),
+      ...ownershipMetrics(ownership)(),
+      ...events.metrics(),
+      ...processMetrics(),
+    ],
   })
   const get = (path: string, headers: Record<string, string> = {}) =>
     app.handle(new Request(`http://localhost${path}`, { headers }))

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { KafkaStatus } from '../../kafka/kafka-status.ts'
 import type { ReplayProgress } from '../../kafka/replay-progress.ts'
+import type { OwnershipStatus } from '../../ownership/models.ts'
 import type { BalanceStore } from '../../store/store.ts'
 import { auth } from '../auth.ts'
 import { HealthBody, ReadyBody } from '../models.ts'
@@ -9,13 +10,15 @@ export interface HealthRoutesDeps {
   store: BalanceStore
   progress: ReplayProgress
   kafkaStatus: () => KafkaStatus
+  /** Who owns which partition's writes, as this instance knows it. */
+  ownership: () => OwnershipStatus
 }
 
 /**
  * Liveness (the process answers) and readiness (every partition replayed, and the store taking
  * batches), for load balancers.
  */
-export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps) {
+export function healthRoutes({ store, progress, kafkaStatus, ownership }: HealthRoutesDeps) {
   const startedAt = Date.now()
   return new Elysia()
     .use(auth(undefined))
@@ -38,6 +41,7 @@ export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps)
           kafka: { connected: kafka.connected, ...(kafka.lastError ? { lastError: kafka.lastError } : {}) },
           ...(storeError ? { storeError } : {}),
           warnings: kafka.warnings,
+          ownership: ownership(),
         }
         return body.ready ? body : status(503, body)
       },
