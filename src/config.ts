@@ -198,6 +198,13 @@ export const Config = Type.Object({
     'how long a PUT/DELETE waits for Kafka to acknowledge it before answering 503 (the write may or may not be made)',
   ),
   WRITE_WAIT_MS: PositiveMs(5_000, 'how long a PUT/DELETE waits to be applied here before answering 504'),
+  // 11 s: the owner may take WRITE_TIMEOUT_MS + WRITE_WAIT_MS (5 + 5 s) to answer a write; giving up
+  // sooner would answer 503 for a write the owner is still making. An owner that is down refuses the
+  // connection at once: that 503 comes without waiting.
+  FORWARD_TIMEOUT_MS: PositiveMs(
+    11_000,
+    "how long a write sent to a non-owner may take to find the key's owner and get its answer (else 503)",
+  ),
   MIN_POSITION_WAIT_MS: PositiveMs(5_000, 'how long a read waits to reach min_position before answering 503'),
   MAX_BODY_BYTES: Type.Integer({
     // POST /saldos with its 1000 ids of up to 128 bytes needs about 131 KiB.

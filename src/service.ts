@@ -107,7 +107,7 @@ export function createService(config: Config, log: Logger) {
     kafkaStatus,
     events,
     summary,
-    ownership: () => ownership.status(),
+    ownership,
     metrics: () => [...materializerSource(), ...ownershipSource(), ...events.metrics(), ...processMetrics()],
   })
 

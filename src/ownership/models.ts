@@ -43,3 +43,9 @@ export interface OwnershipView {
   /** Called after every completed assignment, and when a rebalance starts, with what this instance gained and lost. */
   onChange(listener: (change: OwnershipChange) => void): void
 }
+
+/** The view, plus what this instance shows of it: where it says it answers, and the map for /ready. */
+export interface OwnershipSource extends OwnershipView {
+  readonly url: string
+  status(): OwnershipStatus
+}

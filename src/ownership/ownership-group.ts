@@ -1,7 +1,7 @@
 import type { Consumer, ConsumerGroupJoinEvent, Kafka } from 'kafkajs'
 import type { Logger } from '../log.ts'
 import { ownershipAssigner } from './assigner.ts'
-import type { OwnershipChange, OwnershipStatus, OwnershipView, PartitionOwner } from './models.ts'
+import type { OwnershipChange, OwnershipSource, OwnershipStatus, PartitionOwner } from './models.ts'
 import { decodeJson, OwnerMap } from './protocol.ts'
 
 export interface OwnershipGroupDeps {
@@ -28,7 +28,7 @@ export interface OwnershipGroupDeps {
  * that misses a rebalance altogether (frozen past the session timeout) still believes it until it
  * notices; fencing the writes is the transactional producer's job, not this one's.
  */
-export class OwnershipGroup implements OwnershipView {
+export class OwnershipGroup implements OwnershipSource {
   generation = -1
   /** Assignments this member has received (each rebalance it took part in ends with one). */
   assignments = 0
@@ -49,6 +49,11 @@ export class OwnershipGroup implements OwnershipView {
 
   constructor(deps: OwnershipGroupDeps) {
     this.#deps = deps
+  }
+
+  /** Where this instance says it answers: set by start. */
+  get url(): string {
+    return this.#url
   }
 
   owned(): ReadonlySet<number> {

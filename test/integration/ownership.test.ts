@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test'
+import { murmur2Partition } from '../../src/kafka/partitioning.ts'
 import type { OwnershipStatus } from '../../src/ownership/models.ts'
 import {
   createTopic,
@@ -6,8 +7,10 @@ import {
   promtoolCheck,
   type RunningService,
   readiness,
+  readTopic,
   startService,
   waitFor,
+  waitUntilReady,
 } from '../helpers.ts'
 
 const PARTITIONS = 6
@@ -20,7 +23,7 @@ const urlsOf = (status: OwnershipStatus) => status.owners.map((o) => `${o.partit
  * map, in which every partition has exactly one owner among them, each instance owns exactly what the
  * map gives its URL, and the counts differ by at most one. Resolves with the agreed status of each.
  */
-async function agreement(services: RunningService[]): Promise<OwnershipStatus[]> {
+async function agreement(services: RunningService[], partitions = PARTITIONS): Promise<OwnershipStatus[]> {
   const urls = new Set(services.map((s) => s.url))
   return waitFor(
     async () => {
@@ -28,7 +31,7 @@ async function agreement(services: RunningService[]): Promise<OwnershipStatus[]>
       const [first] = views
       if (!first || views.some((v) => v.rebalancing || v.generation !== first.generation)) return undefined
       if (views.some((v) => urlsOf(v) !== urlsOf(first))) return undefined
-      if (first.owners.map((o) => o.partition).join() !== '0,1,2,3,4,5') return undefined
+      if (first.owners.length !== partitions) return undefined
       if (first.owners.some((o) => !urls.has(o.url))) return undefined
       const counts = views.map((v) => v.owned.length)
       if (Math.max(...counts) - Math.min(...counts) > 1) return undefined
@@ -83,5 +86,37 @@ describe('partition ownership', () => {
     const again = await agreement([a, c, d])
     expect(again[2]?.owned.length).toBe(2)
     expect(again[0]?.generation).toBeGreaterThan(two[0]?.generation ?? 0)
+  }, 60_000)
+})
+
+describe('writes through an instance that does not own the partition', () => {
+  it('are forwarded to the owner, land in the topic once, and are readable at once through the instance written to', async () => {
+    const TOKEN = 'integration-token-0123456789'
+    const topic = await createTopic({ partitions: 2 })
+    const a = startService(topic, { SALDO_API_TOKEN: TOKEN })
+    const b = startService(topic, { SALDO_API_TOKEN: TOKEN })
+    await Promise.all([waitUntilReady(a), waitUntilReady(b)])
+    const [viewOfA] = await agreement([a, b], 2)
+    // A client on a partition B owns.
+    const id = [...Array(100).keys()]
+      .map((i) => `fwd-${i}`)
+      .find((k) => viewOfA?.owners[murmur2Partition(Buffer.from(k), 2)]?.url === b.url)
+    const put = await a.get(`/saldo/${id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: '{"saldo": 41.5, "timestamp": "2025-10-14T10:30:45"}',
+    })
+    expect(put.status).toBe(200)
+    const written = await put.json()
+    expect(written.balance).toEqual({ cliente_id: id, saldo: 41.5, timestamp: '2025-10-14T10:30:45' })
+    expect(put.headers.get('etag')).toMatch(/^"\d+-\d+"$/)
+    // Read-your-writes through A, with no position given.
+    const read = await a.get(`/saldo/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(await read.json()).toEqual(written.balance)
+    const records = (await readTopic(topic)).filter((r) => r.key === id)
+    expect(records.map((r) => JSON.parse(r.value ?? 'null'))).toEqual([written.balance])
+    const forwarded = (s: RunningService) => s.get('/metrics').then(async (r) => metricValues(await r.text()))
+    expect((await forwarded(a))['saldo_forwarded_requests_total{outcome="forwarded"}']).toBe(1)
+    expect((await forwarded(b))['saldo_forwarded_requests_total{outcome="forwarded"}']).toBe(0)
   }, 60_000)
 })

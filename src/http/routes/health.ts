@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
 import type { KafkaStatus } from '../../kafka/kafka-status.ts'
 import type { ReplayProgress } from '../../kafka/replay-progress.ts'
-import type { OwnershipStatus } from '../../ownership/models.ts'
+import type { OwnershipSource } from '../../ownership/models.ts'
 import type { BalanceStore } from '../../store/store.ts'
 import { auth } from '../auth.ts'
 import { HealthBody, ReadyBody } from '../models.ts'
@@ -11,7 +11,7 @@ export interface HealthRoutesDeps {
   progress: ReplayProgress
   kafkaStatus: () => KafkaStatus
   /** Who owns which partition's writes, as this instance knows it. */
-  ownership: () => OwnershipStatus
+  ownership: Pick<OwnershipSource, 'status'>
 }
 
 /**
@@ -41,7 +41,7 @@ export function healthRoutes({ store, progress, kafkaStatus, ownership }: Health
           kafka: { connected: kafka.connected, ...(kafka.lastError ? { lastError: kafka.lastError } : {}) },
           ...(storeError ? { storeError } : {}),
           warnings: kafka.warnings,
-          ownership: ownership(),
+          ownership: ownership.status(),
         }
         return body.ready ? body : status(503, body)
       },

@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import type { Summary } from '../../kafka/summary.ts'
 import { METRICS_CONTENT_TYPE, type MetricSource, renderMetrics } from '../../metrics/prometheus.ts'
-import type { OwnershipStatus } from '../../ownership/models.ts'
+import type { OwnershipSource } from '../../ownership/models.ts'
 import { auth } from '../auth.ts'
 import { ErrorBody, StatsBody } from '../models.ts'
 
@@ -10,7 +10,8 @@ export interface MetricsRoutesDeps {
   metrics: MetricSource
   /** The materializer's counters and lag, for people and pages rather than Prometheus. */
   summary: () => Summary
-  ownership: () => OwnershipStatus
+  /** Who owns which partition, shown with the numbers. */
+  ownership: Pick<OwnershipSource, 'status'>
 }
 
 /**
@@ -39,7 +40,7 @@ export function metricsRoutes(
         detail: { summary: 'Metrics for Prometheus: records, lag per partition, replay, HTTP, memory' },
       },
     )
-    .get('/stats', () => ({ ...summary(), ownership: ownership() }), {
+    .get('/stats', () => ({ ...summary(), ownership: ownership.status() }), {
       response: { 200: StatsBody, 401: ErrorBody },
       access: 'token',
       detail: {
