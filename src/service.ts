@@ -2,16 +2,13 @@ import { advertisedUrl, type Config } from './config.ts'
 import { ChangeHub } from './events/change-hub.ts'
 import { createApp } from './http/app.ts'
 import { listenError } from './http/listen-error.ts'
-import { ApplyStats } from './kafka/apply-stats.ts'
+import { ApplyNumbers } from './kafka/apply-numbers.ts'
 import { BalanceWriter } from './kafka/balance-writer.ts'
 import { createKafka } from './kafka/client.ts'
 import { ConditionalWriter } from './kafka/conditional-writer.ts'
-import { HighWatermarks } from './kafka/high-watermarks.ts'
 import { Materializer } from './kafka/materializer.ts'
-import { materializerMetrics } from './kafka/metrics.ts'
-import { ReplayProgress } from './kafka/replay-progress.ts'
+import { applyMetrics } from './kafka/metrics.ts'
 import { ReplicationCheck } from './kafka/replication-check.ts'
-import { materializerSummary } from './kafka/summary.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
 import { ownershipMetrics } from './ownership/metrics.ts'
@@ -29,9 +26,14 @@ export function createService(config: Config, log: Logger) {
   const kafka = createKafka(config, log)
   const persistent = config.STATE_DIR === 'memory' ? undefined : PersistentStore.open(config.STATE_DIR, log)
   const store = persistent ?? new MemoryStore()
-  const stats = new ApplyStats()
-  const watermarks = new HighWatermarks()
-  const progress = new ReplayProgress(watermarks)
+  const replication = new ReplicationCheck({
+    kafka,
+    topic: config.TOPIC,
+    asked: config.TOPIC_REPLICATION_FACTOR,
+    intervalMs: config.REPLICATION_CHECK_INTERVAL_MS,
+    log,
+  })
+  const numbers = new ApplyNumbers({ store, config, warnings: () => replication.warnings() })
   const watch = new PositionWatch(store)
   const outcomes = new TombstoneOutcomes()
   const writer = new BalanceWriter({
@@ -41,11 +43,11 @@ export function createService(config: Config, log: Logger) {
     log,
     partitions: () => store.positions().size,
     trouble: () => {
-      const { lastError, warnings } = kafkaStatus()
+      const { lastError, warnings } = numbers.kafkaStatus()
       return lastError ? [lastError, ...warnings] : warnings
     },
   })
-  const materializer = new Materializer({ kafka, store, progress, stats, watermarks, outcomes, log, config })
+  const materializer = new Materializer({ kafka, store, numbers, outcomes, log, config })
   const conditional = new ConditionalWriter({
     writer,
     partitions: () => store.positions().size,
@@ -68,23 +70,12 @@ export function createService(config: Config, log: Logger) {
     watch.applied()
     events.reset(`this instance rebuilds its state from the topic (${reason})`)
   })
-  progress.onReady(() => {
+  numbers.progress.onReady(() => {
     // The replay's last group of batches goes to disk before /ready answers 200.
     persistent?.endReplay()
     // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
     Bun.gc(true)
   })
-  const replication = new ReplicationCheck({
-    kafka,
-    topic: config.TOPIC,
-    asked: config.TOPIC_REPLICATION_FACTOR,
-    intervalMs: config.REPLICATION_CHECK_INTERVAL_MS,
-    log,
-  })
-  const kafkaStatus = () => {
-    const status = materializer.status()
-    return { ...status, warnings: [...status.warnings, ...replication.warnings()] }
-  }
   const ownership = new OwnershipGroup({
     kafka,
     topic: config.TOPIC,
@@ -93,30 +84,26 @@ export function createService(config: Config, log: Logger) {
     retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
     log,
   })
-  const summary = materializerSummary({ stats, store, watermarks })
-  const materializerSource = materializerMetrics({ summary, progress, store, kafkaStatus })
+  const numbersSource = applyMetrics(numbers)
   const ownershipSource = ownershipMetrics(ownership)
   const app = createApp({
     store,
-    progress,
+    numbers,
     watch,
     outcomes,
     writer: conditional,
     log,
     settings: config,
-    kafkaStatus,
     events,
-    summary,
     ownership,
-    metrics: () => [...materializerSource(), ...ownershipSource(), ...events.metrics(), ...processMetrics()],
+    metrics: () => [...numbersSource(), ...ownershipSource(), ...events.metrics(), ...processMetrics()],
   })
 
   let stopped: Promise<void> | undefined
   return {
     app,
     store,
-    progress,
-    stats,
+    numbers,
     events,
     materializer,
     ownership,

@@ -3,9 +3,11 @@ import { Elysia } from 'elysia'
 import packageJson from '../../package.json'
 import type { Config } from '../config.ts'
 import { EVENT_SCHEMAS } from '../events/models.ts'
+import type { ApplyNumbers } from '../kafka/apply-numbers.ts'
 import type { Logger } from '../log.ts'
 import type { OwnershipSource } from '../ownership/models.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
+import type { BalanceStore } from '../store/store.ts'
 import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import { SECURITY_SCHEMES } from './auth.ts'
 import { ApiError, answerError } from './errors.ts'
@@ -22,6 +24,9 @@ import { type BalanceWrites, writeRoutes } from './routes/writes.ts'
 import { stateAccess } from './state-access.ts'
 
 export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoutesDeps {
+  store: BalanceStore
+  /** The apply path's numbers: /ready, /stats, and the replay progress that reads wait for. */
+  numbers: ApplyNumbers
   log: Logger
   watch: PositionWatch
   outcomes: TombstoneOutcomes
@@ -61,13 +66,13 @@ const openapiDocument = () =>
     },
   })
 
-/** The HTTP API. It only reads the store and the replay progress; it never touches Kafka. */
+/** The HTTP API. It only reads the store and the apply path's numbers; it never touches Kafka. */
 export function createApp(deps: AppDeps) {
-  const { store, progress, watch, settings } = deps
+  const { store, numbers, watch, settings } = deps
   // Built on the first unknown route, once every route is registered.
   let methodsOf: ((path: string) => string[]) | undefined
   const access = stateAccess({
-    progress,
+    progress: numbers.progress,
     store,
     watch,
     retryAfterSeconds: settings.RETRY_AFTER_S,

@@ -1,12 +1,9 @@
 import { loadConfig } from '../../src/config.ts'
 import { ChangeHub } from '../../src/events/change-hub.ts'
 import { type AppDeps, createApp } from '../../src/http/app.ts'
-import { ApplyStats } from '../../src/kafka/apply-stats.ts'
+import { ApplyNumbers } from '../../src/kafka/apply-numbers.ts'
 import { ConditionalWriter, type ConditionalWriterOptions } from '../../src/kafka/conditional-writer.ts'
-import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
-import { materializerMetrics } from '../../src/kafka/metrics.ts'
-import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
-import { materializerSummary } from '../../src/kafka/summary.ts'
+import { applyMetrics } from '../../src/kafka/metrics.ts'
 import { processMetrics } from '../../src/metrics/process.ts'
 import { ownershipMetrics } from '../../src/ownership/metrics.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
@@ -53,15 +50,13 @@ export function setup({
     2,
     [0, 1],
   )
-  const progress = new ReplayProgress()
+  const config = loadConfig({})
+  const numbers = new ApplyNumbers({ store, config })
+  const { progress, watermarks, counts: stats } = numbers
   progress.begin(new Map([[0, ready ? 2 : 10]]), new Map([[0, 2]]))
-  const watermarks = new HighWatermarks()
   watermarks.observe(0, ready ? 2 : 10)
-  const stats = new ApplyStats()
+  numbers.link.fetched()
   const watch = new PositionWatch(store)
-  const kafkaStatus = () => ({ connected: true, lastError: undefined, warnings: [] })
-  const summary = materializerSummary({ stats, store, watermarks })
-  const materializer = materializerMetrics({ summary, progress, store, kafkaStatus })
   const { log } = captureLog()
   const events = new ChangeHub({
     bufferSize: 100,
@@ -73,7 +68,7 @@ export function setup({
   })
   const app = createApp({
     store,
-    progress,
+    numbers,
     log,
     watch,
     outcomes: new TombstoneOutcomes(),
@@ -86,20 +81,18 @@ export function setup({
       waitMs: 50,
     }),
     settings: {
-      ...loadConfig({}),
+      ...config,
       RETRY_AFTER_S: 3,
       MIN_POSITION_WAIT_MS: 50,
       FORWARD_TIMEOUT_MS: 200,
       SALDO_API_TOKEN: token,
       METRICS_PUBLIC: metricsPublic,
     },
-    kafkaStatus,
     events,
-    summary,
     ownership,
     fetch,
     metrics: () => [
-      ...materializer(),
+      ...applyMetrics(numbers)(),
       ...ownershipMetrics(ownership)(),
       ...events.metrics(),
       ...processMetrics(),

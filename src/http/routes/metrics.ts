@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import type { Summary } from '../../kafka/summary.ts'
+import type { ApplyNumbers } from '../../kafka/apply-numbers.ts'
 import { METRICS_CONTENT_TYPE, type MetricSource, renderMetrics } from '../../metrics/prometheus.ts'
 import type { OwnershipSource } from '../../ownership/models.ts'
 import { auth } from '../auth.ts'
@@ -8,8 +8,8 @@ import { ErrorBody, StatsBody } from '../models.ts'
 export interface MetricsRoutesDeps {
   /** Everything measured outside HTTP (materializer, change stream, process). */
   metrics: MetricSource
-  /** The materializer's counters and lag, for people and pages rather than Prometheus. */
-  summary: () => Summary
+  /** The apply path's counters and lag, for people and pages rather than Prometheus. */
+  numbers: Pick<ApplyNumbers, 'summary'>
   /** Who owns which partition, shown with the numbers. */
   ownership: Pick<OwnershipSource, 'status'>
 }
@@ -19,7 +19,7 @@ export interface MetricsRoutesDeps {
  * JSON digest. Open, or behind the bearer token when `token` is given (METRICS_PUBLIC=false).
  */
 export function metricsRoutes(
-  { metrics, summary, ownership }: MetricsRoutesDeps,
+  { metrics, numbers, ownership }: MetricsRoutesDeps,
   httpMetrics: MetricSource,
   token: string | undefined,
 ) {
@@ -40,7 +40,7 @@ export function metricsRoutes(
         detail: { summary: 'Metrics for Prometheus: records, lag per partition, replay, HTTP, memory' },
       },
     )
-    .get('/stats', () => ({ ...summary(), ownership: ownership.status() }), {
+    .get('/stats', () => ({ ...numbers.summary(), ownership: ownership.status() }), {
       response: { 200: StatsBody, 401: ErrorBody },
       access: 'token',
       detail: {
