@@ -49,10 +49,51 @@ async function agreement(services: RunningService[], partitions = PARTITIONS): P
   )
 }
 
+/**
+ * Follows every service's onChange: the changes replayed from nothing must give what the service
+ * owns now, and at no change may two running services both own a partition (all run in this process,
+ * so their views can be compared at the same instant).
+ */
+function watchChanges(services: RunningService[]) {
+  const running = new Set(services)
+  const replayed = new Map<RunningService, Set<number>>()
+  const overlaps: string[] = []
+  const follow = (service: RunningService) => {
+    running.add(service)
+    replayed.set(service, new Set())
+    service.ownership.onChange(({ generation, gained, lost }) => {
+      const mine = replayed.get(service) as Set<number>
+      for (const p of lost) mine.delete(p)
+      for (const p of gained) mine.add(p)
+      const seen = new Map<number, string>()
+      for (const other of running) {
+        for (const p of other.ownership.owned()) {
+          if (seen.has(p))
+            overlaps.push(`generation ${generation}: partition ${p} owned by ${seen.get(p)} and ${other.url}`)
+          seen.set(p, other.url)
+        }
+      }
+    })
+  }
+  services.forEach(follow)
+  return {
+    follow,
+    stopped: (service: RunningService) => running.delete(service),
+    overlaps,
+    /** What the changes told each running service, against what it owns. */
+    check: () => {
+      for (const service of running) {
+        expect([...(replayed.get(service) ?? [])].sort()).toEqual([...service.ownership.owned()].sort())
+      }
+    },
+  }
+}
+
 describe('partition ownership', () => {
   it('gives every partition one owner that all instances agree on, and moves only what it must when one leaves or joins', async () => {
     const topic = await createTopic({ partitions: PARTITIONS })
     const [a, b, c] = [startService(topic), startService(topic), startService(topic)] as const
+    const changes = watchChanges([a, b, c])
 
     const three = await agreement([a, b, c])
     expect(three.map((v) => v.owned.length)).toEqual([2, 2, 2])
@@ -71,6 +112,7 @@ describe('partition ownership', () => {
 
     // b leaves the group on stop: its two partitions go to a and c, who keep their own.
     await b.stop()
+    changes.stopped(b)
     const two = await agreement([a, c])
     expect(two[0]?.generation).toBeGreaterThan(generation)
     expect(two.map((v) => v.owned.length)).toEqual([3, 3])
@@ -83,9 +125,12 @@ describe('partition ownership', () => {
 
     // A fourth instance gets its share.
     const d = startService(topic)
+    changes.follow(d)
     const again = await agreement([a, c, d])
     expect(again[2]?.owned.length).toBe(2)
     expect(again[0]?.generation).toBeGreaterThan(two[0]?.generation ?? 0)
+    changes.check()
+    expect(changes.overlaps).toEqual([])
   }, 60_000)
 })
 
