@@ -105,7 +105,7 @@ export function writeForwarding({
     try {
       position = (JSON.parse(text) as { position?: unknown }).position
     } catch {
-      return
+      return // not JSON: no position to wait for
     }
     const wanted = typeof position === 'string' ? parsePosition(position) : undefined
     if (wanted instanceof Map) await watch.waitFor(wanted, writeWaitMs)
