@@ -1,4 +1,4 @@
-import type { Config } from './config.ts'
+import { advertisedUrl, type Config } from './config.ts'
 import { ChangeHub } from './events/change-hub.ts'
 import { createApp } from './http/app.ts'
 import { listenError } from './http/listen-error.ts'
@@ -11,6 +11,8 @@ import { applyMetrics } from './kafka/metrics.ts'
 import { ReplicationCheck } from './kafka/replication-check.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
+import { ownershipMetrics } from './ownership/metrics.ts'
+import { OwnershipGroup } from './ownership/ownership-group.ts'
 import { MemoryStore } from './store/memory-store.ts'
 import { PersistentStore } from './store/persistent-store.ts'
 import { PositionWatch } from './store/position-watch.ts'
@@ -74,7 +76,16 @@ export function createService(config: Config, log: Logger) {
     // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
     Bun.gc(true)
   })
+  const ownership = new OwnershipGroup({
+    kafka,
+    topic: config.TOPIC,
+    groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
+    sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
+    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
+    log,
+  })
   const numbersSource = applyMetrics(numbers)
+  const ownershipSource = ownershipMetrics(ownership)
   const app = createApp({
     store,
     numbers,
@@ -84,7 +95,8 @@ export function createService(config: Config, log: Logger) {
     log,
     settings: config,
     events,
-    metrics: () => [...numbersSource(), ...events.metrics(), ...processMetrics()],
+    ownership,
+    metrics: () => [...numbersSource(), ...ownershipSource(), ...events.metrics(), ...processMetrics()],
   })
 
   let stopped: Promise<void> | undefined
@@ -94,6 +106,7 @@ export function createService(config: Config, log: Logger) {
     numbers,
     events,
     materializer,
+    ownership,
     /**
      * Listens at once (reads answer 503 until ready) and starts the replay. Throws a ListenError when
      * HOST:PORT cannot be bound.
@@ -115,6 +128,7 @@ export function createService(config: Config, log: Logger) {
       log.info('listening', { url: `http://${config.HOST}:${app.server?.port}`, topic: config.TOPIC })
       materializer.start()
       replication.start()
+      ownership.start(advertisedUrl(config, app.server?.port ?? config.PORT))
     },
     /**
      * Ends the event streams (they would keep the server waiting), stops accepting, lets in-flight
@@ -133,7 +147,13 @@ export function createService(config: Config, log: Logger) {
         ])
         if (!drained) app.server?.stop(true)
         await graceful
-        const results = await Promise.allSettled([materializer.stop(), writer.close(), replication.stop()])
+        const results = await Promise.allSettled([
+          // Leaving the group moves this instance's partitions to the others at once.
+          ownership.stop(),
+          materializer.stop(),
+          writer.close(),
+          replication.stop(),
+        ])
         store.close()
         for (const result of results) {
           if (result.status === 'rejected') log.warn('a part did not stop cleanly', { error: result.reason })

@@ -1,6 +1,9 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Balance } from '../balance.ts'
+import { ReadyBody } from '../kafka/readiness.ts'
 import { Progress } from '../kafka/replay-progress.ts'
+import { Summary } from '../kafka/summary.ts'
+import { OwnershipStatus } from '../ownership/models.ts'
 
 /**
  * Every error answer: one sentence saying what happened and what to do; while replaying, the progress;
@@ -41,6 +44,14 @@ export const DeleteResult = Type.Object({ deleted: Type.String(), position: Type
 export type DeleteResult = Static<typeof DeleteResult>
 
 export const HealthBody = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() })
+
+/** GET /ready: the apply path's readiness, and who owns which partition's writes. */
+export const ReadyAnswer = Type.Composite([ReadyBody, Type.Object({ ownership: OwnershipStatus })])
+export type ReadyAnswer = Static<typeof ReadyAnswer>
+
+/** GET /stats: the apply path's numbers, and who owns which partition's writes. */
+export const StatsBody = Type.Composite([Summary, Type.Object({ ownership: OwnershipStatus })])
+export type StatsBody = Static<typeof StatsBody>
 
 /** The media type of every JSON answer that a handler builds as text itself. */
 export const JSON_CONTENT_TYPE = 'application/json'
