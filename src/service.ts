@@ -1,4 +1,4 @@
-import type { Config } from './config.ts'
+import { advertisedUrl, type Config } from './config.ts'
 import { ChangeHub } from './events/change-hub.ts'
 import { createApp } from './http/app.ts'
 import { listenError } from './http/listen-error.ts'
@@ -15,6 +15,8 @@ import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
 import { MovementIndex } from './movements/movement-index.ts'
 import { MovementsTail } from './movements/movements-tail.ts'
+import { ownershipMetrics } from './ownership/metrics.ts'
+import { OwnershipGroup } from './ownership/ownership-group.ts'
 import { MemoryStore } from './store/memory-store.ts'
 import { PersistentStore } from './store/persistent-store.ts'
 import { PositionWatch } from './store/position-watch.ts'
@@ -97,7 +99,16 @@ export function createService(config: Config, log: Logger, parts: ServiceParts =
     // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
     Bun.gc(true)
   })
+  const ownership = new OwnershipGroup({
+    kafka,
+    topic: config.TOPIC,
+    groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
+    sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
+    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
+    log,
+  })
   const numbersSource = applyMetrics(numbers)
+  const ownershipSource = ownershipMetrics(ownership)
   const app = createApp({
     store,
     numbers,
@@ -112,7 +123,8 @@ export function createService(config: Config, log: Logger, parts: ServiceParts =
     log,
     settings: config,
     events,
-    metrics: () => [...numbersSource(), ...events.metrics(), ...processMetrics()],
+    ownership,
+    metrics: () => [...numbersSource(), ...ownershipSource(), ...events.metrics(), ...processMetrics()],
   })
 
   let stopped: Promise<void> | undefined
@@ -122,6 +134,7 @@ export function createService(config: Config, log: Logger, parts: ServiceParts =
     numbers,
     events,
     materializer,
+    ownership,
     /**
      * Listens at once (reads answer 503 until ready) and starts the replay. Throws a ListenError when
      * HOST:PORT cannot be bound.
@@ -144,6 +157,7 @@ export function createService(config: Config, log: Logger, parts: ServiceParts =
       materializer.start()
       movements.start()
       replication.start()
+      ownership.start(advertisedUrl(config, app.server?.port ?? config.PORT))
     },
     /**
      * Ends the event streams (they would keep the server waiting), stops accepting, lets in-flight
@@ -163,6 +177,8 @@ export function createService(config: Config, log: Logger, parts: ServiceParts =
         if (!drained) app.server?.stop(true)
         await graceful
         const results = await Promise.allSettled([
+          // Leaving the group moves this instance's partitions to the others at once.
+          ownership.stop(),
           materializer.stop(),
           movements.stop(),
           writer.close(),

@@ -6,11 +6,13 @@ import { EVENT_SCHEMAS } from '../events/models.ts'
 import type { ApplyNumbers } from '../kafka/apply-numbers.ts'
 import type { Logger } from '../log.ts'
 import type { MovementIndex } from '../movements/movement-index.ts'
+import type { OwnershipSource } from '../ownership/models.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
 import type { BalanceStore } from '../store/store.ts'
 import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import { SECURITY_SCHEMES } from './auth.ts'
 import { ApiError, answerError } from './errors.ts'
+import { type ForwardingDeps, OwnerAnswer, writeForwarding } from './forwarding.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
 import { requestMetrics } from './request-metrics.ts'
 import { balanceRoutes } from './routes/balances.ts'
@@ -33,6 +35,10 @@ export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoute
   writer: BalanceWrites
   /** The movements topic as this instance read it; `writer` undefined: POST …/movimentos is not served. */
   movements: { index: MovementIndex; watch: PositionWatch; writer: MovementWrites | undefined }
+  /** Who owns which partition: writes for another instance's partition are forwarded to it. */
+  ownership: OwnershipSource
+  /** How forwarded writes reach their owner; the global fetch unless a test gives another. */
+  fetch?: ForwardingDeps['fetch']
   settings: Pick<
     Config,
     | 'TOPIC'
@@ -44,6 +50,7 @@ export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoute
     | 'MIN_POSITION_WAIT_MS'
     | 'WRITE_WAIT_MS'
     | 'MAX_BODY_BYTES'
+    | 'FORWARD_TIMEOUT_MS'
   >
 }
 
@@ -79,11 +86,25 @@ export function createApp(deps: AppDeps) {
     minPositionWaitMs: settings.MIN_POSITION_WAIT_MS,
   })
   const http = requestMetrics()
+  const forward = writeForwarding({
+    ownership: deps.ownership,
+    partitions: () => store.positions().size,
+    timeoutMs: settings.FORWARD_TIMEOUT_MS,
+    retryAfterSeconds: settings.RETRY_AFTER_S,
+    watch,
+    writeWaitMs: settings.WRITE_WAIT_MS,
+    fetch: deps.fetch,
+  })
   const app = new Elysia()
     .onError(({ code, error: thrown, request, set }) => {
       // Elysia wraps what a parse hook throws in a ParseError; ours is its cause.
       const cause = (thrown as { cause?: unknown }).cause
       const error = code === 'PARSE' && cause instanceof ApiError ? cause : thrown
+      if (error instanceof OwnerAnswer) {
+        // Elysia gives an error's answer the status in `set` (500 here) when the answer says 200.
+        set.status = error.response.status
+        return error.response
+      }
       if (error instanceof ApiError) return answerError(error, set)
       methodsOf ??= routeMethods(app.routes)
       const answer = frameworkError(code, error, request, methodsOf)
@@ -112,6 +133,7 @@ export function createApp(deps: AppDeps) {
         access,
         outcomes: deps.outcomes,
         writer: deps.writer,
+        forward,
         apiToken: settings.SALDO_API_TOKEN,
         writeWaitMs: settings.WRITE_WAIT_MS,
         maxBodyBytes: settings.MAX_BODY_BYTES,
@@ -133,7 +155,13 @@ export function createApp(deps: AppDeps) {
         retryAfterSeconds: settings.RETRY_AFTER_S,
       }),
     )
-    .use(metricsRoutes(deps, http.metrics, settings.METRICS_PUBLIC ? undefined : settings.SALDO_API_TOKEN))
+    .use(
+      metricsRoutes(
+        deps,
+        () => [...http.metrics(), ...forward.metrics()],
+        settings.METRICS_PUBLIC ? undefined : settings.SALDO_API_TOKEN,
+      ),
+    )
     .use(eventRoutes(deps, settings.SALDO_API_TOKEN, settings.RETRY_AFTER_S))
     .use(docsRoutes())
     .use(dashboardRoutes())

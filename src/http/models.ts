@@ -1,7 +1,10 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Balance } from '../balance.ts'
+import { ReadyBody } from '../kafka/readiness.ts'
 import { Progress } from '../kafka/replay-progress.ts'
+import { Summary } from '../kafka/summary.ts'
 import { Movement } from '../movements/movement.ts'
+import { OwnershipStatus } from '../ownership/models.ts'
 
 /**
  * Every error answer: one sentence saying what happened and what to do; while replaying, the progress;
@@ -53,6 +56,14 @@ export const MovementsList = Type.Object({ cliente_id: Type.String(), movimentos
 export type MovementsList = Static<typeof MovementsList>
 
 export const HealthBody = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() })
+
+/** GET /ready: the apply path's readiness, and who owns which partition's writes. */
+export const ReadyAnswer = Type.Composite([ReadyBody, Type.Object({ ownership: OwnershipStatus })])
+export type ReadyAnswer = Static<typeof ReadyAnswer>
+
+/** GET /stats: the apply path's numbers, and who owns which partition's writes. */
+export const StatsBody = Type.Composite([Summary, Type.Object({ ownership: OwnershipStatus })])
+export type StatsBody = Static<typeof StatsBody>
 
 /** The media type of every JSON answer that a handler builds as text itself. */
 export const JSON_CONTENT_TYPE = 'application/json'

@@ -1,19 +1,21 @@
 import { decodeRecord } from '../../src/balance.ts'
 import { loadConfig } from '../../src/config.ts'
 import { ChangeHub } from '../../src/events/change-hub.ts'
-import { createApp } from '../../src/http/app.ts'
+import { type AppDeps, createApp } from '../../src/http/app.ts'
 import { ApplyNumbers } from '../../src/kafka/apply-numbers.ts'
-import { ConditionalWriter } from '../../src/kafka/conditional-writer.ts'
+import { ConditionalWriter, type ConditionalWriterOptions } from '../../src/kafka/conditional-writer.ts'
 import { applyMetrics } from '../../src/kafka/metrics.ts'
 import { processMetrics } from '../../src/metrics/process.ts'
 import { decodeMovement } from '../../src/movements/movement.ts'
 import { MovementIndex } from '../../src/movements/movement-index.ts'
+import { ownershipMetrics } from '../../src/ownership/metrics.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
 import { PositionWatch } from '../../src/store/position-watch.ts'
 import type { Change } from '../../src/store/store.ts'
 import { TombstoneOutcomes } from '../../src/store/tombstone-outcomes.ts'
 import { captureLog } from '../helpers.ts'
 import { type Committed, MemoryTransactions } from '../memory-transactions.ts'
+import { StaticOwnership } from './static-ownership.ts'
 
 /** The app with no broker: a store holding two clients, and a replay that is complete or not. */
 export const seed = { cliente_id: '1', saldo: 150, timestamp: '2025-10-14T10:30:45' }
@@ -22,13 +24,33 @@ export const TOKEN = 'a-token-of-16-chars-or-more'
 /** Writes fail as they would with Kafka unreachable: unit tests have no broker, and fake none. */
 const noKafka = () => Promise.reject(new Error('no broker in unit tests'))
 
+/** Where the fixture's app says it answers; by default it owns the store's only partition, 0. */
+export const FIXTURE_URL = 'http://localhost'
+
+export interface SetupOptions {
+  ready?: boolean
+  token?: string
+  metricsPublic?: boolean
+  ownership?: StaticOwnership
+  fetch?: AppDeps['fetch']
+  /** What writes to Kafka, given this app's store and watch (default: fails as Kafka unreachable). */
+  writer?: (parts: { store: MemoryStore; watch: PositionWatch }) => ConditionalWriterOptions['writer']
+  /** The floor of movements (MIN_SALDO). */
+  minSaldo?: number
+  /** false: no transactional writer, so POST …/movimentos is not served. */
+  movements?: boolean
+}
+
 export function setup({
   ready = true,
-  token = undefined as string | undefined,
+  token,
   metricsPublic = true,
+  ownership = new StaticOwnership(FIXTURE_URL, { 0: FIXTURE_URL }),
+  fetch,
+  writer = () => ({ put: noKafka, delete: noKafka }),
   minSaldo = 0,
   movements = true,
-} = {}) {
+}: SetupOptions = {}) {
   const store = new MemoryStore()
   store.apply(
     0,
@@ -70,7 +92,7 @@ export function setup({
     store.apply(partition, [decoded as Change], offset + 2, [offset])
   }
   const conditional = new ConditionalWriter({
-    writer: { put: noKafka, delete: noKafka },
+    writer: writer({ store, watch }),
     topic: config.TOPIC,
     partitions: () => store.positions().size,
     watches: new Map([
@@ -96,8 +118,8 @@ export function setup({
     log,
     watch,
     outcomes: new TombstoneOutcomes(),
-    // The real check-then-append section, in front of writes that fail: a condition is checked first;
-    // movements go through it to the in-memory transactions.
+    // The real check-then-append section, in front of writes that fail unless the test gives a
+    // writer: a condition is checked first; movements go through it to the in-memory transactions.
     writer: conditional,
     movements: { index, watch: indexWatch, writer: movements ? conditional : undefined },
     settings: {
@@ -105,11 +127,19 @@ export function setup({
       MIN_SALDO: minSaldo,
       RETRY_AFTER_S: 3,
       MIN_POSITION_WAIT_MS: 50,
+      FORWARD_TIMEOUT_MS: 200,
       SALDO_API_TOKEN: token,
       METRICS_PUBLIC: metricsPublic,
     },
     events,
-    metrics: () => [...applyMetrics(numbers)(), ...events.metrics(), ...processMetrics()],
+    ownership,
+    fetch,
+    metrics: () => [
+      ...applyMetrics(numbers)(),
+      ...ownershipMetrics(ownership)(),
+      ...events.metrics(),
+      ...processMetrics(),
+    ],
   })
   const get = (path: string, headers: Record<string, string> = {}) =>
     app.handle(new Request(`http://localhost${path}`, { headers }))
@@ -127,6 +157,7 @@ export function setup({
     watermarks,
     watch,
     events,
+    ownership,
     get,
     send,
     index,
