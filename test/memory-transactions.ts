@@ -15,7 +15,7 @@ export interface Committed {
  * PartitionTransactions without a broker, for unit tests: each append commits at once into an
  * in-memory log, one at a time per partition, and offsets advance as in Kafka (every transaction ends
  * with a commit marker, which takes an offset). Committed records reach `deliver` on a later turn of
- * the event loop, as a reader would get them: a writer that does not wait for its records to be
+ * the event loop, as the readers (`read`) would get them: a writer that does not wait for its records to be
  * applied sees the old state. `failNext` makes the next append reject, committing nothing;
  * `loseNextAnswer` makes it commit and reject all the same (its answer lost); `holdReaders()`
  * keeps committed records from the readers until `releaseReaders()`.
@@ -28,10 +28,15 @@ export class MemoryTransactions implements PartitionTransactions {
   #held: Committed[][] | undefined
   readonly #ends = new Map<string, number>()
   readonly #lines = new PartitionQueue()
-  readonly #deliver: (records: Committed[]) => void
+  readonly #readers: Array<(records: Committed[]) => void> = []
 
-  constructor(deliver: (records: Committed[]) => void) {
-    this.#deliver = deliver
+  /** Adds a reader: every instance sharing this log reads what any of them commits. */
+  read(reader: (records: Committed[]) => void): void {
+    this.#readers.push(reader)
+  }
+
+  #deliver(records: Committed[]): void {
+    for (const reader of this.#readers) reader(records)
   }
 
   async acquire(): Promise<void> {}
@@ -91,7 +96,8 @@ export class MemoryTransactions implements PartitionTransactions {
   }
 
   /** Starts a topic's partition at `offset`, as a log that already holds records. */
-  startAt(topic: string, partition: number, offset: number): void {
+  startAt(topic: string, partition: number, offset: number): this {
     this.#ends.set(`${topic}:${partition}`, offset)
+    return this
   }
 }

@@ -146,6 +146,7 @@ export function createApp(deps: AppDeps) {
         index: deps.movements.index,
         indexWatch: deps.movements.watch,
         access,
+        forward,
         writer: deps.movements.writer,
         topics: { balances: settings.TOPIC, movements: settings.MOVEMENTS_TOPIC },
         minSaldo: settings.MIN_SALDO,

@@ -35,6 +35,8 @@ export interface SetupOptions {
   fetch?: AppDeps['fetch']
   /** What writes to Kafka, given this app's store and watch (default: fails as Kafka unreachable). */
   writer?: (parts: { store: MemoryStore; watch: PositionWatch }) => ConditionalWriterOptions['writer']
+  /** The log movements are written to; another fixture's to read what that one writes. */
+  transactions?: MemoryTransactions
   /** The floor of movements (MIN_SALDO). */
   minSaldo?: number
   /** false: no transactional writer, so POST …/movimentos is not served. */
@@ -48,6 +50,8 @@ export function setup({
   ownership = new StaticOwnership(FIXTURE_URL, { 0: FIXTURE_URL }),
   fetch,
   writer = () => ({ put: noKafka, delete: noKafka }),
+  // The fixture's log holds offsets 0 and 1 already.
+  transactions = new MemoryTransactions().startAt(loadConfig({}).TOPIC, 0, 2),
   minSaldo = 0,
   movements = true,
 }: SetupOptions = {}) {
@@ -72,12 +76,11 @@ export function setup({
   index.begin(new Map([[0, 0]]), new Map([[0, 0]]))
   const indexWatch = new PositionWatch(index)
   // What the materializer and the movements tail would do with committed records: apply them here.
-  const transactions = new MemoryTransactions((records) => {
+  transactions.read((records) => {
     for (const record of records) applyCommitted(record)
     watch.applied()
     indexWatch.applied()
   })
-  transactions.startAt(config.TOPIC, 0, 2)
   const applyCommitted = ({ topic, partition, offset, message }: Committed) => {
     const key = Buffer.from(String(message.key))
     const value = message.value === null ? null : Buffer.from(String(message.value))

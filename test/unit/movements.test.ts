@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { loadConfig } from '../../src/config.ts'
 import { seed, setup, TOKEN } from './app-fixture.ts'
+import { StaticOwnership } from './static-ownership.ts'
 
 const { MOVEMENTS_TOPIC, TOPIC } = loadConfig({})
 const json = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
@@ -232,6 +233,34 @@ describe('POST /saldo/:cliente_id/movimentos', () => {
     const { move } = fixture({ movements: false })
     const res = await move('1', { valor: 1 })
     expect(res.status).toBe(405)
+  })
+})
+
+describe('a movement of a partition another instance owns', () => {
+  it('is decided by the owner, with its Idempotency-Key, and answered as the owner answered', async () => {
+    const [A, B] = ['http://a.test:5000', 'http://b.test:5000']
+    const b = fixture({ ownership: new StaticOwnership(B, { 0: B }) })
+    const sent: Request[] = []
+    // One log: A reads what B commits, as both would read the topics.
+    const a = fixture({
+      ownership: new StaticOwnership(A, { 0: B }),
+      transactions: b.transactions,
+      fetch: (url, init) => {
+        sent.push(new Request(url, init))
+        return b.app.handle(new Request(url, init))
+      },
+    })
+    const first = await a.move('1', { valor: -5 }, 'via-a')
+    expect(first.status).toBe(201)
+    const text = await first.text()
+    expect(JSON.parse(text).movimento).toMatchObject({ saldo_anterior: 150, saldo: 145 })
+    expect(sent[0]?.headers.get('idempotency-key')).toBe('via-a')
+    // The retry through A, then one straight to B: the owner's answer each time, applied once.
+    expect(await (await a.move('1', { valor: -5 }, 'via-a')).text()).toBe(text)
+    expect(await (await b.move('1', { valor: -5 }, 'via-a')).text()).toBe(text)
+    expect(b.written()).toEqual({ appends: 1, balances: 1, movements: 1 })
+    // Read-your-writes through A: it answered once it had applied the owner's write.
+    expect(a.store.get('1')?.saldo).toBe(145)
   })
 })
 

@@ -12,33 +12,26 @@ import {
 } from '../../movements/movement.ts'
 import { type MovementIndex, RECENT_PER_CLIENT } from '../../movements/movement-index.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
-import type { BalanceStore } from '../../store/store.ts'
 import { auth } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKey } from '../idempotency-key.ts'
 import { pathId } from '../ids.ts'
 import { ErrorBody, MovementResult, MovementsList, PreconditionFailedBody } from '../models.ts'
-import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
+import { POSITION_HEADER } from '../state-access.ts'
 import { appliedHere, writeError } from '../write-errors.ts'
+import type { WritingRouteDeps } from './writes.ts'
 
 /** Writes of movements: the check-then-append section of the key's partition, one transaction each. */
 export type MovementWrites = Pick<ConditionalWriter, 'transact'>
 
-export interface MovementRoutesDeps {
-  store: Pick<BalanceStore, 'get' | 'etag'>
-  /** TOPIC's position: the new balance is applied here before the answer. */
-  watch: PositionWatch
+export interface MovementRoutesDeps extends WritingRouteDeps {
   index: MovementIndex
   /** MOVEMENTS_TOPIC's position in the index. */
   indexWatch: PositionWatch
-  access: StateAccess
   /** undefined: no transactional writer on this instance, so POST is not served (GET still is). */
   writer: MovementWrites | undefined
   topics: { balances: string; movements: string }
   minSaldo: number
-  apiToken: string | undefined
-  writeWaitMs: number
-  maxBodyBytes: number
   retryAfterSeconds: number
 }
 
@@ -199,6 +192,11 @@ export function movementRoutes(deps: MovementRoutesDeps) {
       access: {
         needs: 'write',
         jsonBody: { limitBytes: deps.maxBodyBytes, shape: '{"valor": number, "descricao"?: string}' },
+      },
+      // Once the token, the key and the body are checked: a movement another instance owns goes there,
+      // with its Idempotency-Key, and the owner decides it.
+      beforeHandle: async ({ path, body, request }) => {
+        await deps.forward.toOwner(request, pathId(path, UNDER), body)
       },
       body: MovementBody,
       // For OpenAPI (a route with a path parameter gets no `detail.parameters`); read by idempotencyKey.

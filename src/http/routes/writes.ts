@@ -24,17 +24,22 @@ export interface BalanceWrites {
   delete(clienteId: string, check: (() => void) | undefined): Promise<Placement>
 }
 
-export interface WriteRoutesDeps {
+/** What every route that writes through Kafka needs (PUT and DELETE here, movements). */
+export interface WritingRouteDeps {
   store: Pick<BalanceStore, 'get' | 'etag'>
+  /** TOPIC's position: a write is applied here before the answer. */
   watch: PositionWatch
   access: StateAccess
-  outcomes: TombstoneOutcomes
-  writer: BalanceWrites
   /** Sends a write for another instance's partition to that owner. */
   forward: Pick<WriteForwarding, 'toOwner'>
   apiToken: string | undefined
   writeWaitMs: number
   maxBodyBytes: number
+}
+
+export interface WriteRoutesDeps extends WritingRouteDeps {
+  outcomes: TombstoneOutcomes
+  writer: BalanceWrites
 }
 
 /** Read from `request.headers` by the handler (a headers schema would copy every header per request). */
