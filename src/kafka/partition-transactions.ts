@@ -156,6 +156,12 @@ export class KafkaPartitionTransactions implements PartitionTransactions {
       idempotent: true,
       // One request in flight per broker connection: a retried batch cannot overtake another.
       maxInFlightRequests: 1,
+      // A transaction's first send asks the coordinator to add its partitions, and right after the
+      // previous commit it often answers CONCURRENT_TRANSACTIONS (its markers are still being
+      // written). The Java client retries that after 20 ms; with the client's 300 ms, one-record
+      // appends measured 6/s (p50 250 ms) instead of BalanceWriter-like latencies. Retries stay
+      // unlimited, as the idempotent producer's default: the append's deadline bounds them.
+      retry: { initialRetryTime: 20, retries: Number.MAX_SAFE_INTEGER },
       transactionTimeout: this.#options.config.WRITE_TIMEOUT_MS,
       allowAutoTopicCreation: false,
       // Records carry their partition; the default partitioner honours it (and kafkajs stays quiet).
