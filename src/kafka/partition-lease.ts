@@ -26,7 +26,10 @@ export interface PartitionLeaseOptions {
  *   every later transaction() throws). Its replacement gets the same transactional.id and is
  *   initialized at once: that fences the old producer (whatever it still retries is refused) and
  *   aborts what it left open, which would otherwise hold every read_committed reader of the
- *   partition at its last stable offset until the broker's transaction timeout;
+ *   partition at its last stable offset until the broker's transaction timeout. It fences whoever
+ *   holds the id, so it is only as right as this instance's belief that it still owns the
+ *   partition: ownership must release a partition as soon as it may have lost it (OwnershipView
+ *   reports `lost` before the rebalance completes);
  * - once released or superseded by a new acquisition, a lease creates no producer any more.
  */
 export class PartitionLease {

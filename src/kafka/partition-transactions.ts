@@ -122,6 +122,7 @@ export class KafkaPartitionTransactions implements PartitionTransactions {
     // must not be written.
     const lease = this.#leases.get(partition)
     if (!lease) throw new NotOwner(this.#options.config.TOPIC, partition)
+    if (records.length === 0) return []
     let stage: Stage = 'queued'
     const remaining = expires - Date.now()
     if (remaining <= 0) throw this.#late(partition, stage)

@@ -251,4 +251,31 @@ describe('transactional writers per partition', () => {
     expect(visible.map((r) => JSON.parse(r.value ?? 'null')?.saldo)).toEqual([1, 3, 5])
     expect(visible[1]?.offset).toBe(placed?.offset)
   })
+
+  it('holds readers behind a writer stuck mid-transaction only until another instance acquires the partition', async () => {
+    const topic = await createTopic({ partitions: 1 })
+    const service = startService(topic)
+    await waitUntilReady(service)
+    const { log } = captureLog()
+    const stalled = stalling(createKafka(testConfig(topic), log), 'afterSend')
+    // Its transaction timeout (= its deadline) is 60 s: only a takeover can end its transaction sooner.
+    const stuck = instance(topic, { kafka: stalled.kafka, timeoutMs: 60_000 })
+    await stuck.acquire(0)
+    await stuck.append(0, [balance(topic, 's', 1)])
+    stalled.arm()
+    const never = stuck.append(0, [balance(topic, 's', 2)])
+    await stalled.reached
+
+    const started = performance.now()
+    const owner = instance(topic)
+    await owner.acquire(0)
+    const [placed] = await owner.append(0, [balance(topic, 's', 3)])
+    const answer = await service.get(`/saldo/s?min_position=0:${(placed?.offset ?? 0) + 1}`)
+    const ms = performance.now() - started
+    console.log(`takeover: the service applied the new owner's write ${ms.toFixed(0)} ms after acquire began`)
+    expect(await answer.json()).toMatchObject({ saldo: 3 })
+    expect(ms).toBeLessThan(10_000)
+    stalled.resume()
+    await expect(never).rejects.toBeInstanceOf(Fenced)
+  })
 })
