@@ -14,6 +14,7 @@ import {
   captureLog,
   createTopic,
   onCleanup,
+  type Reachable,
   readEvents,
   runCommand,
   startService,
@@ -115,6 +116,33 @@ function stalling(kafka: Kafka, point: 'afterSend' | 'beforeCommit') {
   }
 }
 
+/**
+ * A writer of partition 0 of `topic` (deadline `timeoutMs`) that appended `id` = 1, then stalled at
+ * `point` in its append of `id` = 2: resolves once that one's records are in the log, uncommitted.
+ */
+async function stalledWriter(
+  topic: string,
+  id: string,
+  point: 'afterSend' | 'beforeCommit',
+  timeoutMs: number,
+) {
+  const { log } = captureLog()
+  const stalled = stalling(createKafka(testConfig(topic), log), point)
+  const writer = instance(topic, { kafka: stalled.kafka, timeoutMs })
+  await writer.acquire(0)
+  await writer.append(0, [balance(topic, id, 1)])
+  stalled.arm()
+  const pending = writer.append(0, [balance(topic, id, 2)])
+  await stalled.reached
+  return { writer, pending, resume: stalled.resume }
+}
+
+/** What a service answers for `id` once it has applied `placed`. */
+async function servedOnceApplied(service: Reachable, id: string, placed: Placement | undefined) {
+  const answer = await service.get(`/saldo/${id}?min_position=0:${(placed?.offset ?? 0) + 1}`)
+  return answer.json()
+}
+
 describe('transactional writers per partition', () => {
   it('appends a balance and its movements in one transaction, at the same partition of both topics', async () => {
     const topic = await createTopic({ partitions: 3 })
@@ -206,20 +234,11 @@ describe('transactional writers per partition', () => {
     const service = startService(topic)
     await waitUntilReady(service)
     const changes = readEvents((await service.get('/events')).body as ReadableStream<Uint8Array>)
-    const { log } = captureLog()
-    const stalled = stalling(createKafka(testConfig(topic), log), 'afterSend')
-    const writer = instance(topic, { kafka: stalled.kafka, timeoutMs: 3_000 })
-    await writer.acquire(0)
-    await writer.append(0, [balance(topic, '9', 1)])
-
-    stalled.arm()
-    const failing = writer.append(0, [balance(topic, '9', 2)])
-    await stalled.reached
-    await expect(failing).rejects.toThrow(/did not complete within WRITE_TIMEOUT_MS=3000 ms.*sending/)
+    const { writer, pending } = await stalledWriter(topic, '9', 'afterSend', 3_000)
+    await expect(pending).rejects.toThrow(/did not complete within WRITE_TIMEOUT_MS=3000 ms.*sending/)
     const [placed] = await writer.append(0, [balance(topic, '9', 3)])
 
-    const answer = await service.get(`/saldo/9?min_position=0:${(placed?.offset ?? 0) + 1}`)
-    expect(await answer.json()).toMatchObject({ saldo: 3 })
+    expect(await servedOnceApplied(service, '9', placed)).toMatchObject({ saldo: 3 })
     await waitFor(() => changes.events.length >= 2, { what: 'the changes of client 9' })
     expect(changes.data<{ saldo: number }>('change').map((c) => c.saldo)).toEqual([1, 3])
     // The aborted record is in the log (a read_uncommitted reader takes it), not in the committed view.
@@ -230,19 +249,11 @@ describe('transactional writers per partition', () => {
 
   it('fails a zombie’s commit: begun, partition acquired elsewhere, then committed; its record never visible', async () => {
     const topic = await createTopic({ partitions: 1 })
-    const { log } = captureLog()
-    const stalled = stalling(createKafka(testConfig(topic), log), 'beforeCommit')
-    const zombie = instance(topic, { kafka: stalled.kafka, timeoutMs: 30_000 })
+    const { writer: zombie, pending, resume } = await stalledWriter(topic, 'z', 'beforeCommit', 30_000)
     const owner = instance(topic)
-    await zombie.acquire(0)
-    await zombie.append(0, [balance(topic, 'z', 1)])
-
-    stalled.arm()
-    const late = zombie.append(0, [balance(topic, 'z', 2)])
-    await stalled.reached
     await owner.acquire(0)
-    stalled.resume()
-    await expect(late).rejects.toBeInstanceOf(Fenced)
+    resume()
+    await expect(pending).rejects.toBeInstanceOf(Fenced)
     const [placed] = await owner.append(0, [balance(topic, 'z', 3)])
     await expect(zombie.append(0, [balance(topic, 'z', 4)])).rejects.toBeInstanceOf(Fenced)
     await owner.append(0, [balance(topic, 'z', 5)])
@@ -256,26 +267,19 @@ describe('transactional writers per partition', () => {
     const topic = await createTopic({ partitions: 1 })
     const service = startService(topic)
     await waitUntilReady(service)
-    const { log } = captureLog()
-    const stalled = stalling(createKafka(testConfig(topic), log), 'afterSend')
     // Its transaction timeout (= its deadline) is 60 s: only a takeover can end its transaction sooner.
-    const stuck = instance(topic, { kafka: stalled.kafka, timeoutMs: 60_000 })
-    await stuck.acquire(0)
-    await stuck.append(0, [balance(topic, 's', 1)])
-    stalled.arm()
-    const never = stuck.append(0, [balance(topic, 's', 2)])
-    await stalled.reached
+    const stuck = await stalledWriter(topic, 's', 'afterSend', 60_000)
 
     const started = performance.now()
     const owner = instance(topic)
     await owner.acquire(0)
     const [placed] = await owner.append(0, [balance(topic, 's', 3)])
-    const answer = await service.get(`/saldo/s?min_position=0:${(placed?.offset ?? 0) + 1}`)
+    const served = await servedOnceApplied(service, 's', placed)
     const ms = performance.now() - started
     console.log(`takeover: the service applied the new owner's write ${ms.toFixed(0)} ms after acquire began`)
-    expect(await answer.json()).toMatchObject({ saldo: 3 })
+    expect(served).toMatchObject({ saldo: 3 })
     expect(ms).toBeLessThan(10_000)
-    stalled.resume()
-    await expect(never).rejects.toBeInstanceOf(Fenced)
+    stuck.resume()
+    await expect(stuck.pending).rejects.toBeInstanceOf(Fenced)
   })
 })
