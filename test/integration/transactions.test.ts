@@ -184,6 +184,22 @@ describe('transactional writers per partition', () => {
     expect((await committed(topic)).length).toBe(2)
   })
 
+  it('commits nothing of an append when one of its topics lacks the partition, and the next append lands', async () => {
+    const topic = await createTopic({ partitions: 3 })
+    const movements = await createTopic({ partitions: 1, compact: false })
+    const writer = instance(topic)
+    await writer.acquire(2)
+
+    await expect(
+      writer.append(2, [balance(topic, '7', 10), { topic: movements, message: { key: '7', value: 'm1' } }]),
+    ).rejects.toThrow(
+      `failed while sending its records: Kafka took no record for partition 2 of ${movements}: the topic has fewer partitions`,
+    )
+    await writer.append(2, [balance(topic, '7', 11)])
+    expect((await committed(topic)).map((r) => JSON.parse(r.value ?? 'null')?.saldo)).toEqual([11])
+    expect(await committed(movements)).toEqual([])
+  })
+
   it('fences the first instance once a second acquires the partition: every acknowledged append visible, none refused', async () => {
     const topic = await createTopic({ partitions: 1 })
     const a = instance(topic)
