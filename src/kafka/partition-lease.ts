@@ -52,7 +52,7 @@ export class PartitionLease {
 
   /**
    * After `producer`'s transaction failed with `error` (`open`: the transaction, when it may still be
-   * open and abortable: it failed before its commit was sent). Resolves with the error to report.
+   * open and abortable: it failed before its commit was sent). Returns the error to report.
    */
   failed(producer: Promise<Producer>, error: unknown, open: Transaction | undefined): unknown {
     if (this.#fenced) return this.#fenced
