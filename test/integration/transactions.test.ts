@@ -200,6 +200,20 @@ describe('transactional writers per partition', () => {
     expect(await committed(movements)).toEqual([])
   })
 
+  it('lets the transaction in flight at release commit, and refuses the appends queued behind it', async () => {
+    const topic = await createTopic({ partitions: 1 })
+    const { writer, pending, resume } = await stalledWriter(topic, 'r', 'beforeCommit', 30_000)
+    const queued = writer.append(0, [balance(topic, 'r', 3)])
+    const released = writer.release(0)
+    resume()
+    const [placed] = await pending
+    await expect(queued).rejects.toBeInstanceOf(NotOwner)
+    await released
+    const visible = await committed(topic)
+    expect(visible.map((r) => JSON.parse(r.value ?? 'null')?.saldo)).toEqual([1, 2])
+    expect(visible[1]?.offset).toBe(placed?.offset)
+  })
+
   it('fences the first instance once a second acquires the partition: every acknowledged append visible, none refused', async () => {
     const topic = await createTopic({ partitions: 1 })
     const a = instance(topic)
