@@ -1,12 +1,12 @@
 import { type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs'
 import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
-import { PartitionLease } from './partition-lease.ts'
+import { PartitionLease, type Reached } from './partition-lease.ts'
 import { PartitionQueue } from './partition-queue.ts'
 import type { Placement } from './producer.ts'
-import { Fenced, NotOwner } from './transaction-errors.ts'
+import { Fenced, NotOwner, Stopped } from './transaction-errors.ts'
 
-export { Fenced, NotOwner } from './transaction-errors.ts'
+export { Fenced, NotOwner, Stopped } from './transaction-errors.ts'
 
 /** A record for one of saldo's topics. */
 export interface TopicRecord {
@@ -23,7 +23,8 @@ export interface PartitionTransactions {
   release(partition: number): Promise<void>
   /** Appends the records to `partition` of their topics in ONE Kafka transaction; resolves with where
    *  each landed, in order, once committed. Rejects with `NotOwner` when not acquired, `Fenced` when
-   *  another instance took the partition. One transaction at a time per partition. */
+   *  another instance took the partition, `Stopped` after a transaction whose outcome Kafka did not
+   *  tell (acquire again if still the owner). One transaction at a time per partition. */
   append(partition: number, records: TopicRecord[]): Promise<Placement[]>
   close(): Promise<void>
 }
@@ -162,8 +163,15 @@ export class KafkaPartitionTransactions implements PartitionTransactions {
       await within(transaction.commit())
       return placed
     } catch (error) {
-      const reported = lease.failed(pending, error, stage === 'committing' ? undefined : transaction)
-      if (reported !== error || late || error instanceof NotOwner || error instanceof Fenced) throw reported
+      const reached: Reached =
+        stage === 'committing'
+          ? { stage }
+          : stage === 'sending' && transaction
+            ? { stage: 'sent', open: transaction }
+            : { stage: 'unsent' }
+      const reported = lease.failed(pending, error, reached)
+      const named = error instanceof NotOwner || error instanceof Fenced || error instanceof Stopped
+      if (reported !== error || late || named) throw reported
       // kafkajs' own message names the broker's error; what it means for the append is said here.
       const { doing, outcome } = STAGES[stage]
       throw new Error(

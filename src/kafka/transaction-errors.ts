@@ -36,6 +36,29 @@ export class Fenced extends Error {
   }
 }
 
+/**
+ * A transaction of this partition ended without Kafka saying whether it committed (it failed while
+ * committing, or could not be aborted): this instance cannot tell whether another one took the
+ * partition meanwhile, and a new producer for the id would fence that one. Final for this acquisition.
+ */
+export class Stopped extends Error {
+  override readonly name = 'Stopped'
+
+  constructor(
+    readonly partition: number,
+    readonly transactionalId: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `partition ${partition} stopped taking writes here: a transaction on it ended without Kafka saying ` +
+        `whether it committed, and a new producer for transactional.id ${transactionalId} would fence any ` +
+        'instance that took the partition meanwhile; acquire the partition again if this instance still ' +
+        'owns it, else send the write to its owner',
+      options,
+    )
+  }
+}
+
 // Kafka's INVALID_PRODUCER_EPOCH, and PRODUCER_FENCED, which newer request versions answer instead
 // (kafkajs' old versions get the former; kafkajs does not know the latter by name).
 const FENCING_CODES = new Set([47, 90])

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs'
-import { Fenced, isFencing, NotOwner } from '../../src/kafka/transaction-errors.ts'
+import { Fenced, isFencing, NotOwner, Stopped } from '../../src/kafka/transaction-errors.ts'
 
 /** A broker error as kafkajs builds it: a protocol error, wrapped by its retrier when it gives up. */
 function brokerError(type: string, code: number): Error {
@@ -32,5 +32,10 @@ describe('transaction errors', () => {
     expect(fenced.name).toBe('Fenced')
     expect(fenced.message).toContain('initialized transactional.id consulta-saldo.contas.2 after this one')
     expect(fenced.message).toContain('acquire the partition again once the group assigns it here')
+    const stopped = new Stopped(0, 'consulta-saldo.contas.0')
+    expect(stopped.name).toBe('Stopped')
+    expect(stopped.message).toContain('ended without Kafka saying whether it committed')
+    expect(stopped.message).toContain('acquire the partition again if this instance still owns it')
+    expect(isFencing(stopped)).toBe(false)
   })
 })
