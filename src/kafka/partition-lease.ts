@@ -29,11 +29,13 @@ export type Reached = { stage: 'unsent' } | { stage: 'sent'; open: Transaction }
  *   after a failed send, commit or abort its transaction state is stuck (tulios/kafkajs#1355, #1416:
  *   every later transaction() throws). The next append initializes a new producer with the same
  *   transactional.id (which fences the old one: whatever it still retries is refused) only when this
- *   one's epoch is known to be current: nothing was sent, or its transaction was aborted. Otherwise
- *   (a failure while committing, an abort that failed) another instance may have taken the partition
- *   meanwhile; measured: a commit racing the new owner's initialization answered UNKNOWN_SERVER_ERROR,
- *   not a fencing error, and re-initializing then fenced the new owner. So the lease stops, as Kafka
- *   Streams goes back through its group after such a failure: acquiring again is ownership's call;
+ *   one's epoch is known to be current: nothing was sent, or its transaction was aborted (and, like
+ *   any acquisition, only as right as this instance's ownership: a partition it lost meanwhile must
+ *   have been released by then). Otherwise (a failure while committing, an abort that failed)
+ *   another instance may have taken the partition meanwhile; measured: a commit racing the new
+ *   owner's initialization answered UNKNOWN_SERVER_ERROR, not a fencing error, and re-initializing
+ *   then fenced the new owner. So the lease stops, as Kafka Streams goes back through its group after
+ *   such a failure: acquiring again is ownership's call;
  * - once released or superseded by a new acquisition, a lease creates no producer any more.
  * A transaction left open holds every read_committed reader of the partition until the next owner's
  * initialization or the broker's transaction timeout (WRITE_TIMEOUT_MS, plus up to the broker's 10 s
