@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
@@ -53,6 +54,25 @@ export const Config = Type.Object({
     minLength: 1,
     title: 'the address saldo-api listens on',
     description: 'an IP address or host name',
+  }),
+  ADVERTISED_URL: Type.Optional(
+    Type.String({
+      title:
+        'where other instances reach this one (default http://HOST:PORT, the host name if HOST is 0.0.0.0 or ::)',
+      pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$',
+      description: 'an http:// or https:// URL without query or fragment, e.g. http://saldo-1:5000',
+    }),
+  ),
+  // 10 s: a dead instance's partitions move after at most this long, and Kafka's own 45 s default
+  // would leave their writes unanswered for that long; the broker refuses less than its
+  // group.min.session.timeout.ms (6 s by default), and a loaded 2-core machine stalls well under 10 s.
+  OWNERSHIP_SESSION_TIMEOUT_MS: Type.Integer({
+    default: 10_000,
+    minimum: 6_000,
+    maximum: 1_800_000,
+    title:
+      'how long the ownership group waits for a silent instance before moving its partitions (heartbeat: a tenth)',
+    description: "milliseconds, 6000..1800000 (the broker's group.min/max.session.timeout.ms)",
   }),
   TOPIC_PARTITIONS: Type.Integer({
     default: 3,
@@ -178,6 +198,13 @@ export const Config = Type.Object({
     'how long a PUT/DELETE waits for Kafka to acknowledge it before answering 503 (the write may or may not be made)',
   ),
   WRITE_WAIT_MS: PositiveMs(5_000, 'how long a PUT/DELETE waits to be applied here before answering 504'),
+  // 11 s: the owner may take WRITE_TIMEOUT_MS + WRITE_WAIT_MS (5 + 5 s) to answer a write; giving up
+  // sooner would answer 503 for a write the owner is still making. An owner that is down refuses the
+  // connection at once: that 503 comes without waiting.
+  FORWARD_TIMEOUT_MS: PositiveMs(
+    11_000,
+    "how long a write sent to a non-owner may take to find the key's owner and get its answer (else 503)",
+  ),
   MIN_POSITION_WAIT_MS: PositiveMs(5_000, 'how long a read waits to reach min_position before answering 503'),
   MAX_BODY_BYTES: Type.Integer({
     // POST /saldos with its 1000 ids of up to 128 bytes needs about 131 KiB.
@@ -207,6 +234,17 @@ export type Config = Static<typeof Config>
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
+}
+
+/**
+ * The URL this instance advertises to the ownership group: ADVERTISED_URL, else its own address and
+ * the port it listens on (known only once it listens, when PORT=0). A wildcard HOST says nothing about
+ * where to reach it, so the host name stands in.
+ */
+export function advertisedUrl(config: Pick<Config, 'ADVERTISED_URL' | 'HOST'>, port: number): string {
+  if (config.ADVERTISED_URL) return config.ADVERTISED_URL.replace(/\/+$/, '')
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? hostname() : config.HOST
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
 /** Variables saldo once read under another name: setting the old one stops with the new name. */

@@ -1,19 +1,18 @@
-import type { Config } from './config.ts'
+import { advertisedUrl, type Config } from './config.ts'
 import { ChangeHub } from './events/change-hub.ts'
 import { createApp } from './http/app.ts'
 import { listenError } from './http/listen-error.ts'
-import { ApplyStats } from './kafka/apply-stats.ts'
+import { ApplyNumbers } from './kafka/apply-numbers.ts'
 import { BalanceWriter } from './kafka/balance-writer.ts'
 import { createKafka } from './kafka/client.ts'
 import { ConditionalWriter } from './kafka/conditional-writer.ts'
-import { HighWatermarks } from './kafka/high-watermarks.ts'
 import { Materializer } from './kafka/materializer.ts'
-import { materializerMetrics } from './kafka/metrics.ts'
-import { ReplayProgress } from './kafka/replay-progress.ts'
+import { applyMetrics } from './kafka/metrics.ts'
 import { ReplicationCheck } from './kafka/replication-check.ts'
-import { materializerSummary } from './kafka/summary.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
+import { ownershipMetrics } from './ownership/metrics.ts'
+import { OwnershipGroup } from './ownership/ownership-group.ts'
 import { MemoryStore } from './store/memory-store.ts'
 import { PersistentStore } from './store/persistent-store.ts'
 import { PositionWatch } from './store/position-watch.ts'
@@ -27,9 +26,14 @@ export function createService(config: Config, log: Logger) {
   const kafka = createKafka(config, log)
   const persistent = config.STATE_DIR === 'memory' ? undefined : PersistentStore.open(config.STATE_DIR, log)
   const store = persistent ?? new MemoryStore()
-  const stats = new ApplyStats()
-  const watermarks = new HighWatermarks()
-  const progress = new ReplayProgress(watermarks)
+  const replication = new ReplicationCheck({
+    kafka,
+    topic: config.TOPIC,
+    asked: config.TOPIC_REPLICATION_FACTOR,
+    intervalMs: config.REPLICATION_CHECK_INTERVAL_MS,
+    log,
+  })
+  const numbers = new ApplyNumbers({ store, config, warnings: () => replication.warnings() })
   const watch = new PositionWatch(store)
   const outcomes = new TombstoneOutcomes()
   const writer = new BalanceWriter({
@@ -39,11 +43,11 @@ export function createService(config: Config, log: Logger) {
     log,
     partitions: () => store.positions().size,
     trouble: () => {
-      const { lastError, warnings } = kafkaStatus()
+      const { lastError, warnings } = numbers.kafkaStatus()
       return lastError ? [lastError, ...warnings] : warnings
     },
   })
-  const materializer = new Materializer({ kafka, store, progress, stats, watermarks, outcomes, log, config })
+  const materializer = new Materializer({ kafka, store, numbers, outcomes, log, config })
   const conditional = new ConditionalWriter({
     writer,
     partitions: () => store.positions().size,
@@ -66,47 +70,43 @@ export function createService(config: Config, log: Logger) {
     watch.applied()
     events.reset(`this instance rebuilds its state from the topic (${reason})`)
   })
-  progress.onReady(() => {
+  numbers.progress.onReady(() => {
     // The replay's last group of batches goes to disk before /ready answers 200.
     persistent?.endReplay()
     // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
     Bun.gc(true)
   })
-  const replication = new ReplicationCheck({
+  const ownership = new OwnershipGroup({
     kafka,
     topic: config.TOPIC,
-    asked: config.TOPIC_REPLICATION_FACTOR,
-    intervalMs: config.REPLICATION_CHECK_INTERVAL_MS,
+    groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
+    sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
+    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
     log,
   })
-  const kafkaStatus = () => {
-    const status = materializer.status()
-    return { ...status, warnings: [...status.warnings, ...replication.warnings()] }
-  }
-  const summary = materializerSummary({ stats, store, watermarks })
-  const materializerSource = materializerMetrics({ summary, progress, store, kafkaStatus })
+  const numbersSource = applyMetrics(numbers)
+  const ownershipSource = ownershipMetrics(ownership)
   const app = createApp({
     store,
-    progress,
+    numbers,
     watch,
     outcomes,
     writer: conditional,
     log,
     settings: config,
-    kafkaStatus,
     events,
-    summary,
-    metrics: () => [...materializerSource(), ...events.metrics(), ...processMetrics()],
+    ownership,
+    metrics: () => [...numbersSource(), ...ownershipSource(), ...events.metrics(), ...processMetrics()],
   })
 
   let stopped: Promise<void> | undefined
   return {
     app,
     store,
-    progress,
-    stats,
+    numbers,
     events,
     materializer,
+    ownership,
     /**
      * Listens at once (reads answer 503 until ready) and starts the replay. Throws a ListenError when
      * HOST:PORT cannot be bound.
@@ -128,6 +128,7 @@ export function createService(config: Config, log: Logger) {
       log.info('listening', { url: `http://${config.HOST}:${app.server?.port}`, topic: config.TOPIC })
       materializer.start()
       replication.start()
+      ownership.start(advertisedUrl(config, app.server?.port ?? config.PORT))
     },
     /**
      * Ends the event streams (they would keep the server waiting), stops accepting, lets in-flight
@@ -146,7 +147,13 @@ export function createService(config: Config, log: Logger) {
         ])
         if (!drained) app.server?.stop(true)
         await graceful
-        const results = await Promise.allSettled([materializer.stop(), writer.close(), replication.stop()])
+        const results = await Promise.allSettled([
+          // Leaving the group moves this instance's partitions to the others at once.
+          ownership.stop(),
+          materializer.stop(),
+          writer.close(),
+          replication.stop(),
+        ])
         store.close()
         for (const result of results) {
           if (result.status === 'rejected') log.warn('a part did not stop cleanly', { error: result.reason })

@@ -9,7 +9,7 @@ import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafk
 import { kafkaScript } from '../scripts/bench/cluster.ts'
 import { freePort } from '../scripts/bench/instance.ts'
 import { type Config, loadConfig } from '../src/config.ts'
-import type { ReadyBody } from '../src/http/models.ts'
+import type { ReadyAnswer } from '../src/http/models.ts'
 import { createLogger, type Logger } from '../src/log.ts'
 import { createService, type Service } from '../src/service.ts'
 import { onCleanup } from './setup.ts'
@@ -541,8 +541,8 @@ export function readEvents(body: ReadableStream<Uint8Array>) {
 }
 
 /** The /ready body, whatever its status. */
-export async function readiness(service: Reachable): Promise<ReadyBody> {
-  return (await (await service.get('/ready')).json()) as ReadyBody
+export async function readiness(service: Reachable): Promise<ReadyAnswer> {
+  return (await (await service.get('/ready')).json()) as ReadyAnswer
 }
 
 /**

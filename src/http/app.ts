@@ -3,11 +3,15 @@ import { Elysia } from 'elysia'
 import packageJson from '../../package.json'
 import type { Config } from '../config.ts'
 import { EVENT_SCHEMAS } from '../events/models.ts'
+import type { ApplyNumbers } from '../kafka/apply-numbers.ts'
 import type { Logger } from '../log.ts'
+import type { OwnershipSource } from '../ownership/models.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
+import type { BalanceStore } from '../store/store.ts'
 import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import { SECURITY_SCHEMES } from './auth.ts'
 import { ApiError, answerError } from './errors.ts'
+import { type ForwardingDeps, OwnerAnswer, writeForwarding } from './forwarding.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
 import { requestMetrics } from './request-metrics.ts'
 import { balanceRoutes } from './routes/balances.ts'
@@ -20,10 +24,17 @@ import { type BalanceWrites, writeRoutes } from './routes/writes.ts'
 import { stateAccess } from './state-access.ts'
 
 export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoutesDeps {
+  store: BalanceStore
+  /** The apply path's numbers: /ready, /stats, and the replay progress that reads wait for. */
+  numbers: ApplyNumbers
   log: Logger
   watch: PositionWatch
   outcomes: TombstoneOutcomes
   writer: BalanceWrites
+  /** Who owns which partition: writes for another instance's partition are forwarded to it. */
+  ownership: OwnershipSource
+  /** How forwarded writes reach their owner; the global fetch unless a test gives another. */
+  fetch?: ForwardingDeps['fetch']
   settings: Pick<
     Config,
     | 'SALDO_API_TOKEN'
@@ -32,6 +43,7 @@ export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoute
     | 'MIN_POSITION_WAIT_MS'
     | 'WRITE_WAIT_MS'
     | 'MAX_BODY_BYTES'
+    | 'FORWARD_TIMEOUT_MS'
   >
 }
 
@@ -54,24 +66,38 @@ const openapiDocument = () =>
     },
   })
 
-/** The HTTP API. It only reads the store and the replay progress; it never touches Kafka. */
+/** The HTTP API. It only reads the store and the apply path's numbers; it never touches Kafka. */
 export function createApp(deps: AppDeps) {
-  const { store, progress, watch, settings } = deps
+  const { store, numbers, watch, settings } = deps
   // Built on the first unknown route, once every route is registered.
   let methodsOf: ((path: string) => string[]) | undefined
   const access = stateAccess({
-    progress,
+    progress: numbers.progress,
     store,
     watch,
     retryAfterSeconds: settings.RETRY_AFTER_S,
     minPositionWaitMs: settings.MIN_POSITION_WAIT_MS,
   })
   const http = requestMetrics()
+  const forward = writeForwarding({
+    ownership: deps.ownership,
+    partitions: () => store.positions().size,
+    timeoutMs: settings.FORWARD_TIMEOUT_MS,
+    retryAfterSeconds: settings.RETRY_AFTER_S,
+    watch,
+    writeWaitMs: settings.WRITE_WAIT_MS,
+    fetch: deps.fetch,
+  })
   const app = new Elysia()
     .onError(({ code, error: thrown, request, set }) => {
       // Elysia wraps what a parse hook throws in a ParseError; ours is its cause.
       const cause = (thrown as { cause?: unknown }).cause
       const error = code === 'PARSE' && cause instanceof ApiError ? cause : thrown
+      if (error instanceof OwnerAnswer) {
+        // Elysia gives an error's answer the status in `set` (500 here) when the answer says 200.
+        set.status = error.response.status
+        return error.response
+      }
       if (error instanceof ApiError) return answerError(error, set)
       methodsOf ??= routeMethods(app.routes)
       const answer = frameworkError(code, error, request, methodsOf)
@@ -100,12 +126,19 @@ export function createApp(deps: AppDeps) {
         access,
         outcomes: deps.outcomes,
         writer: deps.writer,
+        forward,
         apiToken: settings.SALDO_API_TOKEN,
         writeWaitMs: settings.WRITE_WAIT_MS,
         maxBodyBytes: settings.MAX_BODY_BYTES,
       }),
     )
-    .use(metricsRoutes(deps, http.metrics, settings.METRICS_PUBLIC ? undefined : settings.SALDO_API_TOKEN))
+    .use(
+      metricsRoutes(
+        deps,
+        () => [...http.metrics(), ...forward.metrics()],
+        settings.METRICS_PUBLIC ? undefined : settings.SALDO_API_TOKEN,
+      ),
+    )
     .use(eventRoutes(deps, settings.SALDO_API_TOKEN, settings.RETRY_AFTER_S))
     .use(docsRoutes())
     .use(dashboardRoutes())

@@ -16,6 +16,8 @@ const STATUS = {
   position_not_reached: 503,
   kafka_unavailable: 503,
   too_many_streams: 503,
+  ownership_moving: 503,
+  owner_unreachable: 503,
   write_timeout: 504,
 } as const
 export type ErrorCode = keyof typeof STATUS

@@ -1,7 +1,9 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Balance } from '../balance.ts'
-import { KafkaConnection, KafkaStatus } from '../kafka/kafka-status.ts'
+import { ReadyBody } from '../kafka/readiness.ts'
 import { Progress } from '../kafka/replay-progress.ts'
+import { Summary } from '../kafka/summary.ts'
+import { OwnershipStatus } from '../ownership/models.ts'
 
 /**
  * Every error answer: one sentence saying what happened and what to do; while replaying, the progress;
@@ -43,22 +45,13 @@ export type DeleteResult = Static<typeof DeleteResult>
 
 export const HealthBody = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() })
 
-export const ReadyBody = Type.Composite([
-  Progress,
-  Type.Object({
-    keys: Type.Integer(),
-    loadedFromSnapshot: Type.Integer({ description: 'keys loaded from the local snapshot at boot' }),
-    kafka: KafkaConnection,
-    storeError: Type.Optional(
-      Type.String({
-        description:
-          'why the local state cannot take batches (e.g. disk full); while set, this instance is not ready and reads answer 503',
-      }),
-    ),
-    warnings: KafkaStatus.properties.warnings,
-  }),
-])
-export type ReadyBody = Static<typeof ReadyBody>
+/** GET /ready: the apply path's readiness, and who owns which partition's writes. */
+export const ReadyAnswer = Type.Composite([ReadyBody, Type.Object({ ownership: OwnershipStatus })])
+export type ReadyAnswer = Static<typeof ReadyAnswer>
+
+/** GET /stats: the apply path's numbers, and who owns which partition's writes. */
+export const StatsBody = Type.Composite([Summary, Type.Object({ ownership: OwnershipStatus })])
+export type StatsBody = Static<typeof StatsBody>
 
 /** The media type of every JSON answer that a handler builds as text itself. */
 export const JSON_CONTENT_TYPE = 'application/json'

@@ -1,27 +1,13 @@
 import { REJECT_REASONS } from '../balance.ts'
 import { counter, gauge, type MetricFamily, type MetricSource } from '../metrics/prometheus.ts'
-import type { BalanceStore } from '../store/store.ts'
-import type { KafkaStatus } from './kafka-status.ts'
-import type { ReplayProgress } from './replay-progress.ts'
+import type { ApplyNumbers } from './apply-numbers.ts'
 import type { Summary } from './summary.ts'
 
-export interface MaterializerMetricsDeps {
-  summary: () => Summary
-  progress: ReplayProgress
-  /** Reads are not served while the store cannot take batches. */
-  store: Pick<BalanceStore, 'writeError'>
-  kafkaStatus: () => KafkaStatus
-}
-
-/** What the materializer has read and applied, its replay, and how far each partition is behind. */
-export function materializerMetrics({
-  summary,
-  progress,
-  store,
-  kafkaStatus,
-}: MaterializerMetricsDeps): MetricSource {
+/** The apply path's numbers for Prometheus: what was read and applied, the replay, each partition's lag. */
+export function applyMetrics(numbers: ApplyNumbers): MetricSource {
   return (): MetricFamily[] => {
-    const now = summary()
+    const now = numbers.summary()
+    const { progress } = numbers
     const perPartition = (value: (p: Summary['partitions'][number]) => number) =>
       now.partitions.map((p) => ({ labels: { partition: String(p.partition) }, value: value(p) }))
     return [
@@ -36,6 +22,11 @@ export function materializerMetrics({
         'saldo_records_foreign_partition_total',
         'Records on another partition than murmur2(key) puts them on (a producer that does not partition like the Java client).',
         now.foreignPartition,
+      ),
+      counter(
+        'saldo_state_rebuilds_total',
+        'Times the state was thrown away and rebuilt from the topic: another history (recreated, resized or truncated topic, other cluster).',
+        now.rebuilds,
       ),
       gauge('saldo_keys', 'Clients with a balance in the store.', now.keys),
       gauge(
@@ -56,7 +47,7 @@ export function materializerMetrics({
       gauge(
         'saldo_ready',
         '1 while reads are served: every partition replayed and the local state taking writes; else 0.',
-        progress.ready && store.writeError === undefined ? 1 : 0,
+        numbers.serving ? 1 : 0,
       ),
       gauge(
         'saldo_replay_duration_seconds',
@@ -71,7 +62,7 @@ export function materializerMetrics({
       gauge(
         'saldo_kafka_connected',
         '1 while the consumer fetches from Kafka, else 0.',
-        kafkaStatus().connected ? 1 : 0,
+        numbers.link.connected() ? 1 : 0,
       ),
     ]
   }

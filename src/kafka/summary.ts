@@ -1,8 +1,5 @@
 import { type Static, type TInteger, Type } from '@sinclair/typebox'
 import { REJECT_REASONS, type RejectReason } from '../balance.ts'
-import type { BalanceStore } from '../store/store.ts'
-import type { ApplyStats } from './apply-stats.ts'
-import type { HighWatermarks } from './high-watermarks.ts'
 
 export const PartitionLag = Type.Object({
   partition: Type.Integer(),
@@ -30,35 +27,11 @@ export const Summary = Type.Object({
     description:
       'records on another partition than murmur2(key) puts them on: one client may then live on two partitions',
   }),
+  rebuilds: Type.Integer({
+    description:
+      'times the state was thrown away and rebuilt from the topic: another history (recreated, resized, truncated topic)',
+  }),
   lag: Type.Integer({ description: 'the lag of every partition, summed' }),
   partitions: Type.Array(PartitionLag),
 })
 export type Summary = Static<typeof Summary>
-
-export interface SummaryDeps {
-  stats: ApplyStats
-  store: Pick<BalanceStore, 'size' | 'position'>
-  watermarks: HighWatermarks
-}
-
-/** The materializer's counters and per-partition lag right now, partitions in order. */
-export function materializerSummary({ stats, store, watermarks }: SummaryDeps): () => Summary {
-  return () => {
-    const partitions = [...watermarks.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([partition, endOffset]) => {
-        const position = store.position(partition)
-        return { partition, position, endOffset, lag: Math.max(0, endOffset - position) }
-      })
-    return {
-      keys: store.size,
-      applied: stats.applied,
-      tombstones: stats.tombstones,
-      rejected: stats.rejectedTotal,
-      rejectedByReason: { ...stats.rejected },
-      foreignPartition: stats.foreignPartition,
-      lag: partitions.reduce((sum, p) => sum + p.lag, 0),
-      partitions,
-    }
-  }
-}

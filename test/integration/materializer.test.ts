@@ -101,7 +101,7 @@ describe('saldo-api against a real broker', () => {
     expect((await balanceOf(service, 'a')).body).toMatchObject({ saldo: 1 })
     expect((await balanceOf(service, 'p')).body).toMatchObject({ saldo: 1 })
     expect((await balanceOf(service, 'q')).body).toMatchObject({ saldo: 1 })
-    expect(service.stats.rejected).toMatchObject({
+    expect(service.numbers.summary().rejectedByReason).toMatchObject({
       value_not_json: 31,
       value_wrong_shape: 1,
       saldo_not_finite: 1,
@@ -110,7 +110,7 @@ describe('saldo-api against a real broker', () => {
       value_not_utf8: 1,
     })
     // A compacted topic refuses null keys at the broker; an empty key gets through and means "no key".
-    expect(service.stats.rejected.key_missing).toBe(1)
+    expect(service.numbers.summary().rejectedByReason.key_missing).toBe(1)
     const rejectedLines = lines.filter((l) => l.msg === 'rejected record; the key keeps its previous value')
     // Five of the 31 value_not_json, one of each other reason.
     expect(rejectedLines).toHaveLength(5 + 6)
@@ -223,6 +223,7 @@ describe('a topic recreated while saldo runs', () => {
     })
     expect((await service.get('/saldo/old-3')).status).toBe(404)
     expect(await (await service.get('/saldo/new-2')).json()).toMatchObject({ saldo: 2 })
+    expect(await (await service.get('/stats')).json()).toMatchObject({ rebuilds: 1, keys: 2 })
 
     // /events: a reset, then the new history only; a resume from the old history is refused.
     await waitFor(() => stream.events.length >= 4, { what: 'a reset and the two new changes' })

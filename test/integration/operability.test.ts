@@ -159,7 +159,9 @@ describe('operability against a real broker', () => {
 
     const missed = Array.from({ length: 50 }, (_, i) => balanceRecord(`r${i + 1}`, i + 1))
     await produce(topic, missed)
-    await waitFor(() => service.stats.applied === 51, { what: 'the records produced while disconnected' })
+    await waitFor(() => service.numbers.summary().applied === 51, {
+      what: 'the records produced while disconnected',
+    })
     const resumed = await follow(service, '/events', first.lastEventId)
     await produce(topic, [balanceRecord('r51', 51)])
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Message } from 'kafkajs'
-import type { ReadyBody } from '../../src/http/models.ts'
+import type { ReadyBody } from '../../src/kafka/readiness.ts'
 import { SNAPSHOT_FILE } from '../../src/store/persistent-store.ts'
 import {
   balanceRecord,
@@ -180,8 +180,8 @@ describe('durable state in STATE_DIR', () => {
 
     // kafkajs logs an error when its connect is cut short; that is expected here.
     const second = startService(topic, { STATE_DIR: stateDir }, captureLog().log)
-    await new Promise<void>((resolve) => second.progress.onReady(resolve))
-    expect(second.progress.replayedOffsets).toBe(0)
+    await new Promise<void>((resolve) => second.numbers.progress.onReady(resolve))
+    expect(second.numbers.progress.replayedOffsets).toBe(0)
     // Ready came from the snapshot, before the consumer connected: stopping now once left it running.
     await second.stop()
   }, 30_000)

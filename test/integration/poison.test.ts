@@ -90,8 +90,9 @@ describe('poison records', () => {
 
     const expected: Partial<Record<RejectReason, number>> = {}
     for (const [, , reason] of poison) expected[reason] = (expected[reason] ?? 0) + 1
-    expect(service.stats.rejected).toMatchObject(expected)
-    expect(service.stats.rejectedTotal).toBe(poison.length)
+    const { rejected, rejectedByReason } = service.numbers.summary()
+    expect(rejectedByReason).toMatchObject(expected)
+    expect(rejected).toBe(poison.length)
     expect(await (await service.get('/saldo/victim')).json()).toMatchObject({ saldo: 100 })
     for (let i = 0; i < poison.length; i++) {
       expect(await (await service.get(`/saldo/good-${i}`)).json()).toMatchObject({ saldo: i })

@@ -65,6 +65,9 @@ describe('writes through Kafka', () => {
     const a = startService(topic, { SALDO_API_TOKEN: TOKEN })
     const settings = {
       SALDO_API_TOKEN: TOKEN,
+      // An ownership group of its own: B writes every partition itself instead of forwarding to A,
+      // so that it is B's view that decides the DELETE.
+      GROUP: 'saldo-test-b',
       WRITE_WAIT_MS: '30000',
       MIN_POSITION_WAIT_MS: '300',
       INSTANCE_ID: `b-${randomUUID().slice(0, 8)}`,
@@ -186,7 +189,9 @@ describe('writes through Kafka', () => {
   it('applies the auth matrix on a running service: token unset, missing, wrong, right', async () => {
     const topic = await createTopic()
     await produce(topic, [balanceRecord('1', 1)])
-    const open = startService(topic)
+    // Not one ownership group: locked would forward writes for the partitions open owns, and open
+    // (no token) refuses every write.
+    const open = startService(topic, { GROUP: 'saldo-test-open' })
     const locked = startService(topic, { SALDO_API_TOKEN: TOKEN })
     await Promise.all([waitUntilReady(open), waitUntilReady(locked)])
     const body = '{"saldo":2}'

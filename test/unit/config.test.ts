@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test'
-import { ConfigError, loadConfig } from '../../src/config.ts'
+import { hostname } from 'node:os'
+import { advertisedUrl, ConfigError, loadConfig } from '../../src/config.ts'
 
 describe('loadConfig', () => {
   it('gives the documented defaults when nothing is set', () => {
@@ -58,6 +59,19 @@ describe('loadConfig', () => {
       { TOPIC_REPLICATION_FACTOR: '0' },
       'TOPIC_REPLICATION_FACTOR="0": expected replication factor for a topic saldo creates, 1..32',
     ],
+    [
+      { ADVERTISED_URL: 'saldo-1:5000' },
+      'ADVERTISED_URL="saldo-1:5000": expected an http:// or https:// URL without query or fragment, e.g. http://saldo-1:5000',
+    ],
+    [
+      { ADVERTISED_URL: 'ftp://saldo-1' },
+      'ADVERTISED_URL="ftp://saldo-1": expected an http:// or https:// URL',
+    ],
+    [{ ADVERTISED_URL: 'http://saldo-1/?x=1' }, 'ADVERTISED_URL="http://saldo-1/?x=1": expected an http://'],
+    [
+      { OWNERSHIP_SESSION_TIMEOUT_MS: '1000' },
+      'OWNERSHIP_SESSION_TIMEOUT_MS="1000": expected milliseconds, 6000..1800000 (the broker\'s group.min/max.session.timeout.ms)',
+    ],
   ]
   for (const [env, message] of bad) {
     it(`stops on ${JSON.stringify(env)} with a message naming the variable, value and expectation`, () => {
@@ -74,5 +88,20 @@ describe('loadConfig', () => {
 
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_FORMAT: 'xml' })).toThrow(/PORT="x".*\n.*LOG_FORMAT="xml"/)
+  })
+})
+
+describe('advertisedUrl', () => {
+  it('is ADVERTISED_URL when set (without a trailing slash), else this address and the port it listens on', () => {
+    expect(advertisedUrl(loadConfig({ ADVERTISED_URL: 'https://saldo-1.internal:8443/api/' }), 5000)).toBe(
+      'https://saldo-1.internal:8443/api',
+    )
+    expect(advertisedUrl(loadConfig({ HOST: '10.0.0.7' }), 5123)).toBe('http://10.0.0.7:5123')
+    expect(advertisedUrl(loadConfig({ HOST: '::1' }), 5123)).toBe('http://[::1]:5123')
+  })
+
+  it('names the host when HOST listens on every address, which says nothing about where to reach it', () => {
+    expect(advertisedUrl(loadConfig({}), 5000)).toBe(`http://${hostname()}:5000`)
+    expect(advertisedUrl(loadConfig({ HOST: '::' }), 5000)).toBe(`http://${hostname()}:5000`)
   })
 })

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'bun:test'
-import { ApplyStats } from '../../src/kafka/apply-stats.ts'
-import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
-import { materializerMetrics } from '../../src/kafka/metrics.ts'
-import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
-import { materializerSummary } from '../../src/kafka/summary.ts'
+import { ApplyNumbers } from '../../src/kafka/apply-numbers.ts'
+import { applyMetrics } from '../../src/kafka/metrics.ts'
 import { Counter, Histogram } from '../../src/metrics/instruments.ts'
 import { gauge, renderMetrics } from '../../src/metrics/prometheus.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
@@ -44,13 +41,15 @@ describe('Prometheus text exposition', () => {
   })
 })
 
-describe('materializer metrics', () => {
+const config = { FETCH_MAX_WAIT_MS: 100, FOREIGN_PARTITION: 'accept' as const }
+
+describe("the apply path's metrics", () => {
   it('reports position, latest end offset and lag per partition, and rejects by reason', () => {
     const store = new MemoryStore()
     const balance = { cliente_id: 'a', saldo: 1, timestamp: '2025-10-14T10:30:45' }
     store.apply(0, [{ kind: 'put', balance }], 5, [4])
-    const progress = new ReplayProgress()
-    progress.begin(
+    const numbers = new ApplyNumbers({ store, config })
+    numbers.progress.begin(
       new Map([
         [0, 5],
         [1, 0],
@@ -60,22 +59,16 @@ describe('materializer metrics', () => {
         [1, 0],
       ]),
     )
-    const watermarks = new HighWatermarks()
+    const { watermarks, counts } = numbers
     watermarks.observe(1, 0)
     watermarks.observe(0, 5)
     // Tailing: two records were written after the replay and not applied yet.
     watermarks.observe(0, 7)
-    const stats = new ApplyStats()
-    stats.applied = 4
-    stats.tombstones = 1
-    stats.rejected.value_not_json = 2
-    const source = materializerMetrics({
-      summary: materializerSummary({ stats, store, watermarks }),
-      progress,
-      store,
-      kafkaStatus: () => ({ connected: false, lastError: 'down', warnings: [] }),
-    })
-    const text = renderMetrics(source())
+    counts.applied = 4
+    counts.tombstones = 1
+    counts.rejected.value_not_json = 2
+    numbers.rebuilt()
+    const text = renderMetrics(applyMetrics(numbers)())
 
     expect(metricValues(text)).toMatchObject({
       'saldo_partition_position{partition="0"}': 5,
@@ -86,6 +79,7 @@ describe('materializer metrics', () => {
       saldo_tombstones_total: 1,
       'saldo_records_rejected_total{reason="value_not_json"}': 2,
       'saldo_records_rejected_total{reason="key_missing"}': 0,
+      saldo_state_rebuilds_total: 1,
       saldo_keys: 1,
       saldo_ready: 1,
       saldo_kafka_connected: 0,
@@ -94,20 +88,15 @@ describe('materializer metrics', () => {
   })
 
   it('reports the replay so far while replaying, then its final duration and rate', () => {
-    const progress = new ReplayProgress()
-    const watermarks = new HighWatermarks()
-    const store = { writeError: undefined as string | undefined }
-    const source = () =>
-      metricValues(
-        renderMetrics(
-          materializerMetrics({
-            summary: materializerSummary({ stats: new ApplyStats(), store: new MemoryStore(), watermarks }),
-            progress,
-            store,
-            kafkaStatus: () => ({ connected: true, lastError: undefined, warnings: [] }),
-          })(),
-        ),
-      )
+    const store = {
+      size: 0,
+      position: () => 0,
+      loadedFromSnapshot: 0,
+      writeError: undefined as string | undefined,
+    }
+    const numbers = new ApplyNumbers({ store, config })
+    const { progress } = numbers
+    const source = () => metricValues(renderMetrics(applyMetrics(numbers)()))
     expect(source().saldo_replay_duration_seconds).toBe(0)
     progress.begin(new Map([[0, 1_000_000]]), new Map([[0, 0]]), Date.now() - 2_000)
     const replaying = source()
@@ -118,7 +107,10 @@ describe('materializer metrics', () => {
     expect(done.saldo_ready).toBe(1)
     store.writeError = 'cannot write the local state: database or disk is full'
     expect(source().saldo_ready).toBe(0)
+    // /ready says the same, from the same rule.
+    expect(numbers.readiness()).toMatchObject({ ready: false, storeError: store.writeError })
     store.writeError = undefined
+    expect(numbers.readiness().ready).toBe(true)
     const seconds = done.saldo_replay_duration_seconds ?? 0
     expect(seconds).toBeGreaterThanOrEqual(2)
     expect(done.saldo_replay_records_per_second).toBe(Math.round(1_000_000 / seconds))
@@ -212,6 +204,7 @@ describe('GET /stats', () => {
     expect(body.rejectedByReason).toMatchObject({ saldo_not_finite: 3, value_not_json: 0 })
     const metrics = metricValues(await (await get('/metrics')).text())
     expect(metrics.saldo_records_applied_total).toBe(body.applied)
+    expect(metrics.saldo_state_rebuilds_total).toBe(body.rebuilds)
     expect(metrics['saldo_partition_lag{partition="1"}']).toBe(4)
   })
 })

@@ -3,8 +3,9 @@
 // schemas) and nothing else. Every text from the service goes into the page as text, never as HTML.
 import type { Balance } from '../../balance.ts'
 import type { BalanceChanged, BalanceDeleted, StreamError, StreamReset } from '../../events/models.ts'
+import type { ReadyBody } from '../../kafka/readiness.ts'
 import type { Summary } from '../../kafka/summary.ts'
-import type { BalancesBody, DeleteResult, ErrorBody, ReadyBody, WriteResult } from '../models.ts'
+import type { BalancesBody, DeleteResult, ErrorBody, WriteResult } from '../models.ts'
 
 /** How often /ready and /stats are asked. */
 const REFRESH_MS = 1000

@@ -1,21 +1,21 @@
 import { Elysia } from 'elysia'
-import type { KafkaStatus } from '../../kafka/kafka-status.ts'
-import type { ReplayProgress } from '../../kafka/replay-progress.ts'
-import type { BalanceStore } from '../../store/store.ts'
+import type { ApplyNumbers } from '../../kafka/apply-numbers.ts'
+import type { OwnershipSource } from '../../ownership/models.ts'
 import { auth } from '../auth.ts'
-import { HealthBody, ReadyBody } from '../models.ts'
+import { HealthBody, ReadyAnswer } from '../models.ts'
 
 export interface HealthRoutesDeps {
-  store: BalanceStore
-  progress: ReplayProgress
-  kafkaStatus: () => KafkaStatus
+  /** The replay, the store and the link to Kafka, as /ready reports them. */
+  numbers: Pick<ApplyNumbers, 'readiness'>
+  /** Who owns which partition's writes, as this instance knows it. */
+  ownership: Pick<OwnershipSource, 'status'>
 }
 
 /**
  * Liveness (the process answers) and readiness (every partition replayed, and the store taking
  * batches), for load balancers.
  */
-export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps) {
+export function healthRoutes({ numbers, ownership }: HealthRoutesDeps) {
   const startedAt = Date.now()
   return new Elysia()
     .use(auth(undefined))
@@ -27,22 +27,11 @@ export function healthRoutes({ store, progress, kafkaStatus }: HealthRoutesDeps)
     .get(
       '/ready',
       ({ status }) => {
-        const kafka = kafkaStatus()
-        const replay = progress.snapshot()
-        const storeError = store.writeError
-        const body: ReadyBody = {
-          ...replay,
-          ready: replay.ready && storeError === undefined,
-          keys: store.size,
-          loadedFromSnapshot: store.loadedFromSnapshot,
-          kafka: { connected: kafka.connected, ...(kafka.lastError ? { lastError: kafka.lastError } : {}) },
-          ...(storeError ? { storeError } : {}),
-          warnings: kafka.warnings,
-        }
+        const body = { ...numbers.readiness(), ownership: ownership.status() }
         return body.ready ? body : status(503, body)
       },
       {
-        response: { 200: ReadyBody, 503: ReadyBody },
+        response: { 200: ReadyAnswer, 503: ReadyAnswer },
         access: 'open',
         detail: { summary: 'Readiness: 200 once every partition is replayed, with per-partition progress' },
       },

@@ -1,14 +1,17 @@
 import { Elysia, t } from 'elysia'
-import { Summary } from '../../kafka/summary.ts'
+import type { ApplyNumbers } from '../../kafka/apply-numbers.ts'
 import { METRICS_CONTENT_TYPE, type MetricSource, renderMetrics } from '../../metrics/prometheus.ts'
+import type { OwnershipSource } from '../../ownership/models.ts'
 import { auth } from '../auth.ts'
-import { ErrorBody } from '../models.ts'
+import { ErrorBody, StatsBody } from '../models.ts'
 
 export interface MetricsRoutesDeps {
   /** Everything measured outside HTTP (materializer, change stream, process). */
   metrics: MetricSource
-  /** The materializer's counters and lag, for people and pages rather than Prometheus. */
-  summary: () => Summary
+  /** The apply path's counters and lag, for people and pages rather than Prometheus. */
+  numbers: Pick<ApplyNumbers, 'summary'>
+  /** Who owns which partition, shown with the numbers. */
+  ownership: Pick<OwnershipSource, 'status'>
 }
 
 /**
@@ -16,7 +19,7 @@ export interface MetricsRoutesDeps {
  * JSON digest. Open, or behind the bearer token when `token` is given (METRICS_PUBLIC=false).
  */
 export function metricsRoutes(
-  { metrics, summary }: MetricsRoutesDeps,
+  { metrics, numbers, ownership }: MetricsRoutesDeps,
   httpMetrics: MetricSource,
   token: string | undefined,
 ) {
@@ -37,11 +40,12 @@ export function metricsRoutes(
         detail: { summary: 'Metrics for Prometheus: records, lag per partition, replay, HTTP, memory' },
       },
     )
-    .get('/stats', () => summary(), {
-      response: { 200: Summary, 401: ErrorBody },
+    .get('/stats', () => ({ ...numbers.summary(), ownership: ownership.status() }), {
+      response: { 200: StatsBody, 401: ErrorBody },
       access: 'token',
       detail: {
-        summary: 'Records applied and rejected, keys and lag per partition, as JSON (the dashboard reads it)',
+        summary:
+          'Records applied and rejected, keys and lag per partition, and the partition owners, as JSON (the dashboard reads it)',
       },
     })
 }

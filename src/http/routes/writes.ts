@@ -8,6 +8,7 @@ import type { BalanceStore } from '../../store/store.ts'
 import type { TombstoneOutcomes } from '../../store/tombstone-outcomes.ts'
 import { auth } from '../auth.ts'
 import { ApiError, CLIENT_NOT_FOUND } from '../errors.ts'
+import type { WriteForwarding } from '../forwarding.ts'
 import { pathId } from '../ids.ts'
 import { DeleteResult, ErrorBody, PreconditionFailedBody, WriteResult } from '../models.ts'
 import { preconditions, unmet } from '../preconditions.ts'
@@ -30,6 +31,8 @@ export interface WriteRoutesDeps {
   access: StateAccess
   outcomes: TombstoneOutcomes
   writer: BalanceWrites
+  /** Sends a write for another instance's partition to that owner. */
+  forward: Pick<WriteForwarding, 'toOwner'>
   apiToken: string | undefined
   writeWaitMs: number
   maxBodyBytes: number
@@ -69,6 +72,7 @@ export function writeRoutes({
   access,
   outcomes,
   writer,
+  forward,
   apiToken,
   writeWaitMs,
   maxBodyBytes,
@@ -142,6 +146,10 @@ export function writeRoutes({
           needs: 'write',
           jsonBody: { limitBytes: maxBodyBytes, shape: '{"saldo": number, "timestamp"?: string}' },
         },
+        // Once the token and the body are checked: a write another instance owns goes there.
+        beforeHandle: async ({ path, body, request }) => {
+          await forward.toOwner(request, pathId(path), body)
+        },
         params: t.Object({ cliente_id: t.String() }),
         body: WriteBody,
         response: {
@@ -187,6 +195,9 @@ export function writeRoutes({
         access: 'write',
         // A DELETE needs no body: it is never read, whatever it holds (Bun caps its size at MAX_BODY_BYTES).
         parse: 'none',
+        beforeHandle: async ({ path, request }) => {
+          await forward.toOwner(request, pathId(path))
+        },
         params: t.Object({ cliente_id: t.String() }),
         query: t.Object({ min_position: MinPosition }),
         response: {

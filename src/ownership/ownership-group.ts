@@ -1,0 +1,210 @@
+import type { Consumer, ConsumerGroupJoinEvent, Kafka } from 'kafkajs'
+import type { Logger } from '../log.ts'
+import { ownershipAssigner } from './assigner.ts'
+import type { OwnershipChange, OwnershipSource, OwnershipStatus, PartitionOwner } from './models.ts'
+import { decodeJson, OwnerMap } from './protocol.ts'
+
+export interface OwnershipGroupDeps {
+  kafka: Kafka
+  topic: string
+  /** Every instance with the same GROUP and TOPIC joins this group. */
+  groupId: string
+  /** How long the broker waits for a silent member before its partitions go to the others. */
+  sessionTimeoutMs: number
+  /** The pause before a new consumer after this one stopped (Kafka unreachable, topic missing). */
+  retryMs: number
+  log: Logger
+}
+
+/**
+ * This instance's member of the ownership group: a kafkajs consumer subscribed to the topic that
+ * never reads it (every partition it is given is paused, no offset is committed; reads are the
+ * materializer's job), only there so that Kafka's group protocol gives each partition exactly one
+ * owner and a new one when a member joins, leaves or dies. The owner map comes with every assignment
+ * (see assigner.ts).
+ *
+ * The protocol is eager: when a rebalance starts, every member gives up all its partitions until the
+ * new assignment, so two members never both believe they own a partition in one generation. A member
+ * that misses a rebalance altogether (frozen past the session timeout) still believes it until it
+ * notices; fencing the writes is the transactional producer's job, not this one's.
+ */
+export class OwnershipGroup implements OwnershipSource {
+  generation = -1
+  /** Assignments this member has received (each rebalance it took part in ends with one). */
+  assignments = 0
+  readonly #deps: OwnershipGroupDeps
+  readonly #listeners: Array<(change: OwnershipChange) => void> = []
+  #url = ''
+  #memberId: string | undefined
+  #owned: ReadonlySet<number> = new Set()
+  /** The last assignment's map; undefined while none is valid (rebalancing, stopped). */
+  #map: OwnerMap | undefined
+  /** What this member tells the leader it owned, and since when: kept through a rebalance (sticky). */
+  #claim = { owned: [] as number[], generation: -1 }
+  #stopping = false
+  #running: Promise<void> | undefined
+  #consumer: Consumer | undefined
+  #end: () => void = () => {}
+  #wake: () => void = () => {}
+
+  constructor(deps: OwnershipGroupDeps) {
+    this.#deps = deps
+  }
+
+  /** Where this instance says it answers: set by start. */
+  get url(): string {
+    return this.#url
+  }
+
+  owned(): ReadonlySet<number> {
+    return this.#owned
+  }
+
+  ownerOf(partition: number): PartitionOwner | undefined {
+    const index = this.#map?.owners[partition]
+    const member = index === undefined ? undefined : this.#map?.members[index]
+    return member && { ...member, self: member.memberId === this.#memberId }
+  }
+
+  onChange(listener: (change: OwnershipChange) => void): void {
+    this.#listeners.push(listener)
+  }
+
+  status(): OwnershipStatus {
+    const owners = (this.#map?.owners ?? []).flatMap((_, partition) => {
+      const owner = this.ownerOf(partition)
+      return owner ? [{ partition, ...owner }] : []
+    })
+    return {
+      group: this.#deps.groupId,
+      url: this.#url,
+      generation: this.generation,
+      rebalancing: this.#map === undefined,
+      owned: [...this.#owned].sort((a, b) => a - b),
+      owners,
+    }
+  }
+
+  /** Joins the group, advertising `url`, and stays in it (a new consumer after a failure) until stop. */
+  start(url: string): void {
+    this.#url = url
+    this.#running ??= this.#run()
+  }
+
+  /** Leaves the group, so that this instance's partitions go to the others at once. */
+  async stop(): Promise<void> {
+    this.#stopping = true
+    this.#wake()
+    this.#end()
+    await this.#consumer?.disconnect()
+    await this.#running
+  }
+
+  async #run(): Promise<void> {
+    const { log, retryMs, groupId } = this.#deps
+    while (!this.#stopping) {
+      const reason = await this.#session().catch((error: unknown) => error)
+      this.#release('the ownership consumer stopped')
+      if (this.#stopping) break
+      // At the first start on a new topic the materializer is creating it: nothing is wrong yet.
+      if ((reason as { type?: string } | undefined)?.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+        log.info('ownership group: waiting for the topic to exist', { groupId, retryInMs: retryMs })
+      } else {
+        log.error('ownership group: the consumer stopped; this instance owns no partition until it rejoins', {
+          groupId,
+          error: reason,
+          retryInMs: retryMs,
+        })
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, retryMs)
+        this.#wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
+  }
+
+  /** One consumer, from joining until it crashes or stop() ends it; resolves with why it ended. */
+  async #session(): Promise<unknown> {
+    const { kafka, topic, groupId, sessionTimeoutMs } = this.#deps
+    // Heartbeats at a tenth of the session (Kafka asks for less than a third): a member learns that a
+    // rebalance started, and releases its partitions, within about a second at the default.
+    const heartbeatInterval = Math.max(100, Math.floor(sessionTimeoutMs / 10))
+    const consumer = kafka.consumer({
+      groupId,
+      partitionAssigners: [
+        ownershipAssigner({ topic, subscription: () => ({ url: this.#url, ...this.#claim }) }),
+      ],
+      sessionTimeout: sessionTimeoutMs,
+      // Members have nothing to finish before they rejoin: one that does not within a session is gone.
+      rebalanceTimeout: sessionTimeoutMs,
+      heartbeatInterval,
+      // With every partition paused, the consumer loop only sleeps this long and heartbeats.
+      maxWaitTimeInMs: Math.max(50, Math.floor(heartbeatInterval / 4)),
+      allowAutoTopicCreation: false,
+      // Our loop starts a fresh consumer after a crash; kafkajs restarting this one too would race it.
+      retry: { restartOnFailure: async () => false },
+    })
+    this.#consumer = consumer
+    const ended = new Promise<unknown>((resolve) => {
+      this.#end = () => resolve(undefined)
+      consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error))
+    })
+    consumer.on(consumer.events.REBALANCING, () => this.#release('a rebalance started'))
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      consumer.pause([{ topic }])
+      this.#assigned(payload)
+    })
+    try {
+      await consumer.connect()
+      if (this.#stopping) return undefined
+      await consumer.subscribe({ topic })
+      if (this.#stopping) return undefined
+      await consumer.run({ autoCommit: false, eachBatch: async () => {} })
+      return await ended
+    } finally {
+      this.#consumer = undefined
+      await consumer.disconnect()
+    }
+  }
+
+  #assigned(payload: ConsumerGroupJoinEvent['payload']): void {
+    const { generationId: generation, memberId } = payload
+    const map = decodeJson(OwnerMap, `assignment of generation ${generation}`, payload.userData)
+    const owned = [...(payload.memberAssignment[this.#deps.topic] ?? [])].sort((a, b) => a - b)
+    const before = this.#owned
+    this.generation = generation
+    this.assignments++
+    this.#memberId = memberId
+    this.#map = map
+    this.#owned = new Set(owned)
+    this.#claim = { owned, generation }
+    this.#deps.log.info('ownership group: assignment', {
+      generation,
+      memberId,
+      owned,
+      members: map.members.length,
+    })
+    this.#emit({
+      generation,
+      gained: owned.filter((p) => !before.has(p)),
+      lost: [...before].filter((p) => !this.#owned.has(p)).sort((a, b) => a - b),
+    })
+  }
+
+  /** Gives up every partition at once: from now until the next assignment this member owns none. */
+  #release(reason: string): void {
+    if (this.#map === undefined && this.#owned.size === 0) return
+    const lost = [...this.#owned].sort((a, b) => a - b)
+    this.#owned = new Set()
+    this.#map = undefined
+    this.#deps.log.info('ownership group: partitions released', { reason, lost })
+    this.#emit({ generation: this.generation, gained: [], lost })
+  }
+
+  #emit(change: OwnershipChange): void {
+    for (const listener of this.#listeners) listener(change)
+  }
+}

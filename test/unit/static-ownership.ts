@@ -1,0 +1,65 @@
+import type {
+  OwnershipChange,
+  OwnershipSource,
+  OwnershipStatus,
+  PartitionOwner,
+} from '../../src/ownership/models.ts'
+
+/**
+ * An owner map set by the test (partition → owner URL) instead of a Kafka group: what the HTTP layer
+ * sees of ownership, for apps under app.handle. `set(undefined)` is a rebalance in progress.
+ */
+export class StaticOwnership implements OwnershipSource {
+  generation = 1
+  assignments = 1
+  readonly #listeners: Array<(change: OwnershipChange) => void> = []
+  #owners: ReadonlyMap<number, string> | undefined
+
+  constructor(
+    readonly url: string,
+    owners: Record<number, string>,
+  ) {
+    this.#owners = new Map(Object.entries(owners).map(([p, url]) => [Number(p), url]))
+  }
+
+  /** A new generation with these owners (undefined: rebalancing); listeners are told as the group tells them. */
+  set(owners: Record<number, string> | undefined): void {
+    const before = this.owned()
+    this.#owners = owners && new Map(Object.entries(owners).map(([p, url]) => [Number(p), url]))
+    if (owners) this.generation++
+    const after = this.owned()
+    const change = {
+      generation: this.generation,
+      gained: [...after].filter((p) => !before.has(p)),
+      lost: [...before].filter((p) => !after.has(p)),
+    }
+    for (const listener of this.#listeners) listener(change)
+  }
+
+  owned(): ReadonlySet<number> {
+    return new Set([...(this.#owners ?? [])].filter(([, url]) => url === this.url).map(([p]) => p))
+  }
+
+  ownerOf(partition: number): PartitionOwner | undefined {
+    const url = this.#owners?.get(partition)
+    return url === undefined ? undefined : { memberId: url, url, self: url === this.url }
+  }
+
+  onChange(listener: (change: OwnershipChange) => void): void {
+    this.#listeners.push(listener)
+  }
+
+  status(): OwnershipStatus {
+    return {
+      group: 'consulta-saldo.ownership.contas',
+      url: this.url,
+      generation: this.generation,
+      rebalancing: this.#owners === undefined,
+      owned: [...this.owned()].sort((a, b) => a - b),
+      owners: [...(this.#owners ?? [])].map(([partition]) => ({
+        partition,
+        ...(this.ownerOf(partition) as PartitionOwner),
+      })),
+    }
+  }
+}
