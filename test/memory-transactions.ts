@@ -1,7 +1,7 @@
 import type { Message } from 'kafkajs'
 import { PartitionQueue } from '../src/kafka/partition-queue.ts'
+import type { PartitionTransactions, TopicRecord } from '../src/kafka/partition-transactions.ts'
 import type { Placement } from '../src/kafka/producer.ts'
-import type { PartitionTransactions, TopicRecord } from '../src/kafka/transactions.ts'
 
 /** A committed record, as a reader of its topic gets it. */
 export interface Committed {

@@ -1,9 +1,9 @@
 import type { Balance } from '../balance.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
 import { PartitionQueue } from './partition-queue.ts'
+import type { PartitionTransactions, TopicRecord } from './partition-transactions.ts'
 import { murmur2Partition } from './partitioning.ts'
 import type { Placement } from './producer.ts'
-import type { PartitionTransactions, TopicRecord } from './transactions.ts'
 
 export interface ConditionalWriterOptions {
   writer: {
