@@ -3,12 +3,12 @@ import { ChangeHub } from './events/change-hub.ts'
 import { createApp } from './http/app.ts'
 import { listenError } from './http/listen-error.ts'
 import { ApplyNumbers } from './kafka/apply-numbers.ts'
-import { BalanceWriter } from './kafka/balance-writer.ts'
 import { createKafka } from './kafka/client.ts'
 import { ConditionalWriter } from './kafka/conditional-writer.ts'
 import { Materializer } from './kafka/materializer.ts'
 import { applyMetrics } from './kafka/metrics.ts'
-import type { PartitionTransactions } from './kafka/partition-transactions.ts'
+import { OwnedPartitions } from './kafka/owned-partitions.ts'
+import { KafkaPartitionTransactions } from './kafka/partition-transactions.ts'
 import { ReplicationCheck } from './kafka/replication-check.ts'
 import { partitionEnds } from './kafka/topic.ts'
 import type { Logger } from './log.ts'
@@ -22,21 +22,11 @@ import { PersistentStore } from './store/persistent-store.ts'
 import { PositionWatch } from './store/position-watch.ts'
 import { TombstoneOutcomes } from './store/tombstone-outcomes.ts'
 
-/** What the binary and the tests may plug in. */
-export interface ServiceParts {
-  /**
-   * The transactional writer of the partitions this instance owns. Movements (POST
-   * /saldo/:cliente_id/movimentos) are written only through it: without it that route is not served,
-   * while GET …/movimentos (the movements topic as read here) always is.
-   */
-  transactions?: PartitionTransactions
-}
-
 /**
  * saldo-api's parts, wired once: used by the binary and by the integration tests alike. Throws a
  * StateDirError when STATE_DIR cannot be used (in use by another process, not writable).
  */
-export function createService(config: Config, log: Logger, parts: ServiceParts = {}) {
+export function createService(config: Config, log: Logger) {
   const kafka = createKafka(config, log)
   const persistent = config.STATE_DIR === 'memory' ? undefined : PersistentStore.open(config.STATE_DIR, log)
   const store = persistent ?? new MemoryStore()
@@ -50,30 +40,46 @@ export function createService(config: Config, log: Logger, parts: ServiceParts =
   const numbers = new ApplyNumbers({ store, config, warnings: () => replication.warnings() })
   const watch = new PositionWatch(store)
   const outcomes = new TombstoneOutcomes()
-  const writer = new BalanceWriter({
+  const materializer = new Materializer({ kafka, store, numbers, outcomes, log, config })
+  const movementIndex = new MovementIndex(config.MOVEMENTS_RETENTION_MS)
+  const movementWatch = new PositionWatch(movementIndex)
+  const movements = new MovementsTail({ kafka, index: movementIndex, watch: movementWatch, log, config })
+  const ownership = new OwnershipGroup({
     kafka,
     topic: config.TOPIC,
-    timeoutMs: config.WRITE_TIMEOUT_MS,
+    groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
+    sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
+    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
     log,
-    partitions: () => store.positions().size,
+  })
+  const transactions = new KafkaPartitionTransactions({
+    kafka,
+    config,
+    log,
     trouble: () => {
       const { lastError, warnings } = numbers.kafkaStatus()
       return lastError ? [lastError, ...warnings] : warnings
     },
   })
-  const materializer = new Materializer({ kafka, store, numbers, outcomes, log, config })
-  const movementIndex = new MovementIndex(config.MOVEMENTS_RETENTION_MS)
-  const movementWatch = new PositionWatch(movementIndex)
-  const movements = new MovementsTail({ kafka, index: movementIndex, watch: movementWatch, log, config })
+  // Writes are taken only for the partitions the group gives this instance, once it fenced their
+  // previous writer; the first conditional write or movement after that reads up to the end first.
+  const owned = new OwnedPartitions({
+    ownership,
+    transactions,
+    catchUp: (partition): void => conditional.readFirst(partition),
+    confirm: (partition) => ownership.confirms(partition),
+    waitMs: config.WRITE_WAIT_MS,
+    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
+    log,
+  })
   const conditional = new ConditionalWriter({
-    writer,
+    owner: owned,
     topic: config.TOPIC,
     partitions: () => store.positions().size,
     watches: new Map([
       [config.TOPIC, watch],
       [config.MOVEMENTS_TOPIC, movementWatch],
     ]),
-    transactions: parts.transactions,
     endOffsets: (topics, partition) => partitionEnds(kafka.admin(), topics, partition),
     waitMs: config.WRITE_WAIT_MS,
   })
@@ -99,14 +105,6 @@ export function createService(config: Config, log: Logger, parts: ServiceParts =
     // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
     Bun.gc(true)
   })
-  const ownership = new OwnershipGroup({
-    kafka,
-    topic: config.TOPIC,
-    groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
-    sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
-    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
-    log,
-  })
   const numbersSource = applyMetrics(numbers)
   const ownershipSource = ownershipMetrics(ownership)
   const app = createApp({
@@ -118,7 +116,7 @@ export function createService(config: Config, log: Logger, parts: ServiceParts =
     movements: {
       index: movementIndex,
       watch: movementWatch,
-      writer: parts.transactions ? conditional : undefined,
+      writer: conditional,
     },
     log,
     settings: config,
@@ -181,7 +179,7 @@ export function createService(config: Config, log: Logger, parts: ServiceParts =
           ownership.stop(),
           materializer.stop(),
           movements.stop(),
-          writer.close(),
+          owned.close(),
           replication.stop(),
         ])
         store.close()

@@ -137,6 +137,7 @@ export function createApp(deps: AppDeps) {
         apiToken: settings.SALDO_API_TOKEN,
         writeWaitMs: settings.WRITE_WAIT_MS,
         maxBodyBytes: settings.MAX_BODY_BYTES,
+        retryAfterSeconds: settings.RETRY_AFTER_S,
       }),
     )
     .use(

@@ -1,27 +1,28 @@
+import type { Message } from 'kafkajs'
 import type { Balance } from '../balance.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
+import type { OwnedPartitions, WriteLease } from './owned-partitions.ts'
 import { PartitionQueue } from './partition-queue.ts'
-import type { PartitionTransactions, TopicRecord } from './partition-transactions.ts'
+import type { TopicRecord } from './partition-transactions.ts'
 import { murmur2Partition } from './partitioning.ts'
-import type { Placement } from './producer.ts'
+import { balanceMessage, type Placement, tombstoneMessage } from './producer.ts'
 
 export interface ConditionalWriterOptions {
-  writer: {
-    put(balance: Balance): Promise<Placement>
-    delete(clienteId: string): Promise<Placement>
-  }
-  /** TOPIC: where `writer` puts balances and tombstones. */
+  /** TOPIC: where balances and tombstones go. */
   topic: string
   /** The topic's partition count as last seen (0: not known yet). */
   partitions: () => number
   /** Per topic this instance reads, how far it applied it: TOPIC's store, MOVEMENTS_TOPIC's index. */
   watches: ReadonlyMap<string, PositionWatch>
-  /** Appends a movement's records in one transaction; undefined: movements are not enabled. */
-  transactions?: Pick<PartitionTransactions, 'append'>
+  /**
+   * The owner's writer (OwnedPartitions): a lease per write, taken at the head of the partition's line
+   * once this instance may write it, and one Kafka transaction per append under that lease.
+   */
+  owner: Pick<OwnedPartitions, 'take' | 'append'>
   /**
    * The end offsets of a partition on these topics now. Asked after a transaction failed, since it may
-   * have committed all the same (an answer lost): the next movement of the partition waits until this
-   * instance read up to them, so it sees that one if it landed.
+   * have committed all the same (an answer lost), and after a takeover: the next conditional write or
+   * movement of the partition waits until this instance read up to them, so it sees what landed.
    */
   endOffsets?: (topics: readonly string[], partition: number) => Promise<ReadonlyMap<string, number>>
   /** How long a conditional write waits for the previous write of its partition to be applied here. */
@@ -63,17 +64,11 @@ export class ConditionalWriter {
 
   /** `check` throws to refuse the write; undefined: an unconditional write. */
   put(balance: Balance, check: (() => void) | undefined): Promise<Placement> {
-    return this.#inLine(balance.cliente_id, check !== undefined, async () => {
-      check?.()
-      return this.#landed(this.#options.topic, await this.#options.writer.put(balance))
-    })
+    return this.#single(balance.cliente_id, check, balanceMessage(balance))
   }
 
   delete(clienteId: string, check: (() => void) | undefined): Promise<Placement> {
-    return this.#inLine(clienteId, check !== undefined, async () => {
-      check?.()
-      return this.#landed(this.#options.topic, await this.#options.writer.delete(clienteId))
-    })
+    return this.#single(clienteId, check, tombstoneMessage(clienteId))
   }
 
   /**
@@ -85,22 +80,10 @@ export class ConditionalWriter {
     clienteId: string,
     decide: () => { records: TopicRecord[]; result: T },
   ): Promise<Transacted<T>> {
-    const transactions = this.#options.transactions
-    if (!transactions) return Promise.reject(new Error('movements are not enabled on this instance'))
-    return this.#inLine(clienteId, true, async (partition) => {
-      if (partition < 0)
-        throw new PartitionBehind("the topic's partition count is not known yet; retry in a moment")
+    return this.#inLine(clienteId, true, async (lease) => {
       const { records, result } = decide()
       if (records.length === 0) return { result, placements: [] }
-      const placements = await transactions.append(partition, records).catch((error: unknown) => {
-        this.#unsure.set(partition, [...new Set(records.map((record) => record.topic))])
-        throw error
-      })
-      records.forEach((record, i) => {
-        const at = placements[i]
-        if (at) this.#landed(record.topic, at)
-      })
-      return { result, placements }
+      return { result, placements: await this.#append(lease, records) }
     })
   }
 
@@ -113,15 +96,45 @@ export class ConditionalWriter {
     this.#unsure.set(partition, [...this.#options.watches.keys()])
   }
 
-  #inLine<T>(clienteId: string, conditional: boolean, body: (partition: number) => Promise<T>): Promise<T> {
+  async #single(clienteId: string, check: (() => void) | undefined, message: Message): Promise<Placement> {
+    return this.#inLine(clienteId, check !== undefined, async (lease) => {
+      check?.()
+      const [at] = await this.#append(lease, [{ topic: this.#options.topic, message }])
+      if (!at) throw new Error(`Kafka acknowledged the write to ${this.#options.topic} without an offset`)
+      return at
+    })
+  }
+
+  /** One transaction; should it fail, it may have committed all the same: the partition's next decision reads first. */
+  async #append(lease: WriteLease, records: TopicRecord[]): Promise<Placement[]> {
+    const placements = await this.#options.owner.append(lease, records).catch((error: unknown) => {
+      this.#unsure.set(lease.partition, [...new Set(records.map((record) => record.topic))])
+      throw error
+    })
+    records.forEach((record, i) => {
+      const at = placements[i]
+      if (at) this.#landed(record.topic, at)
+    })
+    return placements
+  }
+
+  #inLine<T>(clienteId: string, conditional: boolean, body: (lease: WriteLease) => Promise<T>): Promise<T> {
     const count = this.#options.partitions()
-    const partition = count > 0 ? murmur2Partition(encoder.encode(clienteId), count) : -1
+    if (count === 0)
+      return Promise.reject(
+        new PartitionBehind(
+          "the topic's partition count is not known yet, so nothing was written: retry in a moment",
+        ),
+      )
+    const partition = murmur2Partition(encoder.encode(clienteId), count)
     return this.#lines.run(partition, async () => {
+      // First the right to write: a partition being taken over is fenced and marked to read first.
+      const lease = await this.#options.owner.take(partition)
       if (conditional) {
         await this.#settleUnsure(partition)
         await this.#caughtUp(partition)
       }
-      return body(partition)
+      return body(lease)
     })
   }
 

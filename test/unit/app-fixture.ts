@@ -3,8 +3,9 @@ import { loadConfig } from '../../src/config.ts'
 import { ChangeHub } from '../../src/events/change-hub.ts'
 import { type AppDeps, createApp } from '../../src/http/app.ts'
 import { ApplyNumbers } from '../../src/kafka/apply-numbers.ts'
-import { ConditionalWriter, type ConditionalWriterOptions } from '../../src/kafka/conditional-writer.ts'
+import { ConditionalWriter } from '../../src/kafka/conditional-writer.ts'
 import { applyMetrics } from '../../src/kafka/metrics.ts'
+import { OwnedPartitions } from '../../src/kafka/owned-partitions.ts'
 import { processMetrics } from '../../src/metrics/process.ts'
 import { decodeMovement } from '../../src/movements/movement.ts'
 import { MovementIndex } from '../../src/movements/movement-index.ts'
@@ -21,7 +22,7 @@ import { StaticOwnership } from './static-ownership.ts'
 export const seed = { cliente_id: '1', saldo: 150, timestamp: '2025-10-14T10:30:45' }
 export const TOKEN = 'a-token-of-16-chars-or-more'
 
-/** Writes fail as they would with Kafka unreachable: unit tests have no broker, and fake none. */
+/** Appends fail as they would with Kafka unreachable (`kafkaDown`): unit tests have no broker, and fake none. */
 const noKafka = () => Promise.reject(new Error('no broker in unit tests'))
 
 /** Where the fixture's app says it answers; by default it owns the store's only partition, 0. */
@@ -33,10 +34,12 @@ export interface SetupOptions {
   metricsPublic?: boolean
   ownership?: StaticOwnership
   fetch?: AppDeps['fetch']
-  /** What writes to Kafka, given this app's store and watch (default: fails as Kafka unreachable). */
-  writer?: (parts: { store: MemoryStore; watch: PositionWatch }) => ConditionalWriterOptions['writer']
-  /** The log movements are written to; another fixture's to read what that one writes. */
+  /** Every append fails as with Kafka unreachable. */
+  kafkaDown?: boolean
+  /** The log writes and movements go to; another fixture's to read what that one writes. */
   transactions?: MemoryTransactions
+  /** Told of every append this app's owner makes (which instance wrote, when several share a log). */
+  onAppend?: () => void
   /** The floor of movements (MIN_SALDO). */
   minSaldo?: number
   /** false: no transactional writer, so POST …/movimentos is not served. */
@@ -49,7 +52,8 @@ export function setup({
   metricsPublic = true,
   ownership = new StaticOwnership(FIXTURE_URL, { 0: FIXTURE_URL }),
   fetch,
-  writer = () => ({ put: noKafka, delete: noKafka }),
+  kafkaDown = false,
+  onAppend,
   // The fixture's log holds offsets 0 and 1 already.
   transactions = new MemoryTransactions().startAt(loadConfig({}).TOPIC, 0, 2),
   minSaldo = 0,
@@ -94,19 +98,36 @@ export function setup({
     if (decoded.kind === 'reject') throw new Error(decoded.detail)
     store.apply(partition, [decoded as Change], offset + 2, [offset])
   }
-  const conditional = new ConditionalWriter({
-    writer: writer({ store, watch }),
+  const { log } = captureLog()
+  // The real owner's side, over the in-memory log: the fixture's ownership decides what it may write.
+  const owned = new OwnedPartitions({
+    ownership,
+    transactions: {
+      acquire: () => transactions.acquire(),
+      release: () => transactions.release(),
+      close: () => transactions.close(),
+      append: (partition, records) => {
+        onAppend?.()
+        return kafkaDown ? noKafka() : transactions.append(partition, records)
+      },
+    },
+    catchUp: (partition): void => conditional.readFirst(partition),
+    confirm: async (partition) => ownership.owned().has(partition),
+    waitMs: 50,
+    retryMs: 10,
+    log,
+  })
+  const conditional: ConditionalWriter = new ConditionalWriter({
+    owner: owned,
     topic: config.TOPIC,
     partitions: () => store.positions().size,
     watches: new Map([
       [config.TOPIC, watch],
       [config.MOVEMENTS_TOPIC, indexWatch],
     ]),
-    transactions,
     endOffsets: (topics, partition) => transactions.endOffsets(topics, partition),
     waitMs: 50,
   })
-  const { log } = captureLog()
   const events = new ChangeHub({
     bufferSize: 100,
     bufferBytes: 1024 * 1024,

@@ -32,7 +32,6 @@ export interface MovementRoutesDeps extends WritingRouteDeps {
   writer: MovementWrites | undefined
   topics: { balances: string; movements: string }
   minSaldo: number
-  retryAfterSeconds: number
 }
 
 const UNDER = '/movimentos'
@@ -115,7 +114,7 @@ export function movementRoutes(deps: MovementRoutesDeps) {
         }
       })
       .catch((error: unknown) => {
-        throw writeError(error)
+        throw writeError(error, deps.retryAfterSeconds)
       })
     const [balanceAt, movementAt] = done.placements
     if (!balanceAt || !movementAt) return replay(done.result)

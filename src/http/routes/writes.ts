@@ -35,6 +35,8 @@ export interface WritingRouteDeps {
   apiToken: string | undefined
   writeWaitMs: number
   maxBodyBytes: number
+  /** Said in the Retry-After of a 503 for a partition whose ownership is moving. */
+  retryAfterSeconds: number
 }
 
 export interface WriteRoutesDeps extends WritingRouteDeps {
@@ -80,13 +82,14 @@ export function writeRoutes({
   apiToken,
   writeWaitMs,
   maxBodyBytes,
+  retryAfterSeconds,
 }: WriteRoutesDeps) {
   /** Produces, then waits until this instance has applied the offset (or answers 504 with the position). */
   const writeAndWait = async (
     write: () => Promise<Placement>,
   ): Promise<{ position: string; at: Placement }> => {
     const at = await write().catch((error: unknown) => {
-      throw writeError(error)
+      throw writeError(error, retryAfterSeconds)
     })
     return { position: await appliedHere(watch, at, writeWaitMs), at }
   }
