@@ -1,7 +1,23 @@
 import { describe, expect, it } from 'bun:test'
+import { createKafka } from '../../src/kafka/client.ts'
+import { KafkaPartitionTransactions } from '../../src/kafka/partition-transactions.ts'
 import { partitionEnds, topicConfigs } from '../../src/kafka/topic.ts'
 import type { Movement } from '../../src/movements/movement.ts'
-import { createTopic, kafka, movementsTopicOf, produce, startService, waitFor } from '../helpers.ts'
+import {
+  captureLog,
+  createTopic,
+  kafka,
+  movementsTopicOf,
+  onCleanup,
+  produce,
+  readTopic,
+  startService,
+  testConfig,
+  waitFor,
+  waitUntilReady,
+} from '../helpers.ts'
+
+const TOKEN = 'integration-token-0123456789'
 
 const movement = (id: string, valor: number, n: number): Movement => ({
   cliente_id: id,
@@ -71,5 +87,58 @@ describe('the movements index', () => {
     } finally {
       await admin.disconnect()
     }
+  })
+
+  it('writes a movement and its balance in one Kafka transaction, once per Idempotency-Key', async () => {
+    const topic = await createTopic({ partitions: 3 })
+    const config = testConfig(topic)
+    const { log } = captureLog()
+    const transactions = new KafkaPartitionTransactions({
+      kafka: createKafka(config, log),
+      config,
+      log,
+      trouble: () => [],
+    })
+    onCleanup(() => transactions.close())
+    // This instance is the writer of every partition (ownership would say so; here it is alone).
+    await Promise.all([0, 1, 2].map((partition) => transactions.acquire(partition)))
+    const service = startService(topic, { SALDO_API_TOKEN: TOKEN }, undefined, { transactions })
+    await waitUntilReady(service)
+    const move = (valor: number, key: string) =>
+      service.get('/saldo/7/movimentos', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          'content-type': 'application/json',
+          'idempotency-key': key,
+        },
+        body: JSON.stringify({ valor }),
+      })
+    // 503 until the movements topic is read and the partitions' owner known: retried with the same key.
+    const first = await waitFor(
+      async () => {
+        const res = await move(100, 'k1')
+        return res.status === 503 ? undefined : res
+      },
+      { what: 'the first movement to be answered' },
+    )
+    expect(first.status).toBe(201)
+    const text = await first.text()
+    expect((await move(-30, 'k2')).status).toBe(201)
+    const again = await move(100, 'k1')
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(await again.text()).toBe(text)
+    expect((await move(-71, 'k3')).status).toBe(422)
+
+    const balances = await readTopic(topic)
+    expect(balances.map((r) => JSON.parse(r.value ?? 'null').saldo)).toEqual([100, 70])
+    const movements = await readTopic(movementsTopicOf(topic))
+    expect(movements.map((r) => JSON.parse(r.value ?? 'null').idempotency_key)).toEqual(['k1', 'k2'])
+    // Same partition number on both topics: they were written together.
+    expect(new Set([...balances, ...movements].map((r) => r.partition)).size).toBe(1)
+    const listed = await (
+      await service.get('/saldo/7/movimentos', { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()
+    expect(listed.movimentos.map((m: Movement) => m.saldo)).toEqual([70, 100])
   })
 })
