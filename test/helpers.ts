@@ -11,7 +11,7 @@ import { freePort } from '../scripts/bench/instance.ts'
 import { type Config, loadConfig } from '../src/config.ts'
 import type { ReadyAnswer } from '../src/http/models.ts'
 import { createLogger, type Logger } from '../src/log.ts'
-import { createService, type Service, type ServiceParts } from '../src/service.ts'
+import { createService, type Service } from '../src/service.ts'
 import { onCleanup } from './setup.ts'
 
 /** The one place that says where the test broker is (scripts/kafka.sh starts it there). */
@@ -309,12 +309,11 @@ export function startService(
   topic: string,
   overrides: Record<string, string> = {},
   log?: Logger,
-  parts: ServiceParts = {},
 ): RunningService {
   const config = testConfig(topic, overrides)
   // Logs are kept out of the test output unless TEST_LOG_LEVEL asks for them.
   const quiet = process.env.TEST_LOG_LEVEL ? createLogger(config) : captureLog().log
-  const service = createService(config, log ?? quiet, parts)
+  const service = createService(config, log ?? quiet)
   service.start()
   onCleanup(() => service.stop())
   const url = `http://127.0.0.1:${service.app.server?.port}`

@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'bun:test'
-import { createKafka } from '../../src/kafka/client.ts'
-import { KafkaPartitionTransactions } from '../../src/kafka/partition-transactions.ts'
 import { partitionEnds, topicConfigs } from '../../src/kafka/topic.ts'
 import type { Movement } from '../../src/movements/movement.ts'
 import {
-  captureLog,
   createTopic,
   kafka,
   movementsTopicOf,
-  onCleanup,
   produce,
   readTopic,
   startService,
-  testConfig,
   waitFor,
   waitUntilReady,
 } from '../helpers.ts'
@@ -91,18 +86,8 @@ describe('the movements index', () => {
 
   it('writes a movement and its balance in one Kafka transaction, once per Idempotency-Key', async () => {
     const topic = await createTopic({ partitions: 3 })
-    const config = testConfig(topic)
-    const { log } = captureLog()
-    const transactions = new KafkaPartitionTransactions({
-      kafka: createKafka(config, log),
-      config,
-      log,
-      trouble: () => [],
-    })
-    onCleanup(() => transactions.close())
-    // This instance is the writer of every partition (ownership would say so; here it is alone).
-    await Promise.all([0, 1, 2].map((partition) => transactions.acquire(partition)))
-    const service = startService(topic, { SALDO_API_TOKEN: TOKEN }, undefined, { transactions })
+    // Alone in its ownership group, the instance owns and writes every partition.
+    const service = startService(topic, { SALDO_API_TOKEN: TOKEN })
     await waitUntilReady(service)
     const move = (valor: number, key: string) =>
       service.get('/saldo/7/movimentos', {
