@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts'
 import type { OwnershipView } from '../ownership/models.ts'
 import type { PartitionTransactions, TopicRecord } from './partition-transactions.ts'
 import type { Placement } from './producer.ts'
-import { NotOwner, Stopped } from './transaction-errors.ts'
+import { Fenced, NotOwner, Stopped } from './transaction-errors.ts'
 
 /** The right to write a partition, as long as its acquisition is the current one. */
 export interface WriteLease {
@@ -39,9 +39,17 @@ export interface OwnedPartitionsDeps {
 
 interface Acquisition {
   id: number
-  /** Settles once the partition's older writers are fenced and this instance has read what they wrote. */
+  /**
+   * Resolves once the partition's older writers are fenced and this instance has read what they
+   * wrote; never rejects: a failed attempt (a coordinator being elected, say) is tried again.
+   */
   ready: Promise<void>
+  /** Why the last attempt failed, while it is being tried again. */
+  lastError?: unknown
 }
+
+/** The first pause before trying a failed takeover again; it doubles up to `retryMs`. */
+const FIRST_RETRY_MS = 50
 
 /**
  * The owner's side of writes. When the ownership group gives this instance a partition, it acquires
@@ -77,20 +85,15 @@ export class OwnedPartitions {
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), this.#deps.waitMs)
     })
-    try {
-      const outcome = await Promise.race([acquisition.ready.then(() => 'ready' as const), late])
-      if (outcome === 'late') {
-        throw new PartitionMoving(
-          `this instance is still taking over partition ${partition} (fencing its previous writer and reading what it wrote) after ${this.#deps.waitMs} ms: nothing was written; retry in a moment`,
-        )
-      }
-    } catch (error) {
-      if (error instanceof PartitionMoving) throw error
+    const outcome = await Promise.race([acquisition.ready.then(() => 'ready' as const), late])
+    clearTimeout(timer)
+    if (outcome === 'late') {
+      const why = acquisition.lastError
+        ? `it could not yet (${(acquisition.lastError as Error).message}) and keeps trying`
+        : 'it is fencing its previous writer and reading what it wrote'
       throw new PartitionMoving(
-        `this instance could not take over partition ${partition} (${(error as Error).message}): nothing was written; retry in a moment`,
+        `this instance is still taking over partition ${partition} after ${this.#deps.waitMs} ms (${why}): nothing was written; retry in a moment`,
       )
-    } finally {
-      clearTimeout(timer)
     }
     if (this.#acquisitions.get(partition) !== acquisition) throw this.#notOwned(partition)
     return { partition, acquisition: acquisition.id }
@@ -103,9 +106,13 @@ export class OwnedPartitions {
     try {
       return await this.#deps.transactions.append(partition, records)
     } catch (error) {
-      // Kafka did not say whether the transaction committed: the writer stops until acquired again.
-      // Taken over again (fence, read back) only if the group's coordinator says it is still ours.
-      if (error instanceof Stopped) this.#again(partition, this.#acquisitions.get(partition))
+      // Stopped: Kafka did not say whether the transaction committed, and the writer stops until
+      // acquired again. Fenced: another instance initialized the partition's transactional.id, so
+      // this one's view of the group is stale, or the other one's is. Either way the group's
+      // coordinator decides: taken over again (fence, read back) only if it says the partition is ours.
+      if (error instanceof Stopped || error instanceof Fenced) {
+        this.#again(partition, this.#acquisitions.get(partition))
+      }
       if (error instanceof NotOwner) throw this.#notOwned(partition)
       throw error
     }
@@ -122,21 +129,28 @@ export class OwnedPartitions {
   #acquire(partition: number): void {
     if (this.#closed) return
     const acquisition: Acquisition = { id: this.#nextId++, ready: Promise.resolve() }
+    const current = () => !this.#closed && this.#acquisitions.get(partition) === acquisition
     acquisition.ready = (async () => {
-      await this.#deps.transactions.acquire(partition)
-      await this.#deps.catchUp(partition)
+      for (let pause = FIRST_RETRY_MS; ; pause = Math.min(pause * 2, this.#deps.retryMs)) {
+        try {
+          await this.#deps.transactions.acquire(partition)
+          await this.#deps.catchUp(partition)
+          this.#deps.log.info('partition taken over: writes accepted', { partition })
+          return
+        } catch (error) {
+          acquisition.lastError = error
+          if (!current()) return
+          this.#deps.log.warn('taking over a partition failed; trying again', {
+            partition,
+            retryMs: pause,
+            error,
+          })
+          await Bun.sleep(pause)
+          // Given up meanwhile (lost, closed): its writes are refused by the lease check anyway.
+          if (!current()) return
+        }
+      }
     })()
-    acquisition.ready.then(
-      () => this.#deps.log.info('partition taken over: writes accepted', { partition }),
-      (error: unknown) => {
-        this.#deps.log.warn('taking over a partition failed; trying again', {
-          partition,
-          retryMs: this.#deps.retryMs,
-          error,
-        })
-        setTimeout(() => this.#again(partition, acquisition), this.#deps.retryMs)
-      },
-    )
     this.#acquisitions.set(partition, acquisition)
   }
 
