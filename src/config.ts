@@ -31,6 +31,26 @@ export const Config = Type.Object({
     pattern: '^[a-zA-Z0-9._-]{1,249}$',
     description: 'a Kafka topic name (letters, digits, . _ -)',
   }),
+  MOVEMENTS_TOPIC: Type.String({
+    default: 'contas-movimentos',
+    title:
+      'the topic of credit/debit movements (created like TOPIC, with its partition count, cleanup.policy=delete)',
+    pattern: '^[a-zA-Z0-9._-]{1,249}$',
+    description: 'a Kafka topic name (letters, digits, . _ -)',
+  }),
+  // The idempotency window is this retention: a key is remembered as long as its movement is kept.
+  MOVEMENTS_RETENTION_MS: Type.Integer({
+    default: 7 * 24 * 3600 * 1000,
+    minimum: 60_000,
+    maximum: 365 * 24 * 3600 * 1000,
+    title: 'retention.ms of a movements topic saldo creates; also how long an Idempotency-Key is remembered',
+    description: 'milliseconds, 60000..31536000000 (1 minute to 365 days)',
+  }),
+  MIN_SALDO: Type.Number({
+    default: 0,
+    title: 'the floor of every balance: a debit that would leave less answers 422',
+    description: 'a number, e.g. 0 or -500',
+  }),
   GROUP: Type.String({
     default: 'consulta-saldo',
     title: 'consumer group prefix; each instance joins a group of its own (GROUP-INSTANCE_ID)',
@@ -214,6 +234,12 @@ export const Config = Type.Object({
     title: 'the largest request body accepted on any route (413 past it, never read)',
     description: 'bytes, 256..16777216',
   }),
+  SALDO_API_URL: Type.String({
+    default: 'http://localhost:5000',
+    pattern: '^https?://[^\\s]+$',
+    title: 'where saldo-produce --credit/--debit sends movements (a saldo-api instance)',
+    description: 'an http:// or https:// URL',
+  }),
   KAFKA_SSL: Flag(false, 'connect to Kafka over TLS'),
   KAFKA_SSL_CA_FILE: Optional('CA certificates to trust for TLS', 'a path to a PEM file of CA certificates'),
   KAFKA_SSL_CERT_FILE: Optional('client certificate for mutual TLS', 'a path to a PEM client certificate'),
@@ -312,6 +338,12 @@ function dependentProblems(config: Config): Array<[string, string]> {
     problems.push([
       'METRICS_PUBLIC',
       'METRICS_PUBLIC=false: expected SALDO_API_TOKEN to be set, the token /metrics then needs',
+    ])
+  }
+  if (config.MOVEMENTS_TOPIC === config.TOPIC) {
+    problems.push([
+      'MOVEMENTS_TOPIC',
+      `MOVEMENTS_TOPIC=${config.MOVEMENTS_TOPIC}: expected another topic than TOPIC (movements are history, balances are compacted)`,
     ])
   }
   if (Boolean(config.KAFKA_SSL_CERT_FILE) !== Boolean(config.KAFKA_SSL_KEY_FILE)) {

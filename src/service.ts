@@ -3,14 +3,18 @@ import { ChangeHub } from './events/change-hub.ts'
 import { createApp } from './http/app.ts'
 import { listenError } from './http/listen-error.ts'
 import { ApplyNumbers } from './kafka/apply-numbers.ts'
-import { BalanceWriter } from './kafka/balance-writer.ts'
 import { createKafka } from './kafka/client.ts'
 import { ConditionalWriter } from './kafka/conditional-writer.ts'
 import { Materializer } from './kafka/materializer.ts'
 import { applyMetrics } from './kafka/metrics.ts'
+import { OwnedPartitions } from './kafka/owned-partitions.ts'
+import { KafkaPartitionTransactions } from './kafka/partition-transactions.ts'
 import { ReplicationCheck } from './kafka/replication-check.ts'
+import { partitionEnds } from './kafka/topic.ts'
 import type { Logger } from './log.ts'
 import { processMetrics } from './metrics/process.ts'
+import { MovementIndex } from './movements/movement-index.ts'
+import { MovementsTail } from './movements/movements-tail.ts'
 import { ownershipMetrics } from './ownership/metrics.ts'
 import { OwnershipGroup } from './ownership/ownership-group.ts'
 import { MemoryStore } from './store/memory-store.ts'
@@ -36,22 +40,47 @@ export function createService(config: Config, log: Logger) {
   const numbers = new ApplyNumbers({ store, config, warnings: () => replication.warnings() })
   const watch = new PositionWatch(store)
   const outcomes = new TombstoneOutcomes()
-  const writer = new BalanceWriter({
+  const materializer = new Materializer({ kafka, store, numbers, outcomes, log, config })
+  const movementIndex = new MovementIndex(config.MOVEMENTS_RETENTION_MS)
+  const movementWatch = new PositionWatch(movementIndex)
+  const movements = new MovementsTail({ kafka, index: movementIndex, watch: movementWatch, log, config })
+  const ownership = new OwnershipGroup({
     kafka,
     topic: config.TOPIC,
-    timeoutMs: config.WRITE_TIMEOUT_MS,
+    groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
+    sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
+    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
     log,
-    partitions: () => store.positions().size,
+  })
+  const transactions = new KafkaPartitionTransactions({
+    kafka,
+    config,
+    log,
     trouble: () => {
       const { lastError, warnings } = numbers.kafkaStatus()
       return lastError ? [lastError, ...warnings] : warnings
     },
   })
-  const materializer = new Materializer({ kafka, store, numbers, outcomes, log, config })
+  // Writes are taken only for the partitions the group gives this instance, once it fenced their
+  // previous writer; the first conditional write or movement after that reads up to the end first.
+  const owned = new OwnedPartitions({
+    ownership,
+    transactions,
+    catchUp: (partition): void => conditional.readFirst(partition),
+    confirm: (partition) => ownership.confirms(partition),
+    waitMs: config.WRITE_WAIT_MS,
+    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
+    log,
+  })
   const conditional = new ConditionalWriter({
-    writer,
+    owner: owned,
+    topic: config.TOPIC,
     partitions: () => store.positions().size,
-    watch,
+    watches: new Map([
+      [config.TOPIC, watch],
+      [config.MOVEMENTS_TOPIC, movementWatch],
+    ]),
+    endOffsets: (topics, partition) => partitionEnds(kafka.admin(), topics, partition),
     waitMs: config.WRITE_WAIT_MS,
   })
   const events = new ChangeHub({
@@ -76,14 +105,6 @@ export function createService(config: Config, log: Logger) {
     // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
     Bun.gc(true)
   })
-  const ownership = new OwnershipGroup({
-    kafka,
-    topic: config.TOPIC,
-    groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
-    sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
-    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
-    log,
-  })
   const numbersSource = applyMetrics(numbers)
   const ownershipSource = ownershipMetrics(ownership)
   const app = createApp({
@@ -92,6 +113,11 @@ export function createService(config: Config, log: Logger) {
     watch,
     outcomes,
     writer: conditional,
+    movements: {
+      index: movementIndex,
+      watch: movementWatch,
+      writer: conditional,
+    },
     log,
     settings: config,
     events,
@@ -127,6 +153,7 @@ export function createService(config: Config, log: Logger) {
       }
       log.info('listening', { url: `http://${config.HOST}:${app.server?.port}`, topic: config.TOPIC })
       materializer.start()
+      movements.start()
       replication.start()
       ownership.start(advertisedUrl(config, app.server?.port ?? config.PORT))
     },
@@ -151,7 +178,8 @@ export function createService(config: Config, log: Logger) {
           // Leaving the group moves this instance's partitions to the others at once.
           ownership.stop(),
           materializer.stop(),
-          writer.close(),
+          movements.stop(),
+          owned.close(),
           replication.stop(),
         ])
         store.close()

@@ -40,6 +40,9 @@ export function tempDir(prefix = 'saldo-test-'): string {
   return dir
 }
 
+/** The movements topic of a service under test on `topic` (testEnv), unique with it. */
+export const movementsTopicOf = (topic: string): string => `${topic}-movimentos`
+
 /** A topic name no other test uses. */
 export function uniqueTopic(prefix = 'contas-test'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`
@@ -92,7 +95,8 @@ export const offsetsBefore = (nextOffset: number, count: number): number[] =>
 export async function createTopic(options: TopicOptions = {}): Promise<string> {
   const topic = uniqueTopic()
   await createNamedTopic(topic, options)
-  onCleanup(() => deleteTopic(topic))
+  // A service on it creates its movements topic (testEnv's MOVEMENTS_TOPIC): that one goes too.
+  onCleanup(() => Promise.all([deleteTopic(topic), deleteTopic(movementsTopicOf(topic))]))
   return topic
 }
 
@@ -130,6 +134,8 @@ export async function deleteTopic(topic: string): Promise<void> {
   const admin = kafka.admin()
   await admin.connect()
   try {
+    // kafkajs retries the deletion of a missing topic for about 20 s before it gives up.
+    if (!(await admin.listTopics()).includes(topic)) return
     await admin.deleteTopics({ topics: [topic] }).catch(() => {})
   } finally {
     await admin.disconnect()
@@ -262,6 +268,7 @@ export function testEnv(topic: string, overrides: Record<string, string> = {}): 
     BOOTSTRAP_SERVERS,
     STATE_DIR: 'memory',
     TOPIC: topic,
+    MOVEMENTS_TOPIC: movementsTopicOf(topic),
     GROUP: 'saldo-test',
     INSTANCE_ID: randomUUID().slice(0, 8),
     PORT: '0',

@@ -1,5 +1,6 @@
 import { commandOrExit, configOrExit } from '../cli/exit.ts'
 import { lines } from '../cli/lines.ts'
+import { movementLine, sendMovement } from '../cli/movement-client.ts'
 import { runProduce } from '../cli/produce.ts'
 import { parseProduceArgs, produceHelp, produceUsage } from '../cli/produce-args.ts'
 import { BalanceProducer } from '../kafka/producer.ts'
@@ -13,6 +14,28 @@ if (command.mode === 'help') {
   process.exit(0)
 }
 const config = configOrExit(PROGRAM)
+
+// A credit or debit goes through saldo-api (which decides it against the floor), not to Kafka.
+if (command.mode === 'movement') {
+  try {
+    const outcome = await sendMovement(command.clienteId, command.valor, {
+      url: command.api ?? config.SALDO_API_URL,
+      token: config.SALDO_API_TOKEN,
+      onRetry: (reason, waitMs) =>
+        process.stderr.write(
+          `${PROGRAM}: ${reason}; retrying in ${waitMs} ms with the same Idempotency-Key\n`,
+        ),
+    })
+    const { ok, text } = movementLine(outcome)
+    if (ok) process.stdout.write(`${text}\n`)
+    else process.stderr.write(`${PROGRAM}: ${text}\n`)
+    process.exit(ok ? 0 : 1)
+  } catch (error) {
+    process.stderr.write(`${PROGRAM}: ${(error as Error).message}\n`)
+    process.exit(1)
+  }
+}
+
 const log = createLogger(config, { service: PROGRAM })
 
 const producer = await BalanceProducer.connect(config, log).catch((error: Error) => {

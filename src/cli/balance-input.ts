@@ -1,4 +1,5 @@
 import { clienteIdProblem } from '../balance.ts'
+import { valorProblem } from '../movements/money.ts'
 
 /** A value typed by a person: either usable, or the reason it is not, said so they can fix it. */
 export type Input<T> = { ok: true; value: T } | { ok: false; problem: string }
@@ -29,4 +30,15 @@ export function readPositiveInteger(name: string, text: string): Input<number> {
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN
   if (Number.isSafeInteger(value) && value >= 1) return { ok: true, value }
   return { ok: false, problem: `${name} ${JSON.stringify(text)} is not a whole number of at least 1` }
+}
+
+/** The amount of a --credit or --debit: a number above 0, in cents at most (the sign is the option's). */
+export function readValor(text: string): Input<number> {
+  const read = readSaldo(text)
+  if (!read.ok) return { ok: false, problem: read.problem.replace(/^saldo/, 'valor') }
+  const problem =
+    read.value <= 0
+      ? `valor ${text} is not above 0; the option says credit or debit`
+      : valorProblem(read.value)
+  return problem ? { ok: false, problem } : read
 }

@@ -3,8 +3,8 @@ export interface OptionSpec {
   /** Names of the values that follow the flag, e.g. ['ID', 'SALDO']; empty for a switch. */
   readonly params: readonly string[]
   readonly help: string
-  /** A modifier only makes sense with this other option (e.g. --keys with --count). */
-  readonly with?: string
+  /** A modifier only makes sense with this other option, or one of these (e.g. --keys with --count). */
+  readonly with?: string | readonly string[]
 }
 
 export type OptionTable = Readonly<Record<`--${string}`, OptionSpec>>
@@ -37,7 +37,9 @@ export function parseOptions<T extends OptionTable>(argv: readonly string[], tab
   }
   for (const flag of Object.keys(parsed)) {
     const needs = (table as OptionTable)[flag as `--${string}`]?.with
-    if (needs && !parsed[needs]) throw new UsageError(`${flag} only goes with ${needs}`)
+    const either = typeof needs === 'string' ? [needs] : (needs ?? [])
+    if (either.length > 0 && !either.some((option) => parsed[option]))
+      throw new UsageError(`${flag} only goes with ${either.join(' or ')}`)
   }
   return parsed as ParsedOptions<T>
 }

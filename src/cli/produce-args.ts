@@ -1,5 +1,5 @@
 import { type ConfigName, configHelp } from '../config-doc.ts'
-import { type Input, readClienteId, readPositiveInteger, readSaldo } from './balance-input.ts'
+import { type Input, readClienteId, readPositiveInteger, readSaldo, readValor } from './balance-input.ts'
 import { type OptionTable, optionsHelp, parseOptions, UsageError } from './options.ts'
 
 /** What saldo-produce was asked to do. */
@@ -11,6 +11,8 @@ export type ProduceCommand =
   | { mode: 'set'; clienteId: string; saldo: number }
   | { mode: 'delete'; clienteId: string }
   | { mode: 'bulk'; count: number; keys: number; rate: number | undefined }
+  /** Through the API (`api`, else SALDO_API_URL): valor > 0 a credit, < 0 a debit. */
+  | { mode: 'movement'; clienteId: string; valor: number; api: string | undefined }
 
 /** Every option of saldo-produce; the usage text is made from this table. */
 export const PRODUCE_OPTIONS = {
@@ -29,21 +31,44 @@ export const PRODUCE_OPTIONS = {
   },
   '--keys': { params: ['K'], with: '--count', help: 'with --count: spread them over ids 1..K (default N)' },
   '--rate': { params: ['R'], with: '--count', help: 'with --count: at most R records per second' },
+  '--credit': {
+    params: ['ID', 'VALOR'],
+    help: 'add VALOR (e.g. 10.50) to the balance of ID through the API (POST /saldo/ID/movimentos),\nwith an Idempotency-Key: retried with the same key on timeouts and 5xx, applied once',
+  },
+  '--debit': {
+    params: ['ID', 'VALOR'],
+    help: 'take VALOR from the balance of ID through the API, likewise; refused below MIN_SALDO',
+  },
+  '--api': {
+    params: ['URL'],
+    with: ['--credit', '--debit'],
+    help: 'with --credit or --debit: the saldo-api to send it to (default SALDO_API_URL)',
+  },
   '--create-topic': { params: [], help: 'only create the compacted topic if it is missing' },
   '--help': { params: [], help: 'show this help and the configuration variables' },
 } as const satisfies OptionTable
 
-const MODES = ['--interactive', '--set', '--delete', '--count', '--create-topic'] as const
+const MODES = [
+  '--interactive',
+  '--set',
+  '--delete',
+  '--credit',
+  '--debit',
+  '--count',
+  '--create-topic',
+] as const
 
 export function produceUsage(): string {
   return [
     'usage: saldo-produce [--interactive | --set ID SALDO | --delete ID | --count N [--keys K] [--rate R]',
+    '                      | --credit ID VALOR [--api URL] | --debit ID VALOR [--api URL]',
     '                      | --create-topic | --help]',
     '',
     'Writes balances to the Kafka topic, key = cliente_id, value = {"cliente_id","saldo","timestamp"}',
     '(ISO-8601), acknowledged by all in-sync replicas. Creates the compacted topic when it is missing.',
     'Without options it sends the demo balances of clients 1..5. Prints the partition and offset of',
-    'each record on stdout.',
+    'each record on stdout. --credit and --debit go through saldo-api instead, which checks the floor',
+    '(MIN_SALDO) and writes the balance and the movement in one Kafka transaction.',
     '',
     optionsHelp(PRODUCE_OPTIONS),
   ].join('\n')
@@ -65,11 +90,19 @@ const PRODUCER_VARIABLES: readonly ConfigName[] = [
   'KAFKA_SASL_PASSWORD',
   'LOG_LEVEL',
   'LOG_FORMAT',
+  'SALDO_API_URL',
+  'SALDO_API_TOKEN',
 ]
 
 /** The usage and the configuration variables saldo-produce reads. */
 export function produceHelp(): string {
   return `${produceUsage()}\n\n${configHelp(PRODUCER_VARIABLES)}`
+}
+
+/** Where saldo-api answers: an http(s) URL. */
+function readUrl(text: string): Input<string> {
+  if (/^https?:\/\/\S+$/.test(text)) return { ok: true, value: text.replace(/\/+$/, '') }
+  return { ok: false, problem: `--api ${JSON.stringify(text)} is not an http:// or https:// URL` }
 }
 
 function usable<T>(input: Input<T>): T {
@@ -96,6 +129,16 @@ export function parseProduceArgs(argv: readonly string[]): ProduceCommand {
       return { mode: 'set', clienteId: usable(readClienteId(first)), saldo: usable(readSaldo(second)) }
     case '--delete':
       return { mode: 'delete', clienteId: usable(readClienteId(first)) }
+    case '--credit':
+    case '--debit': {
+      const valor = usable(readValor(second))
+      return {
+        mode: 'movement',
+        clienteId: usable(readClienteId(first)),
+        valor: mode === '--credit' ? valor : -valor,
+        api: options['--api'] ? usable(readUrl(options['--api'][0] ?? '')) : undefined,
+      }
+    }
     case '--count': {
       const count = usable(readPositiveInteger('--count', first))
       const keys = options['--keys']?.[0]

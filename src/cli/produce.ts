@@ -30,9 +30,9 @@ export interface ProduceDeps {
   signal?: AbortSignal
 }
 
-/** Runs one command of saldo-produce against a connected producer (--help needs no producer). */
+/** Runs one command of saldo-produce against a connected producer (--help and movements need none). */
 export async function runProduce(
-  command: Exclude<ProduceCommand, { mode: 'help' }>,
+  command: Exclude<ProduceCommand, { mode: 'help' | 'movement' }>,
   deps: ProduceDeps,
 ): Promise<void> {
   const { producer, say } = deps

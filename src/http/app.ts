@@ -5,6 +5,7 @@ import type { Config } from '../config.ts'
 import { EVENT_SCHEMAS } from '../events/models.ts'
 import type { ApplyNumbers } from '../kafka/apply-numbers.ts'
 import type { Logger } from '../log.ts'
+import type { MovementIndex } from '../movements/movement-index.ts'
 import type { OwnershipSource } from '../ownership/models.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
 import type { BalanceStore } from '../store/store.ts'
@@ -20,6 +21,7 @@ import { docsRoutes } from './routes/docs.ts'
 import { type EventRoutesDeps, eventRoutes } from './routes/events.ts'
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.ts'
 import { type MetricsRoutesDeps, metricsRoutes } from './routes/metrics.ts'
+import { type MovementWrites, movementRoutes } from './routes/movements.ts'
 import { type BalanceWrites, writeRoutes } from './routes/writes.ts'
 import { stateAccess } from './state-access.ts'
 
@@ -31,12 +33,17 @@ export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoute
   watch: PositionWatch
   outcomes: TombstoneOutcomes
   writer: BalanceWrites
+  /** The movements topic as this instance read it; `writer` undefined: POST …/movimentos is not served. */
+  movements: { index: MovementIndex; watch: PositionWatch; writer: MovementWrites | undefined }
   /** Who owns which partition: writes for another instance's partition are forwarded to it. */
   ownership: OwnershipSource
   /** How forwarded writes reach their owner; the global fetch unless a test gives another. */
   fetch?: ForwardingDeps['fetch']
   settings: Pick<
     Config,
+    | 'TOPIC'
+    | 'MOVEMENTS_TOPIC'
+    | 'MIN_SALDO'
     | 'SALDO_API_TOKEN'
     | 'METRICS_PUBLIC'
     | 'RETRY_AFTER_S'
@@ -130,6 +137,24 @@ export function createApp(deps: AppDeps) {
         apiToken: settings.SALDO_API_TOKEN,
         writeWaitMs: settings.WRITE_WAIT_MS,
         maxBodyBytes: settings.MAX_BODY_BYTES,
+        retryAfterSeconds: settings.RETRY_AFTER_S,
+      }),
+    )
+    .use(
+      movementRoutes({
+        store,
+        watch,
+        index: deps.movements.index,
+        indexWatch: deps.movements.watch,
+        access,
+        forward,
+        writer: deps.movements.writer,
+        topics: { balances: settings.TOPIC, movements: settings.MOVEMENTS_TOPIC },
+        minSaldo: settings.MIN_SALDO,
+        apiToken: settings.SALDO_API_TOKEN,
+        writeWaitMs: settings.WRITE_WAIT_MS,
+        maxBodyBytes: settings.MAX_BODY_BYTES,
+        retryAfterSeconds: settings.RETRY_AFTER_S,
       }),
     )
     .use(

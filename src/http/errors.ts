@@ -7,9 +7,11 @@ const STATUS = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  conflict: 409,
   precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  below_floor: 422,
   internal: 500,
   not_ready: 503,
   not_current: 503,
@@ -33,7 +35,7 @@ export class ApiError extends Error {
       progress?: Progress
       position?: string
       headers?: Record<string, string>
-      /** A failed precondition's answer carries the current balance (null: none). */
+      /** A failed precondition's (or a refused movement's) answer carries the current balance (null: none). */
       saldo?: Balance | null
     } = {},
   ) {

@@ -4,13 +4,20 @@ import type { OwnershipSource, PartitionOwner } from '../ownership/models.ts'
 import { parsePosition } from '../store/position.ts'
 import type { PositionWatch } from '../store/position-watch.ts'
 import { ApiError } from './errors.ts'
-import { MIN_POSITION_HEADER } from './state-access.ts'
+import { MIN_POSITION_HEADER, POSITION_HEADER } from './state-access.ts'
 
 /** Names the instance a write was forwarded by; a write that carries it is never forwarded again. */
 export const FORWARDED_BY_HEADER = 'x-saldo-forwarded-by'
 
 /** What the owner needs of the caller's request besides method, path, query and body. */
-const PASSED_ON = ['authorization', 'content-type', 'if-match', 'if-none-match', MIN_POSITION_HEADER]
+const PASSED_ON = [
+  'authorization',
+  'content-type',
+  'if-match',
+  'if-none-match',
+  'idempotency-key',
+  MIN_POSITION_HEADER,
+]
 
 /** How a write that this instance does not own ended: the label values of the counter. */
 export const FORWARD_OUTCOMES = ['forwarded', 'owner_unknown', 'owner_unreachable', 'hop_limit'] as const
@@ -95,9 +102,10 @@ export function writeForwarding({
 
   /**
    * Read-your-writes holds through whichever instance a client writes to, as for a write made here:
-   * a successful answer names the position the owner applied the write at, and this instance waits
-   * (bounded) until it has applied it too. Past the wait the owner's answer goes out all the same (the
-   * write is made; a read elsewhere can pass its position as min_position).
+   * a successful answer names the position the owner applied the write at (a movement's, which has
+   * none in its body, the owner's X-Saldo-Position), and this instance waits (bounded) until it has
+   * applied it too. Past the wait the owner's answer goes out all the same (the write is made; a read
+   * elsewhere can pass its position as min_position).
    */
   const appliedHere = async (answer: Response, text: string) => {
     if (!answer.ok) return
@@ -107,6 +115,7 @@ export function writeForwarding({
     } catch {
       return // not JSON: no position to wait for
     }
+    position ??= answer.headers.get(POSITION_HEADER) ?? undefined
     const wanted = typeof position === 'string' ? parsePosition(position) : undefined
     if (wanted instanceof Map) await watch.waitFor(wanted, writeWaitMs)
   }

@@ -32,6 +32,9 @@ function validationMessage(error: ValidationError): string {
   if (error.type === 'params' && first && 'value' in first && first.value === null) {
     return `${where} is not valid percent-encoded UTF-8; encode the id with encodeURIComponent`
   }
+  // A schema may carry its own sentence saying what to send (an OpenAPI extension keyword, `x-error`).
+  const own = first && 'schema' in first ? (first.schema as { 'x-error'?: unknown })['x-error'] : undefined
+  if (typeof own === 'string') return own
   return `invalid ${error.type}: ${where ? `${where}: ` : ''}${first?.message ?? 'check the request'}`
 }
 

@@ -61,9 +61,12 @@ function segmentProblem(segment: string): ApiError | undefined {
   )
 }
 
-/** The cliente_id of a /saldo/{cliente_id} request, from its path (see pathSegment). */
-export function pathId(path: string): string {
-  const segment = pathSegment(path)
+/**
+ * The cliente_id of a /saldo/{cliente_id} request, from its path (see pathSegment); `under` is what
+ * follows the id in the route, e.g. `/movimentos`.
+ */
+export function pathId(path: string, under = ''): string {
+  const segment = pathSegment(under && path.endsWith(under) ? path.slice(0, -under.length) : path)
   const problem = segmentProblem(segment)
   if (problem) throw problem
   return readId(segment, 'url')

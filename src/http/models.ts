@@ -3,6 +3,7 @@ import { Balance } from '../balance.ts'
 import { ReadyBody } from '../kafka/readiness.ts'
 import { Progress } from '../kafka/replay-progress.ts'
 import { Summary } from '../kafka/summary.ts'
+import { Movement } from '../movements/movement.ts'
 import { OwnershipStatus } from '../ownership/models.ts'
 
 /**
@@ -16,7 +17,10 @@ export const ErrorBody = Type.Object({
 })
 export type ErrorBody = Static<typeof ErrorBody>
 
-/** A 412: the condition a write sent no longer holds; here is the balance as it is now. */
+/**
+ * A 412 (the condition a write sent no longer holds) or a 422 (a debit would go below MIN_SALDO):
+ * here is the balance as it is now.
+ */
 export const PreconditionFailedBody = Type.Object({
   error: Type.String(),
   saldo: Type.Union([Balance, Type.Null()], { description: 'the current balance, null when there is none' }),
@@ -42,6 +46,14 @@ export const WriteResult = Type.Object({ balance: Balance, position: Type.String
 export type WriteResult = Static<typeof WriteResult>
 export const DeleteResult = Type.Object({ deleted: Type.String(), position: Type.String() })
 export type DeleteResult = Static<typeof DeleteResult>
+
+/** A movement's answer: the movement and the balance it wrote; a retry with its key answers the same. */
+export const MovementResult = Type.Object({ movimento: Movement, saldo: Balance })
+export type MovementResult = Static<typeof MovementResult>
+
+/** A client's recent movements, newest first. */
+export const MovementsList = Type.Object({ cliente_id: Type.String(), movimentos: Type.Array(Movement) })
+export type MovementsList = Static<typeof MovementsList>
 
 export const HealthBody = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() })
 

@@ -11,6 +11,7 @@ import { type BootPlan, readBootPlan } from './boot-plan.ts'
 import { ConsumerSession } from './consumer-session.ts'
 import { RejectLog } from './reject-log.ts'
 import { logReplay } from './replay-log.ts'
+import { SessionLoop } from './session-loop.ts'
 
 export type MaterializerConfig = Pick<
   Config,
@@ -56,9 +57,7 @@ export class Materializer {
   #appliers: ReadonlyMap<number, PartitionApplier> | undefined
   #session: ConsumerSession | undefined
   #sessions = 0
-  #stopping = false
-  #loop: Promise<void> | undefined
-  #wake: (() => void) | undefined
+  readonly #life = new SessionLoop()
 
   constructor(deps: MaterializerDeps) {
     this.#deps = deps
@@ -81,14 +80,11 @@ export class Materializer {
 
   /** Starts replaying and tailing in the background; progress shows in the numbers' ReplayProgress. */
   start(): void {
-    this.#loop ??= this.#run()
+    this.#life.start(() => this.#run())
   }
 
   async stop(): Promise<void> {
-    this.#stopping = true
-    this.#wake?.()
-    await this.#session?.stop()
-    await this.#loop
+    await this.#life.stop(() => this.#session?.stop())
     this.#rejects.flush()
   }
 
@@ -101,16 +97,16 @@ export class Materializer {
       intervalMs: config.PROGRESS_LOG_INTERVAL_MS,
       replaying: () => this.#appliers !== undefined,
     })
-    while (!this.#stopping) {
+    while (!this.#life.stopping) {
       try {
         if (!this.#appliers) this.#appliers = this.#begin(await readBootPlan(this.#deps))
-        if (this.#stopping) break
+        if (this.#life.stopping) break
         const reason = await this.#consume(this.#appliers)
-        if (!this.#stopping) this.#fail('consumer stopped', reason)
+        if (!this.#life.stopping) this.#fail('consumer stopped', reason)
       } catch (error) {
-        if (!this.#stopping) this.#fail('cannot reach Kafka', error)
+        if (!this.#life.stopping) this.#fail('cannot reach Kafka', error)
       }
-      if (!this.#stopping) await this.#pause(config.KAFKA_RECONNECT_BACKOFF_MS)
+      if (!this.#life.stopping) await this.#life.pause(config.KAFKA_RECONNECT_BACKOFF_MS)
     }
     stopLog()
   }
@@ -120,16 +116,6 @@ export class Materializer {
     this.#deps.log.error(`${what}; serving the last known state and retrying`, {
       error,
       retryInMs: this.#deps.config.KAFKA_RECONNECT_BACKOFF_MS,
-    })
-  }
-
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms)
-      this.#wake = () => {
-        clearTimeout(timer)
-        resolve()
-      }
     })
   }
 

@@ -25,7 +25,8 @@ export type Reached = { stage: 'unsent' } | { stage: 'sent'; open: Transaction }
  *   took the partition, a zombie fighting back. Only a new acquisition (the group gave the partition
  *   back) initializes one again;
  * - a producer whose transaction failed otherwise is never used again: kafkajs rolls sequence numbers
- *   back after a failed produce request even when the broker appended it (see BalanceWriter), and
+ *   back after a failed produce request even when the broker appended it (measured on a 3-node cluster
+ *   with a leader killed: records applied twice, one acknowledged at another record's offset), and
  *   after a failed send, commit or abort its transaction state is stuck (tulios/kafkajs#1355, #1416:
  *   every later transaction() throws). The next append initializes a new producer with the same
  *   transactional.id (which fences the old one: whatever it still retries is refused) only when this

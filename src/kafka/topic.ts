@@ -33,6 +33,41 @@ export function minInsyncReplicas(replication: number): number {
   return replication >= 3 ? replication - 1 : 1
 }
 
+/** The movements topic as saldo creates it: TOPIC's partition count, deleted after its retention. */
+export interface MovementsTopicSpec extends TopicSpec {
+  retentionMs: number
+}
+
+/**
+ * Creates the movements topic when it is missing: `cleanup.policy=delete` (each movement is history,
+ * not the latest value of a key) with `retention.ms`. Returns a warning when it exists compacted (a
+ * client's older movements would vanish) or with another partition count than TOPIC (a client's
+ * movements and balance must share a partition number to be written in one transaction).
+ */
+export async function ensureMovementsTopic(
+  admin: Admin,
+  spec: MovementsTopicSpec,
+  log: Logger,
+): Promise<string | undefined> {
+  if (!(await admin.listTopics()).includes(spec.topic)) {
+    const configs = [
+      { name: 'cleanup.policy', value: 'delete' },
+      { name: 'retention.ms', value: String(spec.retentionMs) },
+    ]
+    await createTopic(admin, spec, configs, log)
+  }
+  const count = await partitionCount(admin, spec.topic)
+  const policy = (await topicConfigs(admin, spec.topic, ['cleanup.policy'])).get('cleanup.policy') ?? 'delete'
+  const warning =
+    count !== spec.partitions
+      ? `topic ${spec.topic} has ${count} partitions, not the ${spec.partitions} of the balances' topic: movements cannot be written with their balance; recreate it with ${spec.partitions}`
+      : policy.split(',').includes('compact')
+        ? `topic ${spec.topic} has cleanup.policy=${policy}: compaction keeps only a client's last movement, and with it its history and idempotency keys. Fix: kafka-configs --alter --entity-type topics --entity-name ${spec.topic} --add-config cleanup.policy=delete`
+        : undefined
+  if (warning) log.warn(warning, { topic: spec.topic })
+  return warning
+}
+
 export interface TopicOffsets {
   /** partition → log start offset (the first offset still in the log). */
   starts: Map<number, number>
@@ -45,7 +80,8 @@ export interface TopicOffsets {
  * not compacted: saldo still works, but old balances may be deleted by retention.
  */
 export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<string | undefined> {
-  if (!(await admin.listTopics()).includes(spec.topic)) await createTopic(admin, spec, log)
+  if (!(await admin.listTopics()).includes(spec.topic))
+    await createTopic(admin, spec, [{ name: 'cleanup.policy', value: 'compact' }], log)
   const policy = (await topicConfigs(admin, spec.topic, ['cleanup.policy'])).get('cleanup.policy') ?? 'delete'
   if (policy.split(',').includes('compact')) return undefined
   const warning =
@@ -55,8 +91,13 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger): P
   return warning
 }
 
-/** Creates the topic compacted, with the replication factor asked or fit for the cluster's size. */
-async function createTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<void> {
+/** Creates the topic with `configs`, and the replication factor asked or fit for the cluster's size. */
+async function createTopic(
+  admin: Admin,
+  spec: TopicSpec,
+  configs: Array<{ name: string; value: string }>,
+  log: Logger,
+): Promise<void> {
   const brokers = (await admin.describeCluster()).brokers.length
   const replication = replicationFactor(spec.replication, brokers)
   if (replication > brokers) {
@@ -74,7 +115,7 @@ async function createTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<
         numPartitions: spec.partitions,
         replicationFactor: replication,
         configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
+          ...configs,
           ...(replication >= 3 ? [{ name: 'min.insync.replicas', value: String(minInsync) }] : []),
         ],
       },
@@ -82,8 +123,9 @@ async function createTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<
   })
   // false means another client created it between our list and our create: fine.
   if (created) {
-    log.info('created compacted topic', {
+    log.info('created topic', {
       topic: spec.topic,
+      ...Object.fromEntries(configs.map(({ name, value }) => [name, value])),
       partitions: spec.partitions,
       replication,
       minInsyncReplicas: minInsync,
@@ -122,4 +164,23 @@ export async function topicOffsets(admin: Admin, topic: string): Promise<TopicOf
 export async function partitionCount(admin: Admin, topic: string): Promise<number> {
   const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
   return topics[0]?.partitions.length ?? 0
+}
+
+/** The end offset of one partition on each of `topics`, through a short-lived admin connection. */
+export async function partitionEnds(
+  admin: Admin,
+  topics: readonly string[],
+  partition: number,
+): Promise<Map<string, number>> {
+  await admin.connect()
+  try {
+    const ends = await Promise.all(
+      topics.map(
+        async (topic) => [topic, (await topicOffsets(admin, topic)).ends.get(partition) ?? 0] as const,
+      ),
+    )
+    return new Map(ends)
+  } finally {
+    await admin.disconnect()
+  }
 }

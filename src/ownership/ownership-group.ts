@@ -1,4 +1,4 @@
-import type { Consumer, ConsumerGroupJoinEvent, Kafka } from 'kafkajs'
+import { AssignerProtocol, type Consumer, type ConsumerGroupJoinEvent, type Kafka } from 'kafkajs'
 import type { Logger } from '../log.ts'
 import { ownershipAssigner } from './assigner.ts'
 import type { OwnershipChange, OwnershipSource, OwnershipStatus, PartitionOwner } from './models.ts'
@@ -49,6 +49,29 @@ export class OwnershipGroup implements OwnershipSource {
 
   constructor(deps: OwnershipGroupDeps) {
     this.#deps = deps
+  }
+
+  /**
+   * Asks the group's coordinator, not this member's memory, whether this member still owns
+   * `partition`: the group is stable and its assignment there holds the partition. A member that
+   * was frozen past its session timeout still believes it owns its partitions until a heartbeat tells
+   * it otherwise; before it does anything that would fence another writer, it asks here.
+   */
+  async confirms(partition: number): Promise<boolean> {
+    const memberId = this.#memberId
+    if (memberId === undefined || !this.#owned.has(partition)) return false
+    const admin = this.#deps.kafka.admin()
+    await admin.connect()
+    try {
+      const { groups } = await admin.describeGroups([this.#deps.groupId])
+      const group = groups[0]
+      const member = group?.members.find((m) => m.memberId === memberId)
+      if (group?.state !== 'Stable' || !member) return false
+      const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)
+      return (assignment?.assignment[this.#deps.topic] ?? []).includes(partition)
+    } finally {
+      await admin.disconnect()
+    }
   }
 
   /** Where this instance says it answers: set by start. */

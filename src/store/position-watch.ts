@@ -7,17 +7,20 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout>
 }
 
+/** What has a position: the balance store, the movements index. */
+type Positioned = Pick<BalanceStore, 'position' | 'positions'>
+
 /**
  * Lets readers wait until the store reaches a position (read-your-writes), and keeps the store's
- * position as header text. The materializer calls `applied()` after every batch; nothing here
+ * position as header text. Its reader (the materializer, the movements tail) calls `applied()` after every batch; nothing here
  * polls, and a waiter costs nothing until a batch arrives.
  */
 export class PositionWatch {
-  readonly #store: BalanceStore
+  readonly #store: Positioned
   readonly #waiters = new Set<Waiter>()
   #text: string | undefined
 
-  constructor(store: BalanceStore) {
+  constructor(store: Positioned) {
     this.#store = store
   }
 

@@ -22,8 +22,12 @@ const SECONDS = Number(process.env.LOAD_SECONDS ?? 9)
 const TOKEN = 'cluster-test-token-0123456789'
 const WRITE_TIMEOUT_MS = 3_000
 const WRITE_WAIT_MS = 3_000
+// A write through the owner may wait WRITE_WAIT_MS for its partition's takeover, WRITE_TIMEOUT_MS for
+// its transaction and WRITE_WAIT_MS to be applied; through another instance it is forwarded, and
+// FORWARD_TIMEOUT_MS bounds all of that (and the wait for an owner while the group rebalances).
+const FORWARD_TIMEOUT_MS = 2 * WRITE_WAIT_MS + WRITE_TIMEOUT_MS + 1_000
 // A PUT's documented deadline, plus what a busy 2-core machine may add around it.
-const PUT_DEADLINE_MS = WRITE_TIMEOUT_MS + WRITE_WAIT_MS + 1_500
+const PUT_DEADLINE_MS = FORWARD_TIMEOUT_MS + 1_500
 
 let cluster: PrivateCluster
 /** What `kafka.sh start --brokers 3` printed. */
@@ -34,6 +38,7 @@ const settings = () => ({
   SALDO_API_TOKEN: TOKEN,
   WRITE_TIMEOUT_MS: String(WRITE_TIMEOUT_MS),
   WRITE_WAIT_MS: String(WRITE_WAIT_MS),
+  FORWARD_TIMEOUT_MS: String(FORWARD_TIMEOUT_MS),
   REPLICATION_CHECK_INTERVAL_MS: '1000',
 })
 

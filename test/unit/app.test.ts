@@ -297,14 +297,14 @@ describe('security', () => {
   })
 
   it('answers 503 when Kafka does not confirm a write, saying it may not have been made', async () => {
-    const { send } = setup({ token: TOKEN })
+    const { send } = setup({ token: TOKEN, kafkaDown: true })
     const res = await send('PUT', '/saldo/1', '{"saldo":1}', put(TOKEN).headers)
     expect(res.status).toBe(503)
     expect((await res.json()).error).toContain('no broker in unit tests')
   })
 
   it('writes the tombstone of a client unknown here too: this view may be stale (Kafka down: 503, not 404)', async () => {
-    const { send } = setup({ token: TOKEN })
+    const { send } = setup({ token: TOKEN, kafkaDown: true })
     const res = await send('DELETE', '/saldo/999', undefined, put(TOKEN).headers)
     expect(res.status).toBe(503)
     expect((await res.json()).error).toContain('no broker in unit tests')

@@ -6,7 +6,7 @@ const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/js
 const CURRENT = '"0-0"'
 
 /**
- * Unit tests have no broker: a write whose condition holds goes on to Kafka and answers 503 (Kafka
+ * With Kafka down (kafkaDown), a write whose condition holds goes on to Kafka and answers 503 (Kafka
  * did not confirm it); one whose condition fails answers 412 before anything is written.
  */
 const WRITTEN = 503
@@ -46,7 +46,7 @@ describe('conditional PUT and DELETE', () => {
   for (const method of ['PUT', 'DELETE']) {
     for (const [name, id, headers, status] of matrix) {
       it(`${method} with ${name} answers ${status}`, async () => {
-        const { send } = setup({ token: TOKEN })
+        const { send } = setup({ token: TOKEN, kafkaDown: true })
         const body = method === 'PUT' ? '{"saldo": 1}' : undefined
         const res = await send(method, `/saldo/${id}`, body, { ...auth, ...headers })
         const answer = await res.json()

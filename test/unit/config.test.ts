@@ -26,6 +26,15 @@ describe('loadConfig', () => {
     expect(config.PORT).toBe(8080)
     expect(config.TOPIC_PARTITIONS).toBe(12)
     expect(config.KAFKA_SSL).toBe(true)
+    expect(loadConfig({ MIN_SALDO: '-500.5' }).MIN_SALDO).toBe(-500.5)
+  })
+
+  it('keeps movements for 7 days in contas-movimentos, with a floor of 0', () => {
+    expect(loadConfig({})).toMatchObject({
+      MOVEMENTS_TOPIC: 'contas-movimentos',
+      MOVEMENTS_RETENTION_MS: 604_800_000,
+      MIN_SALDO: 0,
+    })
   })
 
   const bad: Array<[Record<string, string>, string]> = [
@@ -54,6 +63,13 @@ describe('loadConfig', () => {
     [{ SALDO_API_TOKEN: 'sénha-secreta-0123456789' }, 'expected a token of at least 16 visible ASCII'],
     [{ SALDO_API_TOKEN: 'a token with spaces inside' }, 'expected a token of at least 16 visible ASCII'],
     [{ SALDO_API_TOKEN: 'control\u0085character-token' }, 'expected a token of at least 16 visible'],
+    [{ MIN_SALDO: 'zero' }, 'MIN_SALDO="zero": expected a number, e.g. 0 or -500'],
+    [{ MOVEMENTS_RETENTION_MS: '1000' }, 'MOVEMENTS_RETENTION_MS="1000": expected milliseconds, 60000..'],
+    [{ TOPIC: 'x', MOVEMENTS_TOPIC: 'x' }, 'MOVEMENTS_TOPIC=x: expected another topic than TOPIC'],
+    [
+      { SALDO_API_URL: 'localhost:5000' },
+      'SALDO_API_URL="localhost:5000": expected an http:// or https:// URL',
+    ],
     [{ TOPIC_REPLICATION: '3' }, 'TOPIC_REPLICATION="3": renamed; set TOPIC_REPLICATION_FACTOR=3 instead'],
     [
       { TOPIC_REPLICATION_FACTOR: '0' },

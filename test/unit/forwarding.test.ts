@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'bun:test'
-import type { Change } from '../../src/store/store.ts'
+import { loadConfig } from '../../src/config.ts'
 import { metricValues, waitFor } from '../helpers.ts'
-import { type SetupOptions, seed, setup, TOKEN } from './app-fixture.ts'
+import { MemoryTransactions } from '../memory-transactions.ts'
+import { seed, setup, TOKEN } from './app-fixture.ts'
 import { StaticOwnership } from './static-ownership.ts'
 
 // Two instances under app.handle: A forwards to B through an injected fetch, no network. The
@@ -11,60 +12,37 @@ const B = 'http://b.test:5000'
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
 
 /**
- * The topic both instances read, in memory: a write through either appends a record that every
- * instance applies, as their materializers would. `hold()` keeps new records from A until `release()`.
+ * The topic both instances read, in memory: a write through either commits to one log that both
+ * apply, as their materializers would. `writers` says which instance's owner appended each record;
+ * `hold()` keeps what commits from the readers until `release()`.
  */
 function sharedTopic() {
-  type Reader = Parameters<NonNullable<SetupOptions['writer']>>[0]
-  const readers = new Map<string, Reader>()
+  const log = new MemoryTransactions().startAt(loadConfig({}).TOPIC, 0, 2)
   const writers: string[] = []
-  let held: Array<() => void> | undefined
-  let next = 2 // the fixture's stores hold offsets 0 and 1
-  const deliver = (reader: Reader, change: Change, offset: number) => {
-    reader.store.apply(0, [change], offset + 1, [offset])
-    reader.watch.applied()
-  }
-  const writer =
-    (name: string): NonNullable<SetupOptions['writer']> =>
-    (reader) => {
-      readers.set(name, reader)
-      const append = async (change: Change) => {
-        const offset = next++
-        writers.push(name)
-        for (const [who, r] of readers) {
-          if (who === 'a' && held) held.push(() => deliver(r, change, offset))
-          else deliver(r, change, offset)
-        }
-        return { partition: 0, offset }
-      }
-      return {
-        put: (balance) => append({ kind: 'put', balance }),
-        delete: (clienteId) => append({ kind: 'delete', clienteId }),
-      }
-    }
   return {
-    writer,
-    /** Which instance made each write, in order. */
+    log,
+    writer: (name: string) => () => writers.push(name),
     writers,
-    hold: () => {
-      held = []
-    },
-    release: () => {
-      for (const apply of held ?? []) apply()
-      held = undefined
-    },
+    hold: () => log.holdReaders(),
+    release: () => log.releaseReaders(),
   }
 }
 
 /** B owns partition 0; A knows it. `reach` is how A's requests get to B (default: B's app). */
 function twoInstances(reach?: (url: string, init: RequestInit) => Promise<Response>) {
   const topic = sharedTopic()
-  const b = setup({ token: TOKEN, ownership: new StaticOwnership(B, { 0: B }), writer: topic.writer('b') })
+  const b = setup({
+    token: TOKEN,
+    ownership: new StaticOwnership(B, { 0: B }),
+    transactions: topic.log,
+    onAppend: topic.writer('b'),
+  })
   const sent: Request[] = []
   const a = setup({
     token: TOKEN,
     ownership: new StaticOwnership(A, { 0: B }),
-    writer: topic.writer('a'),
+    transactions: topic.log,
+    onAppend: topic.writer('a'),
     fetch: (url, init) => {
       const request = new Request(url, init)
       sent.push(request.clone())
@@ -87,7 +65,8 @@ describe('a write for a partition another instance owns', () => {
       body: { balance: { ...seed, saldo: 7, timestamp: '2025-10-14T11:00:00' }, position: '0:3' },
     })
     expect(res.headers.get('etag')).toBe('"0-2"')
-    expect(res.headers.get('x-saldo-position')).toBe('0:3')
+    // Where this instance is: past the transaction's commit marker, as a reader of Kafka is.
+    expect(res.headers.get('x-saldo-position')).toBe('0:4')
     // The owner wrote it, and A answered once it had applied it too (read-your-writes through A).
     expect(topic.writers).toEqual(['b'])
     expect(a.store.get('1')?.saldo).toBe(7)

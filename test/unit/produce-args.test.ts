@@ -15,6 +15,12 @@ describe('parseProduceArgs', () => {
     [['--count', '1000', '--keys', '10'], { mode: 'bulk', count: 1000, keys: 10, rate: undefined }],
     [['--rate', '50', '--count', '100'], { mode: 'bulk', count: 100, keys: 100, rate: 50 }],
     [['--create-topic'], { mode: 'create-topic' }],
+    [['--credit', '7', '10.50'], { mode: 'movement', clienteId: '7', valor: 10.5, api: undefined }],
+    [['--debit', '7', '3'], { mode: 'movement', clienteId: '7', valor: -3, api: undefined }],
+    [
+      ['--debit', '7', '0.01', '--api', 'http://saldo:5000/'],
+      { mode: 'movement', clienteId: '7', valor: -0.01, api: 'http://saldo:5000' },
+    ],
     [['--help'], { mode: 'help' }],
     [['--count', '--help'], { mode: 'help' }],
   ]
@@ -46,6 +52,15 @@ describe('parseProduceArgs', () => {
     [['--rate', '10', '--set', '1', '2'], '--rate only goes with --count'],
     [['--set', '1', '2', '--delete', '1'], 'choose one of --set, --delete'],
     [['--interactive', '--interactive'], '--interactive is given twice'],
+    [['--credit', '7'], '--credit needs ID VALOR'],
+    [['--credit', '7', '-5'], 'valor -5 is not above 0; the option says credit or debit'],
+    [['--debit', '7', '0'], 'valor 0 is not above 0'],
+    [['--debit', '7', '1.005'], 'more than 2 decimal places'],
+    [['--debit', '7', '10,5'], 'valor "10,5" is not a finite number (use a dot for decimals: 150.5)'],
+    [['--credit', '', '5'], 'cliente_id is empty'],
+    [['--credit', '7', '5', '--debit', '7', '5'], 'choose one of --credit, --debit'],
+    [['--api', 'http://x', '--set', '1', '2'], '--api only goes with --credit or --debit'],
+    [['--credit', '7', '5', '--api', 'saldo:5000'], '--api "saldo:5000" is not an http:// or https:// URL'],
   ]
   for (const [argv, message] of bad) {
     it(`refuses ${JSON.stringify(argv)}: ${message}`, () => {

@@ -1,8 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { type Balance as BalanceRecord, isIsoTimestamp } from '../../balance.ts'
-import { PartitionBehind } from '../../kafka/conditional-writer.ts'
 import type { Placement } from '../../kafka/producer.ts'
-import { formatPosition } from '../../store/position.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
 import type { TombstoneOutcomes } from '../../store/tombstone-outcomes.ts'
@@ -13,6 +11,7 @@ import { pathId } from '../ids.ts'
 import { DeleteResult, ErrorBody, PreconditionFailedBody, WriteResult } from '../models.ts'
 import { preconditions, unmet } from '../preconditions.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
+import { appliedHere, writeError } from '../write-errors.ts'
 import { MinPosition } from './balances.ts'
 
 /**
@@ -25,17 +24,24 @@ export interface BalanceWrites {
   delete(clienteId: string, check: (() => void) | undefined): Promise<Placement>
 }
 
-export interface WriteRoutesDeps {
+/** What every route that writes through Kafka needs (PUT and DELETE here, movements). */
+export interface WritingRouteDeps {
   store: Pick<BalanceStore, 'get' | 'etag'>
+  /** TOPIC's position: a write is applied here before the answer. */
   watch: PositionWatch
   access: StateAccess
-  outcomes: TombstoneOutcomes
-  writer: BalanceWrites
   /** Sends a write for another instance's partition to that owner. */
   forward: Pick<WriteForwarding, 'toOwner'>
   apiToken: string | undefined
   writeWaitMs: number
   maxBodyBytes: number
+  /** Said in the Retry-After of a 503 for a partition whose ownership is moving. */
+  retryAfterSeconds: number
+}
+
+export interface WriteRoutesDeps extends WritingRouteDeps {
+  outcomes: TombstoneOutcomes
+  writer: BalanceWrites
 }
 
 /** Read from `request.headers` by the handler (a headers schema would copy every header per request). */
@@ -76,31 +82,16 @@ export function writeRoutes({
   apiToken,
   writeWaitMs,
   maxBodyBytes,
+  retryAfterSeconds,
 }: WriteRoutesDeps) {
   /** Produces, then waits until this instance has applied the offset (or answers 504 with the position). */
   const writeAndWait = async (
     write: () => Promise<Placement>,
   ): Promise<{ position: string; at: Placement }> => {
-    let at: Placement
-    try {
-      at = await write()
-    } catch (error) {
-      if (error instanceof ApiError) throw error
-      if (error instanceof PartitionBehind) throw new ApiError('position_not_reached', error.message)
-      throw new ApiError(
-        'kafka_unavailable',
-        `Kafka did not confirm the write (${(error as Error).message}); it may not have been made: retry`,
-      )
-    }
-    const position = formatPosition(new Map([[at.partition, at.offset + 1]]))
-    if (!(await watch.waitFor(new Map([[at.partition, at.offset + 1]]), writeWaitMs))) {
-      throw new ApiError(
-        'write_timeout',
-        `written to Kafka at ${position} but not applied here within ${writeWaitMs} ms; read with min_position=${position}`,
-        { position },
-      )
-    }
-    return { position, at }
+    const at = await write().catch((error: unknown) => {
+      throw writeError(error, retryAfterSeconds)
+    })
+    return { position: await appliedHere(watch, at, writeWaitMs), at }
   }
 
   /** The check of the request's If-Match / If-None-Match (a 400 if malformed), or undefined without them. */
