@@ -33,7 +33,11 @@ export function createService(config: Config, log: Logger) {
     intervalMs: config.REPLICATION_CHECK_INTERVAL_MS,
     log,
   })
-  const numbers = new ApplyNumbers({ store, config, warnings: () => replication.warnings() })
+  const numbers = new ApplyNumbers({
+    store,
+    config,
+    warnings: () => [...replication.warnings(), ...(ownership.modeWarning ? [ownership.modeWarning] : [])],
+  })
   const watch = new PositionWatch(store)
   const outcomes = new TombstoneOutcomes()
   const writer = new BalanceWriter({
@@ -82,6 +86,8 @@ export function createService(config: Config, log: Logger) {
     groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
     sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
     retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
+    mode: config.MODE,
+    standbyReplicas: config.STANDBY_REPLICAS,
     log,
   })
   const numbersSource = applyMetrics(numbers)

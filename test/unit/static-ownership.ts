@@ -56,9 +56,11 @@ export class StaticOwnership implements OwnershipSource {
       generation: this.generation,
       rebalancing: this.#owners === undefined,
       owned: [...this.owned()].sort((a, b) => a - b),
+      standbys: [],
       owners: [...(this.#owners ?? [])].map(([partition]) => ({
         partition,
         ...(this.ownerOf(partition) as PartitionOwner),
+        standbys: [],
       })),
     }
   }
