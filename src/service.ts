@@ -45,16 +45,34 @@ export function createService(config: Config, log: Logger) {
     topic: config.TOPIC,
     timeoutMs: config.WRITE_TIMEOUT_MS,
     log,
-    partitions: () => store.positions().size,
+    partitions: () => store.origin?.partitions ?? 0,
     trouble: () => {
       const { lastError, warnings } = numbers.kafkaStatus()
       return lastError ? [lastError, ...warnings] : warnings
     },
   })
-  const materializer = new Materializer({ kafka, store, numbers, outcomes, log, config })
+  const ownership = new OwnershipGroup({
+    kafka,
+    topic: config.TOPIC,
+    groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
+    sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
+    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
+    mode: config.MODE,
+    standbyReplicas: config.STANDBY_REPLICAS,
+    log,
+  })
+  const materializer = new Materializer({
+    kafka,
+    store,
+    numbers,
+    outcomes,
+    log,
+    config,
+    holdings: config.MODE === 'partitioned' ? ownership : undefined,
+  })
   const conditional = new ConditionalWriter({
     writer,
-    partitions: () => store.positions().size,
+    partitions: () => store.origin?.partitions ?? 0,
     watch,
     waitMs: config.WRITE_WAIT_MS,
   })
@@ -70,6 +88,7 @@ export function createService(config: Config, log: Logger) {
     watch.applied()
     events.publish(partition, changes, offsets)
   })
+  materializer.onDrop(() => watch.applied())
   materializer.onRebuild((reason) => {
     watch.applied()
     events.reset(`this instance rebuilds its state from the topic (${reason})`)
@@ -79,16 +98,6 @@ export function createService(config: Config, log: Logger) {
     persistent?.endReplay()
     // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
     Bun.gc(true)
-  })
-  const ownership = new OwnershipGroup({
-    kafka,
-    topic: config.TOPIC,
-    groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
-    sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
-    retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
-    mode: config.MODE,
-    standbyReplicas: config.STANDBY_REPLICAS,
-    log,
   })
   const numbersSource = applyMetrics(numbers)
   const ownershipSource = ownershipMetrics(ownership)

@@ -81,7 +81,7 @@ export function createApp(deps: AppDeps) {
   const http = requestMetrics()
   const forward = writeForwarding({
     ownership: deps.ownership,
-    partitions: () => store.positions().size,
+    partitions: () => store.origin?.partitions ?? 0,
     timeoutMs: settings.FORWARD_TIMEOUT_MS,
     retryAfterSeconds: settings.RETRY_AFTER_S,
     watch,

@@ -41,6 +41,7 @@ export function setup({
   writer = () => ({ put: noKafka, delete: noKafka }),
 }: SetupOptions = {}) {
   const store = new MemoryStore()
+  store.setOrigin({ topic: 'contas', clusterId: 'test-cluster', partitions: 1 })
   store.apply(
     0,
     [
