@@ -219,6 +219,12 @@ export const Config = Type.Object({
     11_000,
     "how long a write sent to a non-owner may take to find the key's owner and get its answer (else 503)",
   ),
+  // Short: a read is answered locally in well under a millisecond, and an owner that does not answer
+  // within this is taken for gone (the group notices only after OWNERSHIP_SESSION_TIMEOUT_MS).
+  READ_FORWARD_TIMEOUT_MS: PositiveMs(
+    500,
+    "MODE=partitioned: how long a read of another instance's partition waits for its owner before asking a standby",
+  ),
   MIN_POSITION_WAIT_MS: PositiveMs(5_000, 'how long a read waits to reach min_position before answering 503'),
   MAX_BODY_BYTES: Type.Integer({
     // POST /saldos with its 1000 ids of up to 128 bytes needs about 131 KiB.

@@ -13,6 +13,7 @@ import { SECURITY_SCHEMES } from './auth.ts'
 import { ApiError, answerError } from './errors.ts'
 import { type ForwardingDeps, OwnerAnswer, writeForwarding } from './forwarding.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
+import { partitionedReads } from './partitioned-reads.ts'
 import { requestMetrics } from './request-metrics.ts'
 import { balanceRoutes } from './routes/balances.ts'
 import { dashboardRoutes } from './routes/dashboard.ts'
@@ -44,6 +45,8 @@ export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoute
     | 'WRITE_WAIT_MS'
     | 'MAX_BODY_BYTES'
     | 'FORWARD_TIMEOUT_MS'
+    | 'MODE'
+    | 'READ_FORWARD_TIMEOUT_MS'
   >
 }
 
@@ -117,6 +120,19 @@ export function createApp(deps: AppDeps) {
         access,
         apiToken: settings.SALDO_API_TOKEN,
         maxBodyBytes: settings.MAX_BODY_BYTES,
+        partitioned:
+          settings.MODE === 'partitioned'
+            ? partitionedReads({
+                ownership: deps.ownership,
+                progress: numbers.progress,
+                store,
+                access,
+                watch,
+                timeoutMs: settings.READ_FORWARD_TIMEOUT_MS,
+                retryAfterSeconds: settings.RETRY_AFTER_S,
+                fetch: deps.fetch,
+              })
+            : undefined,
       }),
     )
     .use(

@@ -59,5 +59,7 @@ export interface OwnershipView {
 /** The view, plus what this instance shows of it: where it says it answers, and the map for /ready. */
 export interface OwnershipSource extends OwnershipView {
   readonly url: string
+  /** MODE=partitioned: the instances holding a standby copy of a partition (empty while unknown / moving). */
+  standbysOf(partition: number): PartitionOwner[]
   status(): OwnershipStatus
 }

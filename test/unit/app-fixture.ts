@@ -28,6 +28,7 @@ export interface SetupOptions {
   metricsPublic?: boolean
   ownership?: StaticOwnership
   fetch?: AppDeps['fetch']
+  mode?: 'replica' | 'partitioned'
   /** What writes to Kafka, given this app's store and watch (default: fails as Kafka unreachable). */
   writer?: (parts: { store: MemoryStore; watch: PositionWatch }) => ConditionalWriterOptions['writer']
 }
@@ -38,6 +39,7 @@ export function setup({
   metricsPublic = true,
   ownership = new StaticOwnership(FIXTURE_URL, { 0: FIXTURE_URL }),
   fetch,
+  mode = 'replica',
   writer = () => ({ put: noKafka, delete: noKafka }),
 }: SetupOptions = {}) {
   const store = new MemoryStore()
@@ -77,7 +79,7 @@ export function setup({
     // writer: a condition is checked first.
     writer: new ConditionalWriter({
       writer: writer({ store, watch }),
-      partitions: () => store.positions().size,
+      partitions: () => store.origin?.partitions ?? 0,
       watch,
       waitMs: 50,
     }),
@@ -88,6 +90,8 @@ export function setup({
       FORWARD_TIMEOUT_MS: 200,
       SALDO_API_TOKEN: token,
       METRICS_PUBLIC: metricsPublic,
+      MODE: mode,
+      READ_FORWARD_TIMEOUT_MS: 100,
     },
     events,
     ownership,
