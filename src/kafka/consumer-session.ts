@@ -49,6 +49,10 @@ export class ConsumerSession {
       maxWaitTimeInMs: config.FETCH_MAX_WAIT_MS,
       maxBytesPerPartition: config.FETCH_MAX_BYTES_PER_PARTITION,
       maxBytes: Math.max(config.FETCH_MAX_BYTES_PER_PARTITION, 64 * 1024 * 1024),
+      // read_committed (kafkajs' default, stated because writes depend on it): the broker serves up to
+      // the last stable offset and names the aborted transactions, which kafkajs filters out, so a
+      // record of an open or aborted transaction is never applied (test/integration/transactions.test.ts).
+      readUncommitted: false,
       // The owner of this session restarts it: kafkajs restarting a crashed consumer on its own would
       // race with the fresh one, and two consumers would apply the same batches.
       retry: { restartOnFailure: async () => false },
