@@ -168,4 +168,20 @@ describe('MODE=partitioned', () => {
     expect(duringJoin.notFound).toBe(0)
     for (const view of spread) expect(view.keys).toBeLessThan(KEYS * 0.75)
   }, 90_000)
+
+  it('warns on /ready, on both sides, when the instances of a group run different modes', async () => {
+    const topic = await createTopic({ partitions: 4 })
+    const partitionedOne = startService(topic, SETTINGS)
+    const replicaOne = startService(topic, { ...SETTINGS, MODE: 'replica' })
+    for (const [service, other] of [
+      [partitionedOne, replicaOne],
+      [replicaOne, partitionedOne],
+    ] as const) {
+      const warning = await waitFor(
+        async () => (await readiness(service)).warnings.find((w) => w.includes(`${other.url} runs MODE=`)),
+        { what: 'the mode warning' },
+      )
+      expect(warning).toContain('set the same MODE on every instance')
+    }
+  })
 })
