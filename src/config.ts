@@ -94,6 +94,20 @@ export const Config = Type.Object({
       'how long the ownership group waits for a silent instance before moving its partitions (heartbeat: a tenth)',
     description: "milliseconds, 6000..1800000 (the broker's group.min/max.session.timeout.ms)",
   }),
+  MODE: Type.Union([Type.Literal('replica'), Type.Literal('partitioned')], {
+    default: 'replica',
+    title:
+      'replica: every instance holds every partition; partitioned: each holds the partitions it owns plus STANDBY_REPLICAS copies of others, and fetches the rest from their owners',
+    description: 'replica or partitioned (the same on every instance of a GROUP)',
+  }),
+  STANDBY_REPLICAS: Type.Integer({
+    default: 1,
+    minimum: 0,
+    maximum: 100,
+    title:
+      "MODE=partitioned: standby copies of each partition kept on other instances than its owner, which answer reads when the owner is gone (the group leader's value is used)",
+    description: 'an integer 0..100',
+  }),
   TOPIC_PARTITIONS: Type.Integer({
     default: 3,
     title: 'partitions of the topic when saldo creates it',
@@ -224,6 +238,12 @@ export const Config = Type.Object({
   FORWARD_TIMEOUT_MS: PositiveMs(
     11_000,
     "how long a write sent to a non-owner may take to find the key's owner and get its answer (else 503)",
+  ),
+  // Short: a read is answered locally in well under a millisecond, and an owner that does not answer
+  // within this is taken for gone (the group notices only after OWNERSHIP_SESSION_TIMEOUT_MS).
+  READ_FORWARD_TIMEOUT_MS: PositiveMs(
+    500,
+    "MODE=partitioned: how long a read of another instance's partition waits for its owner before asking a standby",
   ),
   MIN_POSITION_WAIT_MS: PositiveMs(5_000, 'how long a read waits to reach min_position before answering 503'),
   MAX_BODY_BYTES: Type.Integer({

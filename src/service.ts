@@ -37,10 +37,13 @@ export function createService(config: Config, log: Logger) {
     intervalMs: config.REPLICATION_CHECK_INTERVAL_MS,
     log,
   })
-  const numbers = new ApplyNumbers({ store, config, warnings: () => replication.warnings() })
+  const numbers = new ApplyNumbers({
+    store,
+    config,
+    warnings: () => [...replication.warnings(), ...(ownership.modeWarning ? [ownership.modeWarning] : [])],
+  })
   const watch = new PositionWatch(store)
   const outcomes = new TombstoneOutcomes()
-  const materializer = new Materializer({ kafka, store, numbers, outcomes, log, config })
   const movementIndex = new MovementIndex(config.MOVEMENTS_RETENTION_MS)
   const movementWatch = new PositionWatch(movementIndex)
   const movements = new MovementsTail({ kafka, index: movementIndex, watch: movementWatch, log, config })
@@ -50,7 +53,18 @@ export function createService(config: Config, log: Logger) {
     groupId: `${config.GROUP}.ownership.${config.TOPIC}`,
     sessionTimeoutMs: config.OWNERSHIP_SESSION_TIMEOUT_MS,
     retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
+    mode: config.MODE,
+    standbyReplicas: config.STANDBY_REPLICAS,
     log,
+  })
+  const materializer = new Materializer({
+    kafka,
+    store,
+    numbers,
+    outcomes,
+    log,
+    config,
+    holdings: config.MODE === 'partitioned' ? ownership : undefined,
   })
   const transactions = new KafkaPartitionTransactions({
     kafka,
@@ -75,7 +89,7 @@ export function createService(config: Config, log: Logger) {
   const conditional = new ConditionalWriter({
     owner: owned,
     topic: config.TOPIC,
-    partitions: () => store.positions().size,
+    partitions: () => store.origin?.partitions ?? 0,
     watches: new Map([
       [config.TOPIC, watch],
       [config.MOVEMENTS_TOPIC, movementWatch],
@@ -95,6 +109,7 @@ export function createService(config: Config, log: Logger) {
     watch.applied()
     events.publish(partition, changes, offsets)
   })
+  materializer.onDrop(() => watch.applied())
   materializer.onRebuild((reason) => {
     watch.applied()
     events.reset(`this instance rebuilds its state from the topic (${reason})`)

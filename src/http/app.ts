@@ -14,6 +14,7 @@ import { SECURITY_SCHEMES } from './auth.ts'
 import { ApiError, answerError } from './errors.ts'
 import { type ForwardingDeps, OwnerAnswer, writeForwarding } from './forwarding.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
+import { partitionedReads } from './partitioned-reads.ts'
 import { requestMetrics } from './request-metrics.ts'
 import { balanceRoutes } from './routes/balances.ts'
 import { dashboardRoutes } from './routes/dashboard.ts'
@@ -51,6 +52,8 @@ export interface AppDeps extends HealthRoutesDeps, MetricsRoutesDeps, EventRoute
     | 'WRITE_WAIT_MS'
     | 'MAX_BODY_BYTES'
     | 'FORWARD_TIMEOUT_MS'
+    | 'MODE'
+    | 'READ_FORWARD_TIMEOUT_MS'
   >
 }
 
@@ -88,7 +91,7 @@ export function createApp(deps: AppDeps) {
   const http = requestMetrics()
   const forward = writeForwarding({
     ownership: deps.ownership,
-    partitions: () => store.positions().size,
+    partitions: () => store.origin?.partitions ?? 0,
     timeoutMs: settings.FORWARD_TIMEOUT_MS,
     retryAfterSeconds: settings.RETRY_AFTER_S,
     watch,
@@ -124,6 +127,19 @@ export function createApp(deps: AppDeps) {
         access,
         apiToken: settings.SALDO_API_TOKEN,
         maxBodyBytes: settings.MAX_BODY_BYTES,
+        partitioned:
+          settings.MODE === 'partitioned'
+            ? partitionedReads({
+                ownership: deps.ownership,
+                progress: numbers.progress,
+                store,
+                access,
+                watch,
+                timeoutMs: settings.READ_FORWARD_TIMEOUT_MS,
+                retryAfterSeconds: settings.RETRY_AFTER_S,
+                fetch: deps.fetch,
+              })
+            : undefined,
       }),
     )
     .use(

@@ -8,7 +8,7 @@ import { ApiError } from './errors.ts'
 export interface StateAccessDeps {
   progress: ReplayProgress
   /** A store that cannot take batches falls behind the topic: its state is not served as current. */
-  store: Pick<BalanceStore, 'writeError'>
+  store: Pick<BalanceStore, 'writeError' | 'origin'>
   watch: PositionWatch
   retryAfterSeconds: number
   minPositionWaitMs: number
@@ -51,18 +51,24 @@ export function stateAccess({
      * Waits (bounded) until the store reaches the position the client asks for; 503 if it does not.
      * Undefined, at once, when none is asked: the usual read stays synchronous.
      */
-    reach(request: Request, query: { min_position?: string }): Promise<void> | undefined {
+    reach(
+      request: Request,
+      query: { min_position?: string },
+      only?: ReadonlySet<number>,
+    ): Promise<void> | undefined {
       const text = query.min_position ?? request.headers.get(MIN_POSITION_HEADER)
-      return text ? reachPosition(text) : undefined
+      return text ? reachPosition(text, only) : undefined
     },
   }
 
-  async function reachPosition(text: string): Promise<void> {
-    const wanted = parsePosition(text)
-    if (typeof wanted === 'string') throw new ApiError('bad_request', `min_position: ${wanted}`)
+  /** `only`: MODE=partitioned, the partitions of the keys read here (the position may name others). */
+  async function reachPosition(text: string, only?: ReadonlySet<number>): Promise<void> {
+    const parsed = parsePosition(text)
+    if (typeof parsed === 'string') throw new ApiError('bad_request', `min_position: ${parsed}`)
+    const wanted = only ? new Map([...parsed].filter(([partition]) => only.has(partition))) : parsed
     // A partition the topic does not have would never be reached: say so now, not after the wait.
-    const count = progress.partitionCount
-    const missing = [...wanted.keys()].find((partition) => count > 0 && partition >= count)
+    const count = store.origin?.partitions ?? progress.partitionCount
+    const missing = [...parsed.keys()].find((partition) => count > 0 && partition >= count)
     if (missing !== undefined) {
       throw new ApiError(
         'bad_request',

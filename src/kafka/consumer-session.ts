@@ -15,8 +15,13 @@ export interface ConsumerSessionDeps {
   >
   /** The topic's partition count the state is built from: another count means it was recreated or resized. */
   partitions: number
-  /** The partitions this session reads, each with what applies its batches and says where it resumes. */
+  /**
+   * The partitions this session reads, each with what applies its batches and says where it resumes.
+   * With `partial`, the materializer changes it as it gains and loses partitions (`read`, `unread`).
+   */
   appliers: ReadonlyMap<number, PartitionApplier>
+  /** MODE=partitioned: the other partitions of the topic are paused, and their batches ignored. */
+  partial: boolean
   link: KafkaLink
   /** The topic's history changed: stops serving it; returns the error that ends this session. */
   replayAgain: (what: string) => Error
@@ -90,6 +95,7 @@ export class ConsumerSession {
     // After any (re)join, read on from our own positions, never from committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment[config.TOPIC] ?? []
+      this.#pauseOthers(assigned)
       this.#seekToPositions()
       if ([...appliers.keys()].every((partition) => assigned.includes(partition)))
         link.groupWarning = undefined
@@ -110,6 +116,7 @@ export class ConsumerSession {
       })
       // A stop() while connecting came too early to stop this consumer; the finally below does.
       if (this.#stopping) return undefined
+      this.#pauseOthers(Array.from({ length: this.#deps.partitions }, (_, p) => p))
       this.#seekToPositions()
       return await stopped
     } finally {
@@ -123,9 +130,36 @@ export class ConsumerSession {
     await this.#consumer.disconnect().catch(() => {})
   }
 
-  #applierOf(partition: number): PartitionApplier {
+  /** MODE=partitioned: reads `partition` from its applier's position on (just added to the map). */
+  read(partition: number): void {
+    const applier = this.#deps.appliers.get(partition)
+    if (!applier) return
+    this.#seek(partition, applier.position)
+    this.#whenRunning(() =>
+      this.#consumer.resume([{ topic: this.#deps.config.TOPIC, partitions: [partition] }]),
+    )
+  }
+
+  /** MODE=partitioned: stops reading `partition` (just removed from the map); a fetch in flight is dropped. */
+  unread(partition: number): void {
+    this.#whenRunning(() =>
+      this.#consumer.pause([{ topic: this.#deps.config.TOPIC, partitions: [partition] }]),
+    )
+  }
+
+  /** With `partial`, the partitions of the topic that are not in the map are paused. */
+  #pauseOthers(assigned: readonly number[]): void {
+    if (!this.#deps.partial) return
+    const others = assigned.filter((partition) => !this.#deps.appliers.has(partition))
+    if (others.length > 0)
+      this.#whenRunning(() => this.#consumer.pause([{ topic: this.#deps.config.TOPIC, partitions: others }]))
+  }
+
+  #applierOf(partition: number): Pick<PartitionApplier, 'apply'> {
     const applier = this.#deps.appliers.get(partition)
     if (applier) return applier
+    // A batch fetched before its partition was paused: another instance holds it now.
+    if (this.#deps.partial && partition < this.#deps.partitions) return { apply: () => {} }
     throw this.#deps.replayAgain(
       `partition ${partition} is not one of the ${this.#deps.partitions} this state was built from: the topic was resized`,
     )
@@ -141,10 +175,19 @@ export class ConsumerSession {
   }
 
   #seekToPositions(): void {
+    for (const [partition, applier] of this.#deps.appliers) this.#seek(partition, applier.position)
+  }
+
+  #seek(partition: number, offset: number): void {
+    this.#whenRunning(() =>
+      this.#consumer.seek({ topic: this.#deps.config.TOPIC, partition, offset: String(offset) }),
+    )
+  }
+
+  /** Seek, pause and resume throw before the consumer runs: it then seeks and pauses when it joins. */
+  #whenRunning(act: () => void): void {
     try {
-      for (const [partition, applier] of this.#deps.appliers) {
-        this.#consumer.seek({ topic: this.#deps.config.TOPIC, partition, offset: String(applier.position) })
-      }
+      act()
     } catch (error) {
       // The consumer crashed before it ran; the owner makes a new session, which seeks again.
       this.#deps.log.debug('could not seek a consumer that is not running', { error })

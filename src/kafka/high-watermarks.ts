@@ -16,6 +16,11 @@ export class HighWatermarks {
     this.#ends.set(partition, endOffset)
   }
 
+  /** MODE=partitioned: a partition this instance no longer reads has no lag here. */
+  forget(partition: number): void {
+    this.#ends.delete(partition)
+  }
+
   /** partition → end offset, for every partition seen. */
   entries(): ReadonlyMap<number, number> {
     return this.#ends

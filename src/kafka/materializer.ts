@@ -9,6 +9,7 @@ import type { ApplyNumbers } from './apply-numbers.ts'
 import { type ApplyListener, PartitionApplier } from './batch-applier.ts'
 import { type BootPlan, readBootPlan } from './boot-plan.ts'
 import { ConsumerSession } from './consumer-session.ts'
+import { HeldPartitions, type Holdings } from './held-partitions.ts'
 import { RejectLog } from './reject-log.ts'
 import { logReplay } from './replay-log.ts'
 import { SessionLoop } from './session-loop.ts'
@@ -37,11 +38,14 @@ export interface MaterializerDeps {
   outcomes: TombstoneOutcomes
   log: Logger
   config: MaterializerConfig
+  /** MODE=partitioned: read only what the ownership group gives this instance; undefined reads every partition. */
+  holdings?: Holdings
 }
 
 /**
  * Replays the topic from the store's positions (or the beginning) to the end offsets seen at boot,
- * then tails it for ever, applying each batch to the store. Every instance reads every partition: it
+ * then tails it for ever, applying each batch to the store. Every instance reads every partition
+ * (MODE=partitioned: only those the ownership group gives it, see held-partitions.ts): it
  * joins a consumer group of its own, and its store's positions, not committed offsets, say where to
  * read. Survives broker outages: kafkajs retries, and this loop starts a new consumer session when
  * one gives up. The parts: a boot plan (where to resume), a consumer session (one kafkajs consumer),
@@ -54,7 +58,10 @@ export class Materializer {
   readonly #rebuildListeners: Array<(reason: string) => void> = []
   readonly #rejects: RejectLog
   /** The appliers of the current plan, per partition; undefined until planned, and when the topic's history changed. */
-  #appliers: ReadonlyMap<number, PartitionApplier> | undefined
+  #appliers: Map<number, PartitionApplier> | undefined
+  /** MODE=partitioned: which partitions are read, as the assignments go. */
+  readonly #held: HeldPartitions | undefined
+  readonly #dropListeners: Array<(partition: number) => void> = []
   #session: ConsumerSession | undefined
   #sessions = 0
   readonly #life = new SessionLoop()
@@ -67,6 +74,25 @@ export class Materializer {
     // as the operator's promise that it is unique.
     const instance = deps.config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
     this.#groupId = `${deps.config.GROUP}-${instance}`
+    this.#held =
+      deps.holdings &&
+      new HeldPartitions(
+        {
+          ...deps,
+          topic: deps.config.TOPIC,
+          applier: (partition) => this.#applier(partition, deps.store.origin?.partitions ?? 0),
+          session: () => this.#session,
+          dropped: (partition) => {
+            for (const listener of this.#dropListeners) listener(partition)
+          },
+        },
+        deps.holdings,
+      )
+  }
+
+  /** MODE=partitioned: called when a partition's keys were dropped (another instance holds it now). */
+  onDrop(listener: (partition: number) => void): void {
+    this.#dropListeners.push(listener)
   }
 
   onApply(listener: ApplyListener): void {
@@ -124,7 +150,7 @@ export class Materializer {
    * the replay's goal (the end offsets read by the plan). Returns an applier per partition, each at
    * the position it resumes from.
    */
-  #begin(plan: BootPlan): ReadonlyMap<number, PartitionApplier> {
+  #begin(plan: BootPlan): Map<number, PartitionApplier> {
     const { config, log, store, numbers } = this.#deps
     numbers.link.topicWarning = plan.topicWarning
     if (plan.rebuild) {
@@ -137,20 +163,25 @@ export class Materializer {
       for (const listener of this.#rebuildListeners) listener(plan.rebuild)
     }
     store.setOrigin(plan.origin)
-    numbers.watermarks.reset(plan.ends)
+    const read = (partition: number) => this.#held?.holds(partition) ?? true
+    const ends = new Map([...plan.ends].filter(([partition]) => read(partition)))
+    const from = new Map([...plan.from].filter(([partition]) => read(partition)))
+    numbers.watermarks.reset(ends)
     log.info('replaying topic', {
       topic: config.TOPIC,
       partitions: plan.ends.size,
+      ...(this.#held ? { held: [...from.keys()] } : {}),
       loadedFromSnapshot: store.loadedFromSnapshot,
     })
-    numbers.progress.begin(plan.ends, plan.from)
+    numbers.progress.begin(ends, from)
     const appliers = new Map<number, PartitionApplier>()
-    for (const [partition, start] of plan.from) {
+    for (const [partition, start] of from) {
       const applier = this.#applier(partition, plan.ends.size)
       appliers.set(partition, applier)
       // Every partition has a position from the start, even one with nothing to replay.
       applier.skipTo(start)
     }
+    this.#held?.use(appliers, plan.ends.size)
     return appliers
   }
 
@@ -168,15 +199,16 @@ export class Materializer {
   }
 
   /** Runs one consumer session until it stops for good; resolves with the reason. */
-  async #consume(appliers: ReadonlyMap<number, PartitionApplier>): Promise<unknown> {
+  async #consume(appliers: Map<number, PartitionApplier>): Promise<unknown> {
     // A fresh group for every session: after a crash, joining the old group would wait a whole
     // session timeout for the dead member. Committed offsets are never used, so nothing is lost.
     this.#sessions++
     const session = new ConsumerSession({
       ...this.#deps,
       groupId: `${this.#groupId}-${this.#sessions}`,
-      partitions: this.#deps.numbers.progress.partitionCount,
+      partitions: this.#deps.store.origin?.partitions ?? 0,
       appliers,
+      partial: this.#held !== undefined,
       link: this.#deps.numbers.link,
       replayAgain: (what) => this.#replayAgain(what),
     })
@@ -194,6 +226,7 @@ export class Materializer {
    */
   #replayAgain(what: string): Error {
     this.#appliers = undefined
+    this.#held?.forget()
     this.#deps.numbers.progress.interrupt()
     this.#deps.log.warn(`${what}; replaying it again`)
     return new Error(`${what}; replaying the topic again`)

@@ -59,6 +59,38 @@ export class ReplayProgress {
     this.#check(now)
   }
 
+  /**
+   * MODE=partitioned: this instance now holds `partition` too, to be read from `start` up to `end`
+   * (the end offset now); it is not ready again until that partition is caught up.
+   */
+  add(partition: number, end: number, start: number, now = Date.now()): void {
+    this.#ends.set(partition, end)
+    this.#positions.set(partition, start)
+    this.#startOffsets += Math.min(start, end)
+    this.#begun = true
+    if (start < end) {
+      this.#ready = false
+      this.#readyAt = undefined
+    }
+    this.#check(now)
+  }
+
+  /** MODE=partitioned: this instance no longer holds `partition` (the offsets replayed so far stay counted). */
+  remove(partition: number, now = Date.now()): void {
+    const position = this.#positions.get(partition)
+    if (position === undefined) return
+    this.#startOffsets -= Math.min(position, this.#ends.get(partition) ?? position)
+    this.#ends.delete(partition)
+    this.#positions.delete(partition)
+    if (!this.#ready) this.#check(now)
+  }
+
+  /** The partition is held and reached the end offset seen when its replay began. */
+  caughtUp(partition: number): boolean {
+    const end = this.#ends.get(partition)
+    return end !== undefined && (this.#positions.get(partition) ?? 0) >= end
+  }
+
   /** The state no longer matches the topic (it went backwards): reads wait for the next replay. */
   interrupt(): void {
     this.#ready = false
@@ -103,12 +135,15 @@ export class ReplayProgress {
 
   snapshot(now = Date.now()): Progress {
     let remaining = 0
-    const partitions = [...this.#ends].map(([partition, goal]) => {
-      const position = this.#positions.get(partition) ?? 0
-      remaining += Math.max(0, goal - position)
-      const endOffset = this.#live?.entries().get(partition) ?? goal
-      return { partition, position, endOffset, caughtUp: position >= goal }
-    })
+    // In order: MODE=partitioned adds partitions as they are gained.
+    const partitions = [...this.#ends]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, goal]) => {
+        const position = this.#positions.get(partition) ?? 0
+        remaining += Math.max(0, goal - position)
+        const endOffset = this.#live?.entries().get(partition) ?? goal
+        return { partition, position, endOffset, caughtUp: position >= goal }
+      })
     const replayedOffsets = this.replayedOffsets
     const seconds = this.elapsedMs(now) / 1000
     const recordsPerSecond = seconds > 0 ? Math.round(replayedOffsets / seconds) : 0

@@ -1,6 +1,7 @@
 import { AssignerProtocol, type PartitionAssigner } from 'kafkajs'
 import { assignPartitions } from './assignment.ts'
 import { decodeJson, encodeJson, type OwnerMap, Subscription } from './protocol.ts'
+import { assignStandbys } from './standbys.ts'
 
 /** The protocol name: members that speak another version of the userData never share a generation. */
 export const OWNERSHIP_PROTOCOL = 'saldo-ownership-v1'
@@ -8,16 +9,24 @@ const VERSION = 1
 
 export interface OwnershipAssignerDeps {
   topic: string
-  /** What this member tells the leader when it joins: its URL and what it owned until now. */
+  /** What this member tells the leader when it joins: its URL, its mode and what it held until now. */
   subscription: () => Subscription
+  /** Standbys per partition when this member leads in partitioned mode (replica members hold everything). */
+  standbyReplicas: number
 }
 
 /**
- * A kafkajs partition assigner: each member's metadata carries its URL and its current partitions;
- * the leader gives every partition of the topic to one member (evenly, sticky) and writes the whole
- * owner map into every member's assignment.
+ * A kafkajs partition assigner: each member's metadata carries its URL, mode and current partitions;
+ * the leader gives every partition of the topic to one member (evenly, sticky), in partitioned mode
+ * its standbys to others, and writes the whole owner map into every member's assignment. The leader's
+ * own mode and STANDBY_REPLICAS decide the standbys: members that disagree are told by the map (each
+ * member's mode is in it) and say so; ownership is the same whatever the modes.
  */
-export function ownershipAssigner({ topic, subscription }: OwnershipAssignerDeps): PartitionAssigner {
+export function ownershipAssigner({
+  topic,
+  subscription,
+  standbyReplicas,
+}: OwnershipAssignerDeps): PartitionAssigner {
   return ({ cluster }) => ({
     name: OWNERSHIP_PROTOCOL,
     version: VERSION,
@@ -40,7 +49,10 @@ export function ownershipAssigner({ topic, subscription }: OwnershipAssignerDeps
         ),
       }))
       const given = assignPartitions(partitions, claims)
-      const userData = encodeJson(ownerMap(claims, given))
+      const copies = subscription().mode === 'partitioned' ? standbyReplicas : 0
+      const warm = new Map(claims.map((c) => [c.memberId, [...c.owned, ...(c.standbys ?? [])]]))
+      const standbys = assignStandbys(given, warm, copies)
+      const userData = encodeJson(ownerMap(claims, given, standbys))
       return claims.map(({ memberId }) => ({
         memberId,
         memberAssignment: AssignerProtocol.MemberAssignment.encode({
@@ -53,16 +65,24 @@ export function ownershipAssigner({ topic, subscription }: OwnershipAssignerDeps
   })
 }
 
-/** The map every member receives: members in the assignment's (memberId) order, each partition's owner among them. */
+/** The map every member receives: members in the assignment's (memberId) order, each partition's owner and standbys among them. */
 function ownerMap(
-  claims: ReadonlyArray<{ memberId: string; url: string }>,
+  claims: ReadonlyArray<Subscription & { memberId: string }>,
   given: ReadonlyMap<string, readonly number[]>,
+  standbys: ReadonlyMap<string, readonly number[]>,
 ): OwnerMap {
-  const urls = new Map(claims.map(({ memberId, url }) => [memberId, url]))
-  const members = [...given.keys()].map((memberId) => ({ memberId, url: urls.get(memberId) ?? '' }))
+  const byId = new Map(claims.map((claim) => [claim.memberId, claim]))
+  const members = [...given.keys()].map((memberId) => {
+    const { url = '', mode } = byId.get(memberId) ?? {}
+    return { memberId, url, ...(mode ? { mode } : {}) }
+  })
   const owners: number[] = []
   members.forEach(({ memberId }, index) => {
     for (const partition of given.get(memberId) ?? []) owners[partition] = index
   })
-  return { members, owners }
+  const copies = owners.map((): number[] => [])
+  members.forEach(({ memberId }, index) => {
+    for (const partition of standbys.get(memberId) ?? []) copies[partition]?.push(index)
+  })
+  return { members, owners, standbys: copies }
 }

@@ -4,6 +4,8 @@ export interface Claimant {
   /** The partitions it was given in generation `generation` (empty for a new member). */
   owned: readonly number[]
   generation: number
+  /** The partitions it held as standby (caught up): a free one goes to its standby first. */
+  standbys?: readonly number[]
 }
 
 /**
@@ -47,11 +49,13 @@ export function assignPartitions(partitions: readonly number[], members: readonl
   }
   for (const partition of wanted) if (!claims.has(partition)) free.push(partition)
   free.sort((a, b) => a - b)
-  // Each free partition goes to the member with the fewest so far that is still under its quota.
+  // Each free partition goes to its standby when it is still under its quota (it serves at once, as
+  // Kafka Streams moves an active task to a caught-up standby), else to the member with the fewest.
   const count = (member: Claimant) => result.get(member.memberId)?.length ?? 0
   for (const partition of free) {
     const open = sorted.filter((m) => count(m) < (quota.get(m.memberId) ?? 0))
-    const taker = open.reduce((best, m) => (count(m) < count(best) ? m : best))
+    const standby = open.find((m) => m.standbys?.includes(partition))
+    const taker = standby ?? open.reduce((best, m) => (count(m) < count(best) ? m : best))
     result.get(taker.memberId)?.push(partition)
   }
   for (const owned of result.values()) owned.sort((a, b) => a - b)
@@ -59,4 +63,4 @@ export function assignPartitions(partitions: readonly number[], members: readonl
 }
 
 /** Code-unit order: the same on every member, whatever its locale. */
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

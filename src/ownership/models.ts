@@ -19,9 +19,21 @@ export const OwnershipStatus = Type.Object({
     description: 'true while this instance is not in a completed assignment: it owns nothing then',
   }),
   owned: Type.Array(Type.Integer(), { description: 'the partitions this instance owns now' }),
-  owners: Type.Array(Type.Composite([Type.Object({ partition: Type.Integer() }), PartitionOwner]), {
-    description: 'every partition and its owner in this generation (empty while rebalancing)',
+  standbys: Type.Array(Type.Integer(), {
+    description: 'MODE=partitioned: the partitions this instance holds a standby copy of',
   }),
+  owners: Type.Array(
+    Type.Composite([
+      Type.Object({ partition: Type.Integer() }),
+      PartitionOwner,
+      Type.Object({
+        standbys: Type.Array(Type.String(), {
+          description: 'the URLs of the instances holding a standby copy',
+        }),
+      }),
+    ]),
+    { description: 'every partition, its owner and standbys in this generation (empty while rebalancing)' },
+  ),
 })
 export type OwnershipStatus = Static<typeof OwnershipStatus>
 
@@ -47,5 +59,7 @@ export interface OwnershipView {
 /** The view, plus what this instance shows of it: where it says it answers, and the map for /ready. */
 export interface OwnershipSource extends OwnershipView {
   readonly url: string
+  /** MODE=partitioned: the instances holding a standby copy of a partition (empty while unknown / moving). */
+  standbysOf(partition: number): PartitionOwner[]
   status(): OwnershipStatus
 }

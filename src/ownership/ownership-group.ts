@@ -2,7 +2,7 @@ import { AssignerProtocol, type Consumer, type ConsumerGroupJoinEvent, type Kafk
 import type { Logger } from '../log.ts'
 import { ownershipAssigner } from './assigner.ts'
 import type { OwnershipChange, OwnershipSource, OwnershipStatus, PartitionOwner } from './models.ts'
-import { decodeJson, OwnerMap } from './protocol.ts'
+import { decodeJson, type Mode, OwnerMap } from './protocol.ts'
 
 export interface OwnershipGroupDeps {
   kafka: Kafka
@@ -13,6 +13,10 @@ export interface OwnershipGroupDeps {
   sessionTimeoutMs: number
   /** The pause before a new consumer after this one stopped (Kafka unreachable, topic missing). */
   retryMs: number
+  /** This instance's MODE: every member of the group must run the same one. */
+  mode: Mode
+  /** Standbys per partition the assignment gives when this member leads in partitioned mode. */
+  standbyReplicas: number
   log: Logger
 }
 
@@ -39,8 +43,13 @@ export class OwnershipGroup implements OwnershipSource {
   #owned: ReadonlySet<number> = new Set()
   /** The last assignment's map; undefined while none is valid (rebalancing, stopped). */
   #map: OwnerMap | undefined
-  /** What this member tells the leader it owned, and since when: kept through a rebalance (sticky). */
-  #claim = { owned: [] as number[], generation: -1 }
+  /** What this member tells the leader it held, and since when: kept through a rebalance (sticky). */
+  #claim = { owned: [] as number[], generation: -1, standbys: [] as number[] }
+  /** Partitions the last completed assignment gave this member as standby. */
+  #standbys: ReadonlySet<number> = new Set()
+  readonly #heldListeners: Array<(held: ReadonlySet<number>) => void> = []
+  /** Set while another member of the group runs another MODE; read by /ready. */
+  modeWarning: string | undefined
   #stopping = false
   #running: Promise<void> | undefined
   #consumer: Consumer | undefined
@@ -93,10 +102,36 @@ export class OwnershipGroup implements OwnershipSource {
     this.#listeners.push(listener)
   }
 
+  /** The partitions the last completed assignment gave this member as standby. */
+  standbys(): ReadonlySet<number> {
+    return this.#standbys
+  }
+
+  /** The standbys of a partition in the current generation (empty while unknown / moving). */
+  standbysOf(partition: number): PartitionOwner[] {
+    const map = this.#map
+    return (map?.standbys?.[partition] ?? []).flatMap((index) => {
+      const member = map?.members[index]
+      return member
+        ? [{ memberId: member.memberId, url: member.url, self: member.memberId === this.#memberId }]
+        : []
+    })
+  }
+
+  /**
+   * Called after every completed assignment with what this member holds (owned and standby). Unlike
+   * `owned()`, a rebalance in progress changes nothing here: a partition's copy is kept and read on
+   * until an assignment gives it to others, so that reads of it go on being answered meanwhile.
+   */
+  onHeld(listener: (held: ReadonlySet<number>) => void): void {
+    this.#heldListeners.push(listener)
+  }
+
   status(): OwnershipStatus {
     const owners = (this.#map?.owners ?? []).flatMap((_, partition) => {
       const owner = this.ownerOf(partition)
-      return owner ? [{ partition, ...owner }] : []
+      const standbys = this.standbysOf(partition).map((standby) => standby.url)
+      return owner ? [{ partition, ...owner, standbys }] : []
     })
     return {
       group: this.#deps.groupId,
@@ -104,6 +139,7 @@ export class OwnershipGroup implements OwnershipSource {
       generation: this.generation,
       rebalancing: this.#map === undefined,
       owned: [...this.#owned].sort((a, b) => a - b),
+      standbys: [...this.#standbys].sort((a, b) => a - b),
       owners,
     }
   }
@@ -158,7 +194,11 @@ export class OwnershipGroup implements OwnershipSource {
     const consumer = kafka.consumer({
       groupId,
       partitionAssigners: [
-        ownershipAssigner({ topic, subscription: () => ({ url: this.#url, ...this.#claim }) }),
+        ownershipAssigner({
+          topic,
+          subscription: () => ({ url: this.#url, mode: this.#deps.mode, ...this.#claim }),
+          standbyReplicas: this.#deps.standbyReplicas,
+        }),
       ],
       sessionTimeout: sessionTimeoutMs,
       // Members have nothing to finish before they rejoin: one that does not within a session is gone.
@@ -203,18 +243,40 @@ export class OwnershipGroup implements OwnershipSource {
     this.#memberId = memberId
     this.#map = map
     this.#owned = new Set(owned)
-    this.#claim = { owned, generation }
+    const index = map.members.findIndex((member) => member.memberId === memberId)
+    const standbys = (map.standbys ?? []).flatMap((copies, p) => (copies.includes(index) ? [p] : []))
+    this.#standbys = new Set(standbys)
+    this.#claim = { owned, generation, standbys }
+    this.#checkModes(map)
     this.#deps.log.info('ownership group: assignment', {
       generation,
       memberId,
       owned,
+      standbys,
       members: map.members.length,
     })
+    const held = new Set([...owned, ...standbys])
+    for (const listener of this.#heldListeners) listener(held)
     this.#emit({
       generation,
       gained: owned.filter((p) => !before.has(p)),
       lost: [...before].filter((p) => !this.#owned.has(p)).sort((a, b) => a - b),
     })
+  }
+
+  /**
+   * Ownership stays safe whatever the modes (one owner per partition), but a replica member never
+   * forwards reads and a partitioned one holds only its share: mixing them is a mistake to fix.
+   */
+  #checkModes(map: OwnerMap): void {
+    const { mode, log } = this.#deps
+    const others = map.members.filter((member) => (member.mode ?? 'replica') !== mode)
+    const warning =
+      others.length === 0
+        ? undefined
+        : `MODE=${mode} here, but ${others.map((m) => `${m.url} runs MODE=${m.mode ?? 'replica'}`).join(', ')} in ownership group ${this.#deps.groupId}: set the same MODE on every instance of this GROUP and TOPIC`
+    if (warning && warning !== this.modeWarning) log.error(warning)
+    this.modeWarning = warning
   }
 
   /** Gives up every partition at once: from now until the next assignment this member owns none. */

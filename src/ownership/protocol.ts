@@ -7,18 +7,29 @@ import { Value } from '@sinclair/typebox/value'
  * and every member's assignment carries the whole owner map, as Kafka Streams puts its host map in
  * the assignment (AssignmentInfo.partitionsByHost), so every instance knows every owner.
  */
+export const Mode = Type.Union([Type.Literal('replica'), Type.Literal('partitioned')])
+export type Mode = Static<typeof Mode>
+
+// mode and standbys are optional: a member of an older saldo sends neither (it runs replica mode).
 export const Subscription = Type.Object({
   url: Type.String(),
   owned: Type.Array(Type.Integer({ minimum: 0 })),
   /** The generation in which `owned` was given: between two claims of a partition, the later one wins. */
   generation: Type.Integer(),
+  mode: Type.Optional(Mode),
+  /** The partitions it held as standby: a caught-up copy, kept there or made the owner first. */
+  standbys: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }))),
 })
 export type Subscription = Static<typeof Subscription>
 
 export const OwnerMap = Type.Object({
-  members: Type.Array(Type.Object({ memberId: Type.String(), url: Type.String() })),
+  members: Type.Array(
+    Type.Object({ memberId: Type.String(), url: Type.String(), mode: Type.Optional(Mode) }),
+  ),
   /** owners[partition] is the index in `members` of that partition's owner. */
   owners: Type.Array(Type.Integer({ minimum: 0 })),
+  /** standbys[partition] are the indexes in `members` of that partition's standbys (partitioned mode). */
+  standbys: Type.Optional(Type.Array(Type.Array(Type.Integer({ minimum: 0 })))),
 })
 export type OwnerMap = Static<typeof OwnerMap>
 

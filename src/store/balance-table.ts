@@ -129,6 +129,25 @@ export class BalanceTable {
     }
   }
 
+  /** Deletes every key whose record came from `partition`; returns how many. */
+  dropPartition(partition: number): number {
+    const before = this.#size
+    const slots = this.#slots
+    for (let slot = 0; slot < slots.length; slot++) {
+      const value = slots[slot] as number
+      if (value <= 0 || this.#partitions[value - 1] !== partition) continue
+      const at = this.#records[value - 1] as number
+      this.#garbage +=
+        2 + (this.#arena[at] as number) + (this.#arena[at + 1 + (this.#arena[at] as number)] as number)
+      slots[slot] = DELETED
+      this.#tombstones++
+      this.#free.push(value - 1)
+      this.#size--
+    }
+    this.#compactIfWasteful()
+    return before - this.#size
+  }
+
   clear(): void {
     this.#slots = new Int32Array(MIN_CAPACITY * 2)
     this.#hashes = new Uint32Array(MIN_CAPACITY)

@@ -59,6 +59,11 @@ export class MemoryStore implements BalanceStore {
     return 0
   }
 
+  dropPartition(partition: number): number {
+    this.#positions.delete(partition)
+    return this.#rows.dropPartition(partition)
+  }
+
   clear(): void {
     this.#rows.clear()
     this.#positions.clear()

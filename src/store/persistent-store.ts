@@ -195,6 +195,16 @@ export class PersistentStore implements BalanceStore {
     return this.#loaded
   }
 
+  /**
+   * The group is written first: written later, it would put the partition's checkpoint back. The
+   * snapshot then forgets the partition, and memory last, as for a batch.
+   */
+  dropPartition(partition: number): number {
+    if (!this.#group.isEmpty) this.#writeGroup()
+    this.#toDisk(() => this.#journal.dropPartition(partition))
+    return this.#memory.dropPartition(partition)
+  }
+
   clear(): void {
     this.#toDisk(() => this.#journal.clear())
     this.#group = new WriteGroup()

@@ -205,6 +205,14 @@ export class SqliteSnapshot {
     this.#setOrigin.run(topic, clusterId, partitions)
   }
 
+  /** One transaction: the partition's rows and checkpoint, so a restart replays it from the start if it holds it again. */
+  dropPartition(partition: number): void {
+    this.#db.transaction(() => {
+      for (const table of ['balances', 'checkpoints'])
+        this.#db.run(`DELETE FROM ${table} WHERE partition = ?`, [partition])
+    })()
+  }
+
   clear(): void {
     this.#db.transaction(() => {
       for (const table of ['balances', 'checkpoints', 'meta']) this.#db.run(`DELETE FROM ${table}`)

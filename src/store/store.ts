@@ -48,6 +48,11 @@ export interface BalanceStore {
   setOrigin(origin: StoreOrigin): void
   /** Keys loaded from a local snapshot at boot and still in use; 0 without one or after `clear`. */
   readonly loadedFromSnapshot: number
+  /**
+   * Forgets one partition: its keys and its position (MODE=partitioned, once another instance holds
+   * it). Returns how many keys were dropped.
+   */
+  dropPartition(partition: number): number
   /** Forgets everything: rows, positions and origin. */
   clear(): void
   close(): void

@@ -44,6 +44,7 @@ export interface SetupOptions {
   minSaldo?: number
   /** false: no transactional writer, so POST …/movimentos is not served. */
   movements?: boolean
+  mode?: 'replica' | 'partitioned'
 }
 
 export function setup({
@@ -58,8 +59,10 @@ export function setup({
   transactions = new MemoryTransactions().startAt(loadConfig({}).TOPIC, 0, 2),
   minSaldo = 0,
   movements = true,
+  mode = 'replica',
 }: SetupOptions = {}) {
   const store = new MemoryStore()
+  store.setOrigin({ topic: 'contas', clusterId: 'test-cluster', partitions: 1 })
   store.apply(
     0,
     [
@@ -120,7 +123,7 @@ export function setup({
   const conditional: ConditionalWriter = new ConditionalWriter({
     owner: owned,
     topic: config.TOPIC,
-    partitions: () => store.positions().size,
+    partitions: () => store.origin?.partitions ?? 0,
     watches: new Map([
       [config.TOPIC, watch],
       [config.MOVEMENTS_TOPIC, indexWatch],
@@ -154,6 +157,8 @@ export function setup({
       FORWARD_TIMEOUT_MS: 200,
       SALDO_API_TOKEN: token,
       METRICS_PUBLIC: metricsPublic,
+      MODE: mode,
+      READ_FORWARD_TIMEOUT_MS: 100,
     },
     events,
     ownership,

@@ -45,6 +45,19 @@ describe('BalanceTable', () => {
     )
   })
 
+  it('drops the keys of one partition and keeps the others, reusing their room', () => {
+    const table = new BalanceTable()
+    for (let i = 0; i < 3000; i++) table.set({ cliente_id: `k${i}`, saldo: i, timestamp: 't' }, i % 3, i)
+    expect(table.dropPartition(1)).toBe(1000)
+    expect(table.size).toBe(2000)
+    expect(table.get('k1')).toBeUndefined()
+    expect(table.get('k3')?.saldo).toBe(3)
+    expect(table.etag('k5')).toBe('"2-5"')
+    table.set({ cliente_id: 'k1', saldo: -1, timestamp: 't' }, 1, 9000)
+    expect(table.get('k1')?.saldo).toBe(-1)
+    expect(table.dropPartition(7)).toBe(0)
+  })
+
   it('grows past its first capacity and compacts its arena without losing a balance', () => {
     const table = new BalanceTable()
     for (let round = 0; round < 4; round++) {

@@ -2,7 +2,7 @@ import { describe, expect } from 'bun:test'
 import { AssignerProtocol, type Cluster } from 'kafkajs'
 import { OWNERSHIP_PROTOCOL, ownershipAssigner } from '../../src/ownership/assigner.ts'
 import { assignPartitions, type Claimant } from '../../src/ownership/assignment.ts'
-import { decodeJson, encodeJson, OwnerMap, Subscription } from '../../src/ownership/protocol.ts'
+import { decodeJson, encodeJson, type Mode, OwnerMap, Subscription } from '../../src/ownership/protocol.ts'
 import { seededIt as it, randomInt } from '../helpers.ts'
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
@@ -119,8 +119,12 @@ describe('assignPartitions', () => {
 
 describe('ownershipAssigner', () => {
   const cluster = { findTopicPartitionMetadata: () => range(4).map((partitionId) => ({ partitionId })) }
-  const assigner = (url: string, owned: number[] = [], generation = -1) =>
-    ownershipAssigner({ topic: 'contas', subscription: () => ({ url, owned, generation }) })({
+  const assigner = (url: string, owned: number[] = [], generation = -1, mode?: Mode) =>
+    ownershipAssigner({
+      topic: 'contas',
+      subscription: () => ({ url, owned, generation, ...(mode ? { mode } : {}) }),
+      standbyReplicas: 1,
+    })({
       cluster: cluster as unknown as Cluster,
       groupId: 'g',
       logger: undefined as never,
@@ -149,8 +153,33 @@ describe('ownershipAssigner', () => {
         { memberId: 'member-1', url: 'http://b:5000' },
       ],
       owners: [0, 0, 1, 1],
+      // The leader runs replica mode (an older member sends no mode): no standbys.
+      standbys: [[], [], [], []],
     }
     for (const d of decoded) expect(decodeJson(OwnerMap, 'assignment', d.userData ?? null)).toEqual(expected)
+  })
+
+  it("in partitioned mode, puts each partition's standby on the other member and every member's mode in the map", async () => {
+    const a = assigner('http://a:5000', [0, 1], 4, 'partitioned')
+    const b = assigner('http://b:5000', [2, 3], 4, 'replica')
+    const members = [a, b].map((m, i) => ({
+      memberId: `member-${i}`,
+      memberMetadata: m.protocol({ topics: ['contas'] }).metadata,
+    }))
+    const [first] = await a.assign({ members, topics: ['contas'] })
+    const map = decodeJson(
+      OwnerMap,
+      'assignment',
+      AssignerProtocol.MemberAssignment.decode(first?.memberAssignment as Buffer)?.userData ?? null,
+    )
+    expect(map).toEqual({
+      members: [
+        { memberId: 'member-0', url: 'http://a:5000', mode: 'partitioned' },
+        { memberId: 'member-1', url: 'http://b:5000', mode: 'replica' },
+      ],
+      owners: [0, 0, 1, 1],
+      standbys: [[1], [1], [0], [0]],
+    })
   })
 
   it('refuses userData it cannot read, saying whose it is', () => {

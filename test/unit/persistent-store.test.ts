@@ -38,6 +38,33 @@ function filled(keys: number): string {
 }
 
 describe('PersistentStore', () => {
+  it('drops a partition from memory and from the snapshot, keeping the others (MODE=partitioned)', () => {
+    const dir = filled(3)
+    const { store } = open(dir)
+    expect(store.dropPartition(0)).toBe(3)
+    expect(store.get('client-0')).toBeUndefined()
+    expect(store.positions()).toEqual(new Map([[1, 7]]))
+    expect(store.get('one')?.saldo).toBe(1.5)
+    store.close()
+    const again = open(dir).store
+    expect(again.size).toBe(1)
+    expect(again.positions()).toEqual(new Map([[1, 7]]))
+  })
+
+  it('writes the replay group before dropping a partition, so its checkpoint does not come back', () => {
+    const dir = tempDir()
+    const { store } = open(dir, { rows: 1000, ms: 60_000 })
+    store.setOrigin(origin)
+    store.apply(0, [put('a', 1)], 1, [0])
+    store.apply(1, [put('b', 2)], 1, [0])
+    store.dropPartition(0)
+    store.close()
+    const again = open(dir).store
+    expect(again.positions()).toEqual(new Map([[1, 1]]))
+    expect(again.get('a')).toBeUndefined()
+    expect(again.get('b')?.saldo).toBe(2)
+  })
+
   it('loads what was applied: rows, deletions, positions and origin', () => {
     const dir = tempDir()
     const first = open(dir).store

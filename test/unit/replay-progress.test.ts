@@ -5,6 +5,22 @@ import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
 const map = (entries: Array<[number, number]>) => new Map(entries)
 
 describe('ReplayProgress', () => {
+  it('follows the partitions it is given and loses (MODE=partitioned): ready when those held are caught up', () => {
+    const progress = new ReplayProgress()
+    progress.begin(map([[0, 5]]), map([[0, 0]]))
+    progress.advance(0, 5)
+    expect(progress.ready).toBe(true)
+    progress.add(3, 10, 4)
+    expect([progress.ready, progress.caughtUp(0), progress.caughtUp(3)]).toEqual([false, true, false])
+    expect(progress.replayedOffsets).toBe(5)
+    progress.advance(3, 10)
+    expect([progress.ready, progress.caughtUp(3), progress.replayedOffsets]).toEqual([true, true, 11])
+    progress.add(4, 8, 0)
+    progress.remove(4)
+    expect([progress.ready, progress.caughtUp(4), progress.replayedOffsets]).toEqual([true, false, 11])
+    expect(progress.snapshot().partitions.map((p) => p.partition)).toEqual([0, 3])
+  })
+
   it('reports the live end offset (as /stats does) while the replay goal stays the one seen at boot', () => {
     const live = new HighWatermarks()
     const progress = new ReplayProgress(live)

@@ -40,6 +40,14 @@ export class StaticOwnership implements OwnershipSource {
     return new Set([...(this.#owners ?? [])].filter(([, url]) => url === this.url).map(([p]) => p))
   }
 
+  /** partition → the URLs of its standbys (MODE=partitioned). */
+  standbys: Record<number, string[]> = {}
+
+  standbysOf(partition: number): PartitionOwner[] {
+    if (this.#owners === undefined) return []
+    return (this.standbys[partition] ?? []).map((url) => ({ memberId: url, url, self: url === this.url }))
+  }
+
   ownerOf(partition: number): PartitionOwner | undefined {
     const url = this.#owners?.get(partition)
     return url === undefined ? undefined : { memberId: url, url, self: url === this.url }
@@ -56,9 +64,11 @@ export class StaticOwnership implements OwnershipSource {
       generation: this.generation,
       rebalancing: this.#owners === undefined,
       owned: [...this.owned()].sort((a, b) => a - b),
+      standbys: [],
       owners: [...(this.#owners ?? [])].map(([partition]) => ({
         partition,
         ...(this.ownerOf(partition) as PartitionOwner),
+        standbys: [],
       })),
     }
   }

@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import { Balance, type Balance as BalanceRecord, balanceJson } from '../../balance.ts'
+import { Balance, balanceJson } from '../../balance.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
 import { auth } from '../auth.ts'
@@ -13,6 +13,8 @@ import {
   IdsBody,
   JSON_CONTENT_TYPE,
 } from '../models.ts'
+import type { PartitionedReads } from '../partitioned-reads.ts'
+import { readBalances } from '../read-balances.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
 
 export interface BalanceRoutesDeps {
@@ -21,6 +23,8 @@ export interface BalanceRoutesDeps {
   access: StateAccess
   apiToken: string | undefined
   maxBodyBytes: number
+  /** MODE=partitioned: keys of other instances' partitions are asked of them; undefined in replica mode. */
+  partitioned?: PartitionedReads
 }
 
 export const MinPosition = t.Optional(
@@ -29,9 +33,22 @@ export const MinPosition = t.Optional(
 const ManyResponses = { 200: BalancesBody, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody }
 const NOT_FOUND_BODY = JSON.stringify({ error: CLIENT_NOT_FOUND })
 type AnswerSet = { headers: Record<string, unknown>; status?: number | string }
+interface OneContext {
+  path: string
+  query: { min_position?: string }
+  request: Request
+  set: AnswerSet
+}
 
 /** Reads of balances. Each answer carries the position it reflects in X-Saldo-Position. */
-export function balanceRoutes({ store, watch, access, apiToken, maxBodyBytes }: BalanceRoutesDeps) {
+export function balanceRoutes({
+  store,
+  watch,
+  access,
+  apiToken,
+  maxBodyBytes,
+  partitioned,
+}: BalanceRoutesDeps) {
   /** The answer of GET /saldo/:cliente_id: the record's JSON as it is, or the 404. */
   const answerOne = (id: string, set: AnswerSet) => {
     set.headers[POSITION_HEADER] = watch.text
@@ -46,7 +63,7 @@ export function balanceRoutes({ store, watch, access, apiToken, maxBodyBytes }: 
   }
 
   /** The answer of GET and POST /saldos, once the store is ready and has reached min_position. */
-  const readMany = async (
+  const readReplica = async (
     ids: readonly string[],
     request: Request,
     query: { min_position?: string },
@@ -55,14 +72,7 @@ export function balanceRoutes({ store, watch, access, apiToken, maxBodyBytes }: 
     access.requireReady()
     await access.reach(request, query)
     headers[POSITION_HEADER] = watch.text
-    const balances: BalanceRecord[] = []
-    const missing: string[] = []
-    for (const id of ids) {
-      const balance = store.get(id)
-      if (balance) balances.push(balance)
-      else missing.push(id)
-    }
-    return { balances, missing }
+    return readBalances(store, ids)
   }
 
   /** GET /saldo/:cliente_id once min_position is reached; a 503 or 400 otherwise. */
@@ -79,33 +89,39 @@ export function balanceRoutes({ store, watch, access, apiToken, maxBodyBytes }: 
     )
   }
 
+  // The hot path: synchronous unless a min_position is asked, and its answer is the record's
+  // JSON, built from the table with no object to validate (it was validated when applied).
+  // Elysia composes an async handler for a function whose source has `async`, `await`, or a call
+  // right after `return` or `=>`: this one has none (the handler-source test pins it).
+  const readOneReplica = ({ path, query, request, set }: OneContext) => {
+    const id = pathId(path)
+    access.requireReady()
+    const reaching = access.reach(request, query)
+    return reaching === undefined ? answerOne(id, set) : answerLater(reaching, id, set)
+  }
+  // MODE=partitioned: a handler of its own, so that replica mode's pays nothing for it.
+  const readOnePartitioned = async ({ path, query, request, set }: OneContext) => {
+    const id = pathId(path)
+    return (partitioned as PartitionedReads).one(id, request, query, set, () => answerOne(id, set))
+  }
+  const readMany: typeof readReplica = partitioned
+    ? async (ids, request, query, headers) => partitioned.many(ids, request, query, headers)
+    : readReplica
+
   const reads = new Elysia()
     .use(auth(apiToken))
-    .get(
-      '/saldo/:cliente_id',
-      // The hot path: synchronous unless a min_position is asked, and its answer is the record's
-      // JSON, built from the table with no object to validate (it was validated when applied).
-      // Elysia composes an async handler for a function whose source has `async`, `await`, or a call
-      // right after `return` or `=>`: this one has none (the handler-source test pins it).
-      ({ path, query, request, set }) => {
-        const id = pathId(path)
-        access.requireReady()
-        const reaching = access.reach(request, query)
-        return reaching === undefined ? answerOne(id, set) : answerLater(reaching, id, set)
+    .get('/saldo/:cliente_id', partitioned ? readOnePartitioned : readOneReplica, {
+      access: 'token',
+      params: t.Object({ cliente_id: t.String() }),
+      query: t.Object({ min_position: MinPosition }),
+      detail: {
+        summary: 'The latest balance of one client',
+        responses: documentedResponses(
+          { 200: Balance, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+          { 200: ETAG_HEADER },
+        ),
       },
-      {
-        access: 'token',
-        params: t.Object({ cliente_id: t.String() }),
-        query: t.Object({ min_position: MinPosition }),
-        detail: {
-          summary: 'The latest balance of one client',
-          responses: documentedResponses(
-            { 200: Balance, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
-            { 200: ETAG_HEADER },
-          ),
-        },
-      },
-    )
+    })
     .get(
       '/saldos',
       ({ query, request, set }) => {

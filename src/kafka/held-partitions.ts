@@ -1,0 +1,135 @@
+import type { Kafka } from 'kafkajs'
+import type { Logger } from '../log.ts'
+import type { BalanceStore } from '../store/store.ts'
+import type { ApplyNumbers } from './apply-numbers.ts'
+import type { PartitionApplier } from './batch-applier.ts'
+import type { ConsumerSession } from './consumer-session.ts'
+import { topicOffsets } from './topic.ts'
+
+/** Where the partitions an instance holds come from: the ownership group, after every assignment. */
+export interface Holdings {
+  onHeld(listener: (held: ReadonlySet<number>) => void): void
+}
+
+export interface HeldPartitionsDeps {
+  kafka: Kafka
+  topic: string
+  store: BalanceStore
+  numbers: ApplyNumbers
+  log: Logger
+  /** A new applier for a partition, reading from the store's position of it. */
+  applier: (partition: number) => PartitionApplier
+  /** The consumer session running now, if any. */
+  session: () => Pick<ConsumerSession, 'read' | 'unread'> | undefined
+  /** A partition was dropped: its keys are gone from memory and from the snapshot. */
+  dropped: (partition: number, keys: number) => void
+}
+
+/**
+ * MODE=partitioned: keeps the partitions the materializer reads to those this instance holds (owned
+ * and standby), as the ownership group's assignments change them. A gained partition is read from
+ * its checkpoint in STATE_DIR when the store has one (the boot plan trusted the state, or threw it
+ * away), else from the log start, towards its end offset now; a lost one stops being read and its
+ * keys are dropped from memory and the snapshot. Until the first assignment nothing is read: the
+ * snapshot's partitions are kept, unserved, in case they are this instance's again.
+ */
+export class HeldPartitions {
+  readonly #deps: HeldPartitionsDeps
+  #held: ReadonlySet<number> | undefined
+  /** The appliers of the current plan, which the consumer session reads. */
+  #appliers: Map<number, PartitionApplier> | undefined
+  #partitions = 0
+  #changing: Promise<void> = Promise.resolve()
+
+  constructor(deps: HeldPartitionsDeps, holdings: Holdings) {
+    this.#deps = deps
+    holdings.onHeld((held) => {
+      this.#held = held
+      this.#changing = this.#changing
+        .then(() => this.#follow())
+        .catch((error: unknown) =>
+          // The next assignment or plan tries again; meanwhile the partition answers as not held.
+          deps.log.error('could not start reading a partition this instance was given', { error }),
+        )
+    })
+  }
+
+  /** Whether the plan's partition is read now (the caller then makes its applier). */
+  holds(partition: number): boolean {
+    return this.#held?.has(partition) ?? false
+  }
+
+  /** A (re)plan's appliers, of the partitions held now: followed from here on. */
+  use(appliers: Map<number, PartitionApplier>, partitions: number): void {
+    this.#appliers = appliers
+    this.#partitions = partitions
+    this.#dropLeftovers()
+  }
+
+  /** The plan is thrown away (the topic's history changed): the next one brings its own appliers. */
+  forget(): void {
+    this.#appliers = undefined
+  }
+
+  async #follow(): Promise<void> {
+    const appliers = this.#appliers
+    const held = this.#held
+    if (!appliers || !held) return
+    for (const partition of [...appliers.keys()]) if (!held.has(partition)) this.#drop(appliers, partition)
+    this.#dropLeftovers()
+    const gained = [...held].filter((p) => !appliers.has(p) && p < this.#partitions)
+    if (gained.length === 0) return
+    const { kafka, topic, store, numbers, log } = this.#deps
+    const admin = kafka.admin()
+    await admin.connect()
+    let offsets: Awaited<ReturnType<typeof topicOffsets>>
+    try {
+      offsets = await topicOffsets(admin, topic)
+    } finally {
+      await admin.disconnect()
+    }
+    // Replanned, or given away again, while the offsets were read.
+    if (this.#appliers !== appliers) return
+    for (const partition of gained) {
+      if (!this.#held?.has(partition) || appliers.has(partition)) continue
+      const checkpoint = store.positions().get(partition)
+      const start = Math.max(offsets.starts.get(partition) ?? 0, checkpoint ?? 0)
+      const end = offsets.ends.get(partition) ?? start
+      const applier = this.#deps.applier(partition)
+      applier.skipTo(start, end)
+      appliers.set(partition, applier)
+      numbers.progress.add(partition, end, start)
+      this.#deps.session()?.read(partition)
+      log.info('reading a partition this instance now holds', {
+        partition,
+        from: start,
+        to: end,
+        resumes: checkpoint === undefined ? 'from the log start' : 'from the local checkpoint',
+      })
+    }
+  }
+
+  #drop(appliers: Map<number, PartitionApplier>, partition: number): void {
+    appliers.delete(partition)
+    this.#deps.session()?.unread(partition)
+    this.#deps.numbers.progress.remove(partition)
+    this.#deps.numbers.watermarks.forget(partition)
+    this.#dropKeys(partition, 'this instance no longer holds it')
+  }
+
+  /** Partitions of the snapshot this instance does not hold: kept only until the first assignment. */
+  #dropLeftovers(): void {
+    const held = this.#held
+    if (!held || !this.#appliers) return
+    for (const partition of [...this.#deps.store.positions().keys()]) {
+      if (!held.has(partition) && !this.#appliers.has(partition))
+        this.#dropKeys(partition, 'the snapshot had it, but this instance does not hold it')
+    }
+  }
+
+  #dropKeys(partition: number, why: string): void {
+    const keys = this.#deps.store.dropPartition(partition)
+    this.#deps.log.info('dropped a partition from memory and the snapshot', { partition, keys, why })
+    this.#deps.dropped(partition, keys)
+  }
+}
