@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { murmur2Partition } from '../../src/kafka/partitioning.ts'
-import { settledGroup } from './group.ts'
-import { ApiProcess } from './instance.ts'
-import type { BenchTopics } from './kafka-tools.ts'
+import { type PhaseContext, settledGroup, startGroup } from './group.ts'
+import type { ApiProcess } from './instance.ts'
 import type { Movements, Target } from './report.ts'
 import { closedLoop, type LoopRun, loopLoad } from './request-loop.ts'
 import { ratios } from './stats.ts'
@@ -11,19 +10,6 @@ const PARTITIONS = 6
 const KEYS = 200
 /** Enough to keep every owned partition's transactions busy, few enough for 2 shared cores. */
 const CLIENTS = 16
-
-/** What the movements and partitioned phases need of the bench's run. */
-export interface PhaseContext {
-  root: string
-  bin: string
-  bootstrap: string
-  workDir: string
-  topics: BenchTopics
-  token: string
-  runs: number
-  seconds: number
-  say: (line: string) => void
-}
 
 /** Ids 1.. that murmur2 puts on `partitions`, `count` of them. */
 export function idsOn(partitions: ReadonlySet<number>, count: number, of: number): string[] {
@@ -41,23 +27,7 @@ export function idsOn(partitions: ReadonlySet<number>, count: number, of: number
  */
 export async function measureMovements(ctx: PhaseContext): Promise<Movements> {
   const topic = await ctx.topics.create('movements-6p', PARTITIONS)
-  const env = {
-    SALDO_API_TOKEN: ctx.token,
-    MOVEMENTS_TOPIC: ctx.topics.adopt('movements-6p-movimentos'),
-    GROUP: `saldo-bench-movements-${randomUUID().slice(0, 8)}`,
-  }
-  const apis = ['owner', 'non-owner'].map(
-    (name) =>
-      new ApiProcess({
-        bin: ctx.bin,
-        bootstrap: ctx.bootstrap,
-        topic,
-        stateDir: 'memory',
-        logDir: ctx.workDir,
-        name: `movements-${name}`,
-        env,
-      }),
-  )
+  const apis = startGroup(ctx, topic, 'movements', ['owner', 'non-owner'])
   try {
     const [a, b] = apis as [ApiProcess, ApiProcess]
     const views = await settledGroup(apis, PARTITIONS, (v) => v.ownership.owned.length > 0)

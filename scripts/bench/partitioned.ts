@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto'
 import type { ReadyAnswer } from '../../src/http/models.ts'
 import { murmur2Partition } from '../../src/kafka/partitioning.ts'
-import { settledGroup } from './group.ts'
+import { type PhaseContext, settledGroup, startGroup } from './group.ts'
 import { CONNECTIONS, loadOf, type WrkRun, wrk } from './http-load.ts'
-import { ApiProcess, settledRss } from './instance.ts'
+import { type ApiProcess, settledRss } from './instance.ts'
 import { produceBalances } from './kafka-tools.ts'
-import { idsOn, type PhaseContext } from './movements.ts'
+import { idsOn } from './movements.ts'
 import type { Partitioned, PartitionedLayout, Target } from './report.ts'
 import { ratios } from './stats.ts'
 
@@ -33,26 +32,11 @@ const held = (v: ReadyAnswer) => new Set([...v.ownership.owned, ...v.ownership.s
 
 /** `count` MODE=partitioned instances of a group of their own, started together on `topic`. */
 function startLayout(ctx: PhaseContext, topic: string, count: number, name: string): ApiProcess[] {
-  const env = {
-    SALDO_API_TOKEN: ctx.token,
+  const labels = Array.from({ length: count }, (_, i) => String(i + 1))
+  return startGroup(ctx, topic, name, labels, {
     MODE: 'partitioned',
     STANDBY_REPLICAS: String(STANDBY_REPLICAS),
-    MOVEMENTS_TOPIC: ctx.topics.adopt(`${name}-movimentos`),
-    GROUP: `saldo-bench-${name}-${randomUUID().slice(0, 8)}`,
-  }
-  return Array.from(
-    { length: count },
-    (_, i) =>
-      new ApiProcess({
-        bin: ctx.bin,
-        bootstrap: ctx.bootstrap,
-        topic,
-        stateDir: 'memory',
-        logDir: ctx.workDir,
-        name: `${name}-${i + 1}`,
-        env,
-      }),
-  )
+  })
 }
 
 /** The id whose GETs the instance answers itself, and one it must ask another instance for. */
