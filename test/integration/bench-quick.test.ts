@@ -32,7 +32,7 @@ it('bun run bench --quick measures every figure of the report', async () => {
     'dirty 3p: 2 variants',
   ])
   expect(checked.partitioned.layouts.map((l) => l.keysHeld.length)).toEqual([1, 2, 3])
-  expect(checked.targets.length).toBe(14)
+  expect(checked.targets.length).toBe(15)
   const markdown = readFileSync(join(out, 'report.md'), 'utf8')
   for (const section of [
     'Replay',
