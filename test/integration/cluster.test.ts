@@ -3,11 +3,13 @@ import { NODES, type PrivateCluster, privateCluster } from '../../scripts/bench/
 import { percentile } from '../../scripts/bench/stats.ts'
 import { auditWrites, type ReadOutcome, runLoad, type WriteOutcome } from '../../scripts/bench/write-load.ts'
 import { topicConfigs } from '../../src/kafka/topic.ts'
+import { bankCheck } from '../bank-check.ts'
 import {
   expectServesTopic,
   type Reachable,
   readiness,
   readTopic,
+  seededIt,
   spawnService,
   startService,
   tempDir,
@@ -264,6 +266,25 @@ describe('saldo on a 3-node Kafka cluster', () => {
     await report('rolling restart', topic, writes, reads)
     await servesTopic([a, b], topic)
   }, 240_000)
+
+  seededIt(
+    'passes the bank check with a node restarted while an instance is killed and restarted',
+    async () => {
+      const topic = uniqueTopic()
+      await bankCheck({
+        topic,
+        mode: 'replica',
+        settings: { BOOTSTRAP_SERVERS: cluster.bootstrap, REPLICATION_CHECK_INTERVAL_MS: '1000' },
+        client: cluster.kafka,
+        alsoDuringLoad: async () => {
+          await cluster.node('stop', 2)
+          await cluster.node('start', 2)
+          await cluster.inSync(topic)
+        },
+      })
+    },
+    240_000,
+  )
 
   it('answers reads with 2 of 3 nodes down, fails writes fast with a 503 naming the cause, and recovers by itself', async () => {
     const topic = uniqueTopic()
