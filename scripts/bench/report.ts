@@ -123,7 +123,9 @@ export const Partitioned = Type.Object({
   keys: Type.Integer(),
   partitions: Type.Integer(),
   standbyReplicas: Type.Integer(),
-  emptyRssMB: Type.Number({ description: 'an instance of the same layout on an empty topic' }),
+  emptyRssMB: Type.Number({
+    description: 'settled RSS of an instance on an empty topic (the full run: the startup figure)',
+  }),
   layouts: Type.Array(PartitionedLayout, { minItems: 3 }),
   get: Type.Object({
     instances: Type.Integer(),
