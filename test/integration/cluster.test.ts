@@ -28,8 +28,9 @@ const WRITE_WAIT_MS = 3_000
 // its transaction and WRITE_WAIT_MS to be applied; through another instance it is forwarded, and
 // FORWARD_TIMEOUT_MS bounds all of that (and the wait for an owner while the group rebalances).
 const FORWARD_TIMEOUT_MS = 2 * WRITE_WAIT_MS + WRITE_TIMEOUT_MS + 1_000
-// A PUT's documented deadline, plus what a busy 2-core machine may add around it.
-const PUT_DEADLINE_MS = FORWARD_TIMEOUT_MS + 1_500
+// A PUT's documented deadline (the forward, then this instance's wait to apply the owner's write),
+// plus what a busy 2-core machine may add around it.
+const PUT_DEADLINE_MS = FORWARD_TIMEOUT_MS + WRITE_WAIT_MS + 1_500
 
 let cluster: PrivateCluster
 /** What `kafka.sh start --brokers 3` printed. */
@@ -276,6 +277,9 @@ describe('saldo on a 3-node Kafka cluster', () => {
         mode: 'replica',
         settings: { BOOTSTRAP_SERVERS: cluster.bootstrap, REPLICATION_CHECK_INTERVAL_MS: '1000' },
         client: cluster.kafka,
+        // Transactions on 3 replicas with a node restarting: far fewer per second than on one broker
+        // (47-179 in four runs of 12 s), so this asks only that it was not down throughout.
+        minAcknowledged: 20,
         alsoDuringLoad: async () => {
           await cluster.node('stop', 2)
           await cluster.node('start', 2)
