@@ -20,7 +20,7 @@ export async function kafkaScript(
 }
 
 /** Polls `probe` every 200 ms until it returns something truthy; throws naming `what` after `timeoutMs`. */
-async function until<T>(
+export async function until<T>(
   probe: () => Promise<T | undefined | false>,
   timeoutMs: number,
   what: string,

@@ -4,7 +4,7 @@ import type { Http, Load, Spread } from './report.ts'
 import { ratios, spread } from './stats.ts'
 
 /** wrk's summary of one load, as random-get.lua prints it. */
-interface WrkRun {
+export interface WrkRun {
   requests: number
   durationUs: number
   errors: number
@@ -21,10 +21,17 @@ export interface LoadTarget {
   token: string
 }
 
-async function wrk({ url, token }: LoadTarget, keys: number, seconds: number, rate = 0): Promise<WrkRun> {
+/** One wrk load of GET /saldo/:id: random ids of 1..keys, or always `id`; at `rate` req/s, or 0: at saturation. */
+export async function wrk(
+  { url, token }: LoadTarget,
+  keys: number,
+  seconds: number,
+  rate = 0,
+  id?: string,
+): Promise<WrkRun> {
   const script = join(import.meta.dir, 'random-get.lua')
   const args = ['wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, url, '--']
-  args.push(String(keys), String(rate), token)
+  args.push(String(keys), String(rate), token, ...(id ? [id] : []))
   const run = Bun.spawn(args, { stdout: 'pipe', stderr: 'pipe' })
   const [out, err, code] = await Promise.all([
     new Response(run.stdout).text(),
@@ -36,7 +43,7 @@ async function wrk({ url, token }: LoadTarget, keys: number, seconds: number, ra
   return JSON.parse(line) as WrkRun
 }
 
-function load(runs: WrkRun[]): Load {
+export function loadOf(runs: WrkRun[]): Load {
   return {
     requestsPerSecond: spread(runs.map((r) => r.requests / (r.durationUs / 1e6))),
     p50Ms: spread(runs.map((r) => r.p50Us / 1000)),
@@ -99,7 +106,7 @@ export async function measureSideBySide(
       `  http run ${run}: saturation ${servers.map((s, i) => `${s.name} ${rate(full[i]?.at(-1))}`).join(', ')} req/s`,
     )
   }
-  const half = Math.round(load(full[0] ?? []).requestsPerSecond.median / 2)
+  const half = Math.round(loadOf(full[0] ?? []).requestsPerSecond.median / 2)
   const fixed = servers.map(() => [] as WrkRun[])
   for (let run = 1; run <= runs; run++) {
     for (const [i, server] of servers.entries()) fixed[i]?.push(await wrk(server, keys, seconds, half))
@@ -113,8 +120,8 @@ export async function measureSideBySide(
     rate: half,
     servers: servers.map((server, i) => ({
       name: server.name,
-      saturation: load(full[i] ?? []),
-      half: load(fixed[i] ?? []),
+      saturation: loadOf(full[i] ?? []),
+      half: loadOf(fixed[i] ?? []),
       vsBare: ratios(perSecond(full[i] ?? []), bare),
     })),
   }

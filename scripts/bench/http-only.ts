@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { CONNECTIONS, measureSideBySide, type NamedTarget, startBareServer } from './http-load.ts'
 import { ApiProcess } from './instance.ts'
 import { BenchTopics, produceBalances } from './kafka-tools.ts'
-import { commit, describeMachine, load } from './machine.ts'
+import { commit, load, reportHeader } from './machine.ts'
 import type { Plan } from './plan.ts'
 import { type HttpReport, renderHttpMarkdown } from './report.ts'
 
@@ -50,15 +50,7 @@ export async function benchHttpOnly(
     const http = await measureSideBySide(servers, plan.keys, plan.httpSeconds, plan.runs, ctx.say)
     const bareP99 = http.servers.at(-1)?.half.p99Ms.median ?? Number.NaN
     const report: HttpReport = {
-      header: {
-        date: new Date().toISOString(),
-        mode: plan.mode,
-        runs: plan.runs,
-        minutes: (performance.now() - started) / 60_000,
-        ...describeMachine(ctx.root),
-        commit: measured,
-        loadAverage: { start: loadAtStart, end: load() },
-      },
+      header: reportHeader(plan, ctx.root, started, loadAtStart, measured),
       keys: plan.keys,
       seconds: plan.httpSeconds,
       connections: CONNECTIONS,

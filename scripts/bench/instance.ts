@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { ReadyAnswer } from '../../src/http/models.ts'
 
 /** A free TCP port on 127.0.0.1 (asked of the kernel, then released for the process we start). */
 export function freePort(): number {
@@ -72,6 +73,8 @@ export class ApiProcess {
         GROUP: 'saldo-bench',
         PORT: String(port),
         HOST: '127.0.0.1',
+        // It listens on 127.0.0.1 only: the default (the host name) may not reach it when forwarded to.
+        ADVERTISED_URL: this.url,
         STATE_DIR: options.stateDir,
         LOG_LEVEL: 'info',
         ...options.env,
@@ -104,8 +107,12 @@ export class ApiProcess {
   }
 
   async keys(): Promise<number> {
-    const body = (await (await fetch(`${this.url}/ready`)).json()) as { keys: number }
-    return body.keys
+    return (await this.readiness()).keys
+  }
+
+  /** The body of GET /ready, 200 or 503: progress, keys held and the owner map. */
+  async readiness(): Promise<ReadyAnswer> {
+    return (await (await fetch(`${this.url}/ready`)).json()) as ReadyAnswer
   }
 
   /** Stops it as an operator would (SIGTERM), and waits for it to exit. */

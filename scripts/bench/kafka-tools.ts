@@ -61,6 +61,13 @@ export class BenchTopics {
     return topic
   }
 
+  /** A topic saldo-api creates itself (MOVEMENTS_TOPIC), named like the others and deleted with them. */
+  adopt(name: string): string {
+    const topic = `saldo-bench-${name}-${this.#suffix}`
+    this.#created.push(topic)
+    return topic
+  }
+
   async deleteAll(): Promise<void> {
     if (this.#created.length === 0) return
     const admin = this.#kafka.admin()

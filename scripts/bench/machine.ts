@@ -32,3 +32,22 @@ export function describeMachine(
 }
 
 export const load = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100)
+
+/** The header of a report whose run started at `started` (performance.now()) on commit `measured`. */
+export function reportHeader(
+  plan: Pick<Header, 'mode' | 'runs'>,
+  root: string,
+  started: number,
+  loadAtStart: number[],
+  measured: string,
+): Header {
+  return {
+    date: new Date().toISOString(),
+    mode: plan.mode,
+    runs: plan.runs,
+    minutes: (performance.now() - started) / 60_000,
+    ...describeMachine(root),
+    commit: measured,
+    loadAverage: { start: loadAtStart, end: load() },
+  }
+}

@@ -7,11 +7,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type FailoverRun, measureFailover } from './failover.ts'
 import { measureFreshness } from './freshness.ts'
+import type { PhaseContext } from './group.ts'
 import { measureHttp, startBareServer } from './http-load.ts'
 import { benchHttpOnly } from './http-only.ts'
 import { ApiProcess, settledRss } from './instance.ts'
 import { BenchTopics, produceBalances } from './kafka-tools.ts'
-import { commit, describeMachine, load } from './machine.ts'
+import { commit, load, reportHeader } from './machine.ts'
+import { measureMovements, movementTargets } from './movements.ts'
+import { measurePartitioned, partitionedTargets } from './partitioned.ts'
+import { benchPhaseOnly } from './phase-only.ts'
 import { type Plan, parsePlan } from './plan.ts'
 import {
   type BenchContext,
@@ -168,6 +172,8 @@ function targets(report: Omit<Report, 'targets' | 'notes'>): Target[] {
       `${report.freshness.p99Ms.median.toFixed(1)} ms`,
       report.freshness.p99Ms.median <= 20,
     ),
+    ...movementTargets(report.movements),
+    ...partitionedTargets(report.partitioned),
   )
   return list
 }
@@ -181,6 +187,8 @@ const NOTES = [
   'Failover: a private 3-node cluster (scripts/kafka.sh start --brokers 3, RF 3, min.insync.replicas 2), one saldo-api, 4 writers PUTting and DELETEing 1,000 keys and 2 readers; the leader of partition 0 is SIGKILLed a third of the way in and started again at two thirds. The gaps are the longest times without a successful write, to any partition and to partition 0 (the nodes fence a dead peer after 6 s; a client gives up a request after 1 s and goes on); read p99 covers the whole run.',
   'Restart: the persisted variant writes STATE_DIR, is stopped with SIGTERM, and started again on the same folder; its peak and settled RSS are those of the restarted process (loading the snapshot).',
   'HTTP: saldo-api runs with SALDO_API_TOKEN set and its metrics on, as in production; every request (to the bare server too) carries the bearer token.',
+  'Movements: two saldo-api instances (MODE=replica, one GROUP) split the ownership of a 6-partition topic; 16 clients in a closed loop each POST /saldo/:id/movimentos (valor 1, a fresh Idempotency-Key) on 200 ids of the partitions the first instance owns, to it (the owner) and then to the other (which forwards each to the owner); then PUTs to the owner. Each movement is a Kafka transaction of a balance and a movement record.',
+  'Partitioned: the same keys on a 6-partition topic, MODE=partitioned with STANDBY_REPLICAS=1, with 1, 2 and 3 instances (each layout started afresh, a group of its own): keys held and settled RSS per instance once every instance holds its owned and standby partitions. With 3 instances, wrk GETs one id of a partition the first instance holds, then one id of a partition it does not (forwarded to its owner), from the first instance.',
   'The machine is shared (2 cores, other test runs at the same time): absolute figures are noisy; the ratios pair figures measured back to back in the same run.',
 ]
 
@@ -205,8 +213,20 @@ async function main(): Promise<void> {
       current: await buildApi(ROOT, undefined, join(workDir, 'bin')),
       ...(plan.baseline ? { baseline: await buildApi(ROOT, plan.baseline, join(workDir, 'baseline')) } : {}),
     }
-    if (plan.only === 'http') {
-      await benchHttpOnly(plan, ctx, bins, BENCH_TOKEN)
+    const phase: PhaseContext = {
+      root: ROOT,
+      bin: bins.current,
+      bootstrap: plan.bootstrap,
+      workDir,
+      topics,
+      token: BENCH_TOKEN,
+      runs: plan.runs,
+      seconds: plan.clusterSeconds,
+      say,
+    }
+    if (plan.only) {
+      if (plan.only === 'http') await benchHttpOnly(plan, ctx, bins, BENCH_TOKEN)
+      else await benchPhaseOnly(plan, plan.only, phase)
       rmSync(workDir, { recursive: true, force: true })
       return
     }
@@ -326,16 +346,14 @@ async function main(): Promise<void> {
       writesFailed: spread(failovers.map((r) => r.writesFailed)),
     }
 
+    say('movements through the owner and forwarded')
+    const movements = await measureMovements(phase)
+    say('MODE=partitioned with 1, 2 and 3 instances')
+    // The clean 3-partition topic again: 3 instances then own one partition each, and hold a standby of another.
+    const partitioned = await measurePartitioned(phase, serving, emptyRss / MB)
+
     const body: Omit<Report, 'targets' | 'notes'> = {
-      header: {
-        date: new Date().toISOString(),
-        mode: plan.mode,
-        runs: plan.runs,
-        minutes: (performance.now() - started) / 60_000,
-        ...describeMachine(ROOT),
-        commit: measured,
-        loadAverage: { start: loadAtStart, end: load() },
-      },
+      header: reportHeader(plan, ROOT, started, loadAtStart, measured),
       replay: replays.map((r) => r.topic),
       restart: restartFigure(
         replays[dirty3],
@@ -346,6 +364,8 @@ async function main(): Promise<void> {
       freshness,
       startup: { msToHealth: spread(startup.ms) },
       failover,
+      movements,
+      partitioned,
     }
     const report: Report = { ...body, targets: targets(body), notes: NOTES }
     mkdirSync(plan.outDir, { recursive: true })

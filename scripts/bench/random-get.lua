@@ -1,5 +1,5 @@
--- wrk script: GET /saldo/<random id in 1..KEYS>, as fast as possible or at a fixed rate.
---   wrk -t1 -cC -dD -s random-get.lua URL -- KEYS [RATE_PER_THREAD (0: as fast as possible)] [BEARER_TOKEN]
+-- wrk script: GET /saldo/<random id in 1..KEYS> (or always ID), as fast as possible or at a fixed rate.
+--   wrk -t1 -cC -dD -s random-get.lua URL -- KEYS [RATE_PER_THREAD (0: as fast as possible)] [BEARER_TOKEN] [ID]
 -- wrk (not wrk2) has no fixed-rate mode; this one paces with wrk's delay() hook: each request gets
 -- the next slot of a per-thread schedule, RATE slots a second, read from the monotonic clock. wrk's
 -- latency counts from the moment a request is written, so time spent waiting for a free connection
@@ -21,17 +21,20 @@ local keys = 1
 local interval_ms = 0
 local next_slot = nil
 local headers = {}
+local fixed_id = nil
 
 function init(args)
   keys = tonumber(args[1])
   local rate = tonumber(args[2] or '0')
   if rate > 0 then interval_ms = 1000 / rate end
   if args[3] then headers['Authorization'] = 'Bearer ' .. args[3] end
+  -- One id: the partitioned bench reads a key of a local partition, then one another instance holds.
+  if args[4] then fixed_id = args[4] end
   math.randomseed(os.time() + tonumber(tostring({}):match('0x(%x+)'), 16) % 100000)
 end
 
 function request()
-  return wrk.format('GET', '/saldo/' .. math.random(1, keys), headers)
+  return wrk.format('GET', '/saldo/' .. (fixed_id or math.random(1, keys)), headers)
 end
 
 function delay()

@@ -96,6 +96,49 @@ export const Failover = Type.Object({
 })
 export type Failover = Static<typeof Failover>
 
+export const Movements = Type.Object({
+  partitions: Type.Integer(),
+  keys: Type.Integer({ description: 'ids the load spreads over, all on partitions the first instance owns' }),
+  clients: Type.Integer({
+    description: 'concurrent clients, each waiting for its answer before the next request',
+  }),
+  seconds: Type.Number(),
+  owner: Load,
+  forwarded: Load,
+  forwardedVsOwner: Spread,
+  forwardedP99VsOwner: Spread,
+  putOwner: Load,
+})
+export type Movements = Static<typeof Movements>
+
+/** One layout of the partitioned phase: N instances started together over the same keys. */
+export const PartitionedLayout = Type.Object({
+  instances: Type.Integer(),
+  keysHeld: Type.Array(Type.Integer(), { description: 'per instance: owned plus standby partitions' }),
+  settledRssMB: Type.Array(Type.Number(), { description: 'per instance' }),
+})
+export type PartitionedLayout = Static<typeof PartitionedLayout>
+
+export const Partitioned = Type.Object({
+  keys: Type.Integer(),
+  partitions: Type.Integer(),
+  standbyReplicas: Type.Integer(),
+  emptyRssMB: Type.Number({
+    description: 'settled RSS of an instance on an empty topic (the full run: the startup figure)',
+  }),
+  layouts: Type.Array(PartitionedLayout, { minItems: 3 }),
+  get: Type.Object({
+    instances: Type.Integer(),
+    seconds: Type.Number(),
+    connections: Type.Integer(),
+    local: Load,
+    forwarded: Load,
+    forwardedVsLocal: Spread,
+    forwardedP99VsLocal: Spread,
+  }),
+})
+export type Partitioned = Static<typeof Partitioned>
+
 export const Memory = Type.Object({
   keys: Type.Integer(),
   emptyRssMB: Spread,
@@ -151,10 +194,21 @@ export const Report = Type.Object({
   freshness: Freshness,
   startup: Type.Object({ msToHealth: Spread }),
   failover: Failover,
+  movements: Movements,
+  partitioned: Partitioned,
   targets: Type.Array(Target),
   notes: Type.Array(Type.String()),
 })
 export type Report = Static<typeof Report>
+
+/** `bun run bench --only movements|partitioned`: that phase alone, with its targets. */
+export const PhaseReport = Type.Object({
+  header: Header,
+  movements: Type.Optional(Movements),
+  partitioned: Type.Optional(Partitioned),
+  targets: Type.Array(Target),
+})
+export type PhaseReport = Static<typeof PhaseReport>
 
 /** One server of `bun run bench --only http`: its loads, and its ratios to the bare server's. */
 export const ServerHttp = Type.Object({
@@ -234,6 +288,95 @@ export function renderHttpMarkdown(report: HttpReport): string {
     '',
     table(['server', 'load', 'req/s', 'p50 ms', 'p99 ms', '÷ bare', 'errors'], rows),
     '',
+  ].join('\n')
+}
+
+function targetsSection(targets: readonly Target[]): string[] {
+  return [
+    '## Targets',
+    '',
+    table(
+      ['figure', 'target', 'measured (median)', 'met'],
+      targets.map((t) => [t.figure, t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'yes' : 'no']),
+    ),
+    '',
+  ]
+}
+
+function movementsSection(m: Movements): string[] {
+  return [
+    `## Movements: POST /saldo/:id/movimentos, 2 instances, ${m.partitions} partitions (${m.clients} clients, ${m.seconds} s)`,
+    '',
+    table(
+      ['through', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
+      [
+        ['movements', ...loadRow('the owner', m.owner)],
+        ['', ...loadRow('a non-owner (forwarded)', m.forwarded)],
+        [
+          '',
+          'forwarded ÷ owner',
+          `${show(m.forwardedVsOwner, 2)} x`,
+          '',
+          `${show(m.forwardedP99VsOwner, 2)} x`,
+          '',
+        ],
+        ['PUT /saldo/:id', ...loadRow('the owner', m.putOwner)],
+      ],
+    ),
+    '',
+    `Every request a fresh Idempotency-Key, on ${m.keys.toLocaleString('en-US')} ids of the partitions the first instance owns.`,
+    '',
+  ]
+}
+
+function partitionedSection(p: Partitioned): string[] {
+  const mb = (values: readonly number[]) => values.map((v) => fixed(v, 0)).join(' / ')
+  const keys = (values: readonly number[]) => values.map((v) => v.toLocaleString('en-US')).join(' / ')
+  const g = p.get
+  return [
+    `## Partitioned: ${p.keys.toLocaleString('en-US')} keys, ${p.partitions} partitions, MODE=partitioned, STANDBY_REPLICAS=${p.standbyReplicas} (RSS empty ${fixed(p.emptyRssMB, 0)} MiB)`,
+    '',
+    table(
+      ['instances', 'keys held per instance', 'share of the keys', 'settled RSS MiB per instance'],
+      p.layouts.map((l) => [
+        String(l.instances),
+        keys(l.keysHeld),
+        l.keysHeld.map((k) => fixed(k / p.keys, 2)).join(' / '),
+        mb(l.settledRssMB),
+      ]),
+    ),
+    '',
+    table(
+      ['GET /saldo/:id', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
+      [
+        [`${g.instances} instances`, ...loadRow('a local key', g.local)],
+        ['', ...loadRow('a key of another instance (forwarded)', g.forwarded)],
+        [
+          '',
+          'forwarded ÷ local',
+          `${show(g.forwardedVsLocal, 2)} x`,
+          '',
+          `${show(g.forwardedP99VsLocal, 2)} x`,
+          '',
+        ],
+      ],
+    ),
+    '',
+    `wrk, ${g.connections} connections, ${g.seconds} s a load, one id each, sent to the same instance.`,
+    '',
+  ]
+}
+
+/** The Markdown of `--only movements|partitioned`: that phase's tables, then its targets. */
+export function renderPhaseMarkdown(report: PhaseReport): string {
+  return [
+    `# saldo benchmark (${report.header.mode}), one phase`,
+    '',
+    headerLine(report.header),
+    '',
+    ...(report.movements ? movementsSection(report.movements) : []),
+    ...(report.partitioned ? partitionedSection(report.partitioned) : []),
+    ...targetsSection(report.targets),
   ].join('\n')
 }
 
@@ -351,18 +494,9 @@ export function renderMarkdown(report: Report): string {
       ],
     ),
     '',
-    '## Targets',
-    '',
-    table(
-      ['figure', 'target', 'measured (median)', 'met'],
-      report.targets.map((t) => [
-        t.figure,
-        t.target,
-        t.measured,
-        t.met === null ? 'n/a' : t.met ? 'yes' : 'no',
-      ]),
-    ),
-    '',
+    ...movementsSection(report.movements),
+    ...partitionedSection(report.partitioned),
+    ...targetsSection(report.targets),
     '## Notes',
     '',
     ...report.notes.map((n) => `- ${n}`),

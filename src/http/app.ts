@@ -95,6 +95,7 @@ export function createApp(deps: AppDeps) {
     timeoutMs: settings.FORWARD_TIMEOUT_MS,
     retryAfterSeconds: settings.RETRY_AFTER_S,
     watch,
+    reads: (partition) => store.positions().has(partition),
     writeWaitMs: settings.WRITE_WAIT_MS,
     fetch: deps.fetch,
   })

@@ -32,6 +32,8 @@ export interface ForwardingDeps {
   retryAfterSeconds: number
   /** A write answered by its owner is answered here once applied here too, waiting up to `writeWaitMs`. */
   watch: Pick<PositionWatch, 'waitFor'>
+  /** Whether this instance reads `partition` (every one in replica mode, its own in partitioned mode). */
+  reads: (partition: number) => boolean
   writeWaitMs: number
   /** Injected by unit tests (two apps, no network); the global fetch otherwise. */
   fetch?: (input: string, init: RequestInit) => Promise<Response>
@@ -62,6 +64,7 @@ export function writeForwarding({
   timeoutMs,
   retryAfterSeconds,
   watch,
+  reads,
   writeWaitMs,
   fetch: send = fetch,
 }: ForwardingDeps) {
@@ -105,7 +108,8 @@ export function writeForwarding({
    * a successful answer names the position the owner applied the write at (a movement's, which has
    * none in its body, the owner's X-Saldo-Position), and this instance waits (bounded) until it has
    * applied it too. Past the wait the owner's answer goes out all the same (the write is made; a read
-   * elsewhere can pass its position as min_position).
+   * elsewhere can pass its position as min_position). Partitions this instance does not read are
+   * left out: their reads go to the owner.
    */
   const appliedHere = async (answer: Response, text: string) => {
     if (!answer.ok) return
@@ -117,7 +121,10 @@ export function writeForwarding({
     }
     position ??= answer.headers.get(POSITION_HEADER) ?? undefined
     const wanted = typeof position === 'string' ? parsePosition(position) : undefined
-    if (wanted instanceof Map) await watch.waitFor(wanted, writeWaitMs)
+    if (!(wanted instanceof Map)) return
+    // A partition this instance does not read (partitioned mode) is read from its owner, who has it.
+    const here = new Map([...wanted].filter(([partition]) => reads(partition)))
+    if (here.size > 0) await watch.waitFor(here, writeWaitMs)
   }
 
   return {

@@ -127,12 +127,21 @@ export class ConditionalWriter {
         ),
       )
     const partition = murmur2Partition(encoder.encode(clienteId), count)
+    // Waiting in line, for the takeover and for the earlier writes to be applied share one budget
+    // (waitMs): a write's deadline does not grow with the writes ahead of it.
+    const expires = Date.now() + this.#options.waitMs
     return this.#lines.run(partition, async () => {
+      const remaining = expires - Date.now()
+      if (remaining <= 0) {
+        throw new PartitionBehind(
+          `the earlier writes of partition ${partition} through this instance took all of WRITE_WAIT_MS=${this.#options.waitMs} ms: it was not written; retry`,
+        )
+      }
       // First the right to write: a partition being taken over is fenced and marked to read first.
-      const lease = await this.#options.owner.take(partition)
+      const lease = await this.#options.owner.take(partition, remaining)
       if (conditional) {
         await this.#settleUnsure(partition)
-        await this.#caughtUp(partition)
+        await this.#caughtUp(partition, Math.max(1, expires - Date.now()))
       }
       return body(lease)
     })
@@ -162,15 +171,15 @@ export class ConditionalWriter {
     return at
   }
 
-  async #caughtUp(partition: number): Promise<void> {
-    const { waitMs, watches } = this.#options
+  async #caughtUp(partition: number, waitMs: number): Promise<void> {
+    const { watches } = this.#options
     const waits = [...this.#appended].map(async ([topic, appended]) => {
       const wanted = appended.get(partition)
       const watch = watches.get(topic)
       if (wanted === undefined || !watch) return
       if (await watch.waitFor(new Map([[partition, wanted]]), waitMs)) return
       throw new PartitionBehind(
-        `the previous write of partition ${partition} (up to ${topic} ${partition}:${wanted}) is not applied here after ${waitMs} ms, so the condition cannot be checked; it was not written: retry`,
+        `the previous write of partition ${partition} (up to ${topic} ${partition}:${wanted}) is not applied here in time (WRITE_WAIT_MS=${this.#options.waitMs} ms), so the condition cannot be checked; it was not written: retry`,
       )
     })
     await Promise.all(waits)

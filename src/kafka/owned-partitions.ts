@@ -78,12 +78,12 @@ export class OwnedPartitions {
   }
 
   /** Waits (up to `waitMs`) until this instance may write `partition`; PartitionMoving otherwise. */
-  async take(partition: number): Promise<WriteLease> {
+  async take(partition: number, waitMs = this.#deps.waitMs): Promise<WriteLease> {
     const acquisition = this.#acquisitions.get(partition)
     if (!acquisition) throw this.#notOwned(partition)
     let timer: ReturnType<typeof setTimeout> | undefined
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), this.#deps.waitMs)
+      timer = setTimeout(() => resolve('late'), waitMs)
     })
     const outcome = await Promise.race([acquisition.ready.then(() => 'ready' as const), late])
     clearTimeout(timer)
@@ -92,7 +92,7 @@ export class OwnedPartitions {
         ? `it could not yet (${(acquisition.lastError as Error).message}) and keeps trying`
         : 'it is fencing its previous writer and reading what it wrote'
       throw new PartitionMoving(
-        `this instance is still taking over partition ${partition} after ${this.#deps.waitMs} ms (${why}): nothing was written; retry in a moment`,
+        `this instance is still taking over partition ${partition} after ${waitMs} ms (${why}): nothing was written; retry in a moment`,
       )
     }
     if (this.#acquisitions.get(partition) !== acquisition) throw this.#notOwned(partition)

@@ -85,11 +85,15 @@ export class MovementIndex {
         client = { recent: [], keys: new Map() }
         this.#clients.set(id, client)
       }
+      const first = client.keys.get(kept.movement.idempotency_key)
+      // The same record again (a producer's retry appended it twice after a leader change): one
+      // movement, listed once.
+      if (first && JSON.stringify(first.movement) === JSON.stringify(kept.movement)) continue
       client.recent.push(kept)
       if (client.recent.length > RECENT_PER_CLIENT) client.recent.shift()
-      // The first movement of a key is the one that answered; a later copy (a producer bypassing
-      // saldo) is listed but does not replace it.
-      if (!client.keys.has(kept.movement.idempotency_key)) {
+      // The first movement of a key is the one that answered; a different one under the same key
+      // (a producer bypassing saldo) is listed but does not replace it.
+      if (!first) {
         client.keys.set(kept.movement.idempotency_key, kept)
         this.#byAge.set(kept, id)
       }

@@ -31,7 +31,8 @@ it('bun run bench --quick measures every figure of the report', async () => {
     'dirty 1p: 2 variants',
     'dirty 3p: 2 variants',
   ])
-  expect(checked.targets.length).toBe(11)
+  expect(checked.partitioned.layouts.map((l) => l.keysHeld.length)).toEqual([1, 2, 3])
+  expect(checked.targets.length).toBe(15)
   const markdown = readFileSync(join(out, 'report.md'), 'utf8')
   for (const section of [
     'Replay',
@@ -41,6 +42,8 @@ it('bun run bench --quick measures every figure of the report', async () => {
     'Freshness',
     'Startup',
     'Failover',
+    'Movements',
+    'Partitioned',
     'Targets',
   ]) {
     expect(markdown).toContain(`## ${section}`)

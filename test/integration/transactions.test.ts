@@ -25,6 +25,12 @@ import {
 } from '../helpers.ts'
 
 /** An instance's PartitionTransactions on `topic`, with saldo's own kafkajs settings; closed after the test. */
+/**
+ * A service that only reads here: a group of its own, so that its own owner's writer (whose
+ * transactional.ids follow GROUP) does not fence the writers these tests drive by hand.
+ */
+const readingService = (topic: string) => startService(topic, { GROUP: 'saldo-test-reader' })
+
 function instance(topic: string, { timeoutMs = 10_000, kafka }: { timeoutMs?: number; kafka?: Kafka } = {}) {
   const config = testConfig(topic, { WRITE_TIMEOUT_MS: String(timeoutMs) })
   const { log } = captureLog()
@@ -284,7 +290,7 @@ describe('transactional writers per partition', () => {
 
   it('never lets saldo apply a transaction that hit its deadline mid-way: it is aborted, the next append lands', async () => {
     const topic = await createTopic({ partitions: 1 })
-    const service = startService(topic)
+    const service = readingService(topic)
     await waitUntilReady(service)
     const changes = readEvents((await service.get('/events')).body as ReadableStream<Uint8Array>)
     const { writer, pending } = await stalledWriter(topic, '9', 'afterSend', 3_000)
@@ -318,7 +324,7 @@ describe('transactional writers per partition', () => {
 
   it('holds readers behind a writer stuck mid-transaction only until another instance acquires the partition', async () => {
     const topic = await createTopic({ partitions: 1 })
-    const service = startService(topic)
+    const service = readingService(topic)
     await waitUntilReady(service)
     // Its transaction timeout (= its deadline) is 60 s: only a takeover can end its transaction sooner.
     const stuck = await stalledWriter(topic, 's', 'afterSend', 60_000)

@@ -42,6 +42,8 @@ export interface SetupOptions {
   onAppend?: () => void
   /** The floor of movements (MIN_SALDO). */
   minSaldo?: number
+  /** A write's budget for its turn in the partition's line, the takeover and the earlier writes (WRITE_WAIT_MS). */
+  writeWaitMs?: number
   /** false: no transactional writer, so POST …/movimentos is not served. */
   movements?: boolean
   mode?: 'replica' | 'partitioned'
@@ -58,6 +60,7 @@ export function setup({
   // The fixture's log holds offsets 0 and 1 already.
   transactions = new MemoryTransactions().startAt(loadConfig({}).TOPIC, 0, 2),
   minSaldo = 0,
+  writeWaitMs = 50,
   movements = true,
   mode = 'replica',
 }: SetupOptions = {}) {
@@ -129,7 +132,7 @@ export function setup({
       [config.MOVEMENTS_TOPIC, indexWatch],
     ]),
     endOffsets: (topics, partition) => transactions.endOffsets(topics, partition),
-    waitMs: 50,
+    waitMs: writeWaitMs,
   })
   const events = new ChangeHub({
     bufferSize: 100,

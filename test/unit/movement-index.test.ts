@@ -108,4 +108,16 @@ describe('decodeMovement', () => {
       if (!decoded.ok) expect(decoded.problem).toContain(problem)
     })
   }
+
+  it('lists a record appended twice (a producer retry after a leader change) once', () => {
+    const index = new MovementIndex(HOUR)
+    const now = Date.now()
+    const copy = { movement: movement('7', 'k', 5), at: now }
+    index.apply(
+      0,
+      [copy, { ...copy, movement: { ...copy.movement } }, { movement: movement('7', 'j', 2), at: now }],
+      3,
+    )
+    expect(index.recent('7', 10)?.map((m) => m.idempotency_key)).toEqual(['j', 'k'])
+  })
 })

@@ -120,7 +120,8 @@ describe('POST /saldo/:cliente_id/movimentos', () => {
   })
 
   it('computes concurrent movements one after another, never two from the same balance', async () => {
-    const { move, read, list } = fixture()
+    // 200 in one partition's line: a budget for all of them to get their turn.
+    const { move, read, list } = fixture({ writeWaitMs: 10_000 })
     // 150 of saldo, 200 debits of 1: 150 apply and 50 are refused at the floor.
     const answers = await Promise.all(Array.from({ length: 200 }, () => move('1', { valor: -1 })))
     const statuses = answers.map((r) => r.status)
