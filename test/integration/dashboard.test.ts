@@ -148,6 +148,63 @@ describe('dashboard', () => {
       (await service.get('/saldo/web-1', { headers: { authorization: `Bearer ${TOKEN}` } })).status,
     ).toBe(404)
 
+    // The movements of one looked-up client: none yet, then a credit and a debit through the form,
+    // each adding a row and a point of the chart, and moving the looked-up balance (live, from /events).
+    await page.fill('#lookup-ids', '1')
+    await page.click('#lookup button')
+    await waitForText(page, '#movements-title', 'Movements of 1')
+    await waitForText(page, '#movements-empty', 'No movement')
+    expect(await page.locator('#movements-chart-box').isVisible()).toBe(false)
+    const rows = page.locator('#movements-rows tr')
+    const dots = page.locator('#movements-chart circle')
+    await page.fill('#movement-valor', '25.5')
+    await page.fill('#movement-descricao', 'pix')
+    await page.press('#movement-descricao', 'Enter')
+    await waitForText(page, '#movement-result', /credit of 25\.50: 1 = 175\.50, applied at position \d+:\d+/)
+    await waitForText(page, '#lookup-rows', '175.50')
+    await waitFor(async () => (await rows.count()) === 1, { what: 'the credit listed' })
+    expect(await textOf(page, '#movements-rows')).toContain('pix')
+    // The balance before the first movement, then after it.
+    expect(await dots.count()).toBe(2)
+    await page.fill('#movement-valor', '-40')
+    await page.fill('#movement-descricao', '')
+    await page.click('#movement-send')
+    await waitForText(page, '#movement-result', 'debit of 40.00: 1 = 135.50')
+    await waitForText(page, '#lookup-rows', '135.50')
+    await waitFor(async () => (await rows.count()) === 2, { what: 'the debit listed' })
+    expect(await dots.count()).toBe(3)
+    expect(await textOf(page, '#movements-rows tr:first-child')).toContain('-40.00')
+    expect(await textOf(page, '#movements-chart-caption')).toContain('from 150.00 to 135.50 over 2 movements')
+
+    // A debit below the floor: the service's own sentence, and nothing written.
+    await page.fill('#movement-valor', '-1000')
+    await page.click('#movement-send')
+    await waitForText(
+      page,
+      '#movement-result',
+      /HTTP 422: the debit would leave a balance of -864\.5, below the floor/,
+    )
+    expect(await page.locator('#movement-result').getAttribute('class')).toContain('bad')
+    expect(await rows.count()).toBe(2)
+
+    // A movement from elsewhere (here, the API) shows too: the page re-reads on the client's change.
+    const fromApi = await service.get('/saldo/1/movimentos', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+      },
+      body: JSON.stringify({ valor: 14.5, descricao: 'from the API' }),
+    })
+    expect(fromApi.status).toBe(201)
+    await waitFor(async () => (await rows.count()) === 3 && (await dots.count()) === 4, {
+      what: 'the movement made elsewhere listed and drawn',
+    })
+    await waitForText(page, '#movements-rows tr:first-child', 'from the API')
+    await page.locator('#movements').scrollIntoViewIfNeeded()
+    await saveScreenshot(page, 'dashboard-movements', { readme: true, fullPage: false })
+
     // Readable on a phone: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 })
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)

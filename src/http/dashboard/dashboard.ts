@@ -5,7 +5,17 @@ import type { Balance } from '../../balance.ts'
 import type { BalanceChanged, BalanceDeleted, StreamError, StreamReset } from '../../events/models.ts'
 import type { ReadyBody } from '../../kafka/readiness.ts'
 import type { Summary } from '../../kafka/summary.ts'
-import type { BalancesBody, DeleteResult, ErrorBody, WriteResult } from '../models.ts'
+import type { Movement } from '../../movements/movement.ts'
+import type {
+  BalancesBody,
+  DeleteResult,
+  ErrorBody,
+  MovementResult,
+  MovementsList,
+  WriteResult,
+} from '../models.ts'
+// Inlined before this script by page.ts, not imported by the browser.
+import { balanceChart, polylinePoints } from './chart.ts'
 
 /** How often /ready and /stats are asked. */
 const REFRESH_MS = 1000
@@ -14,6 +24,10 @@ const LIVE_ROWS = 50
 /** The contract's text for an unknown client, shown for each id /saldos reports missing. */
 const CLIENT_NOT_FOUND = 'cliente não encontrado'
 const TOKEN_KEY = 'saldo.token'
+/** Movements listed, and drawn, for the looked-up client. */
+const MOVEMENTS_SHOWN = 20
+/** The chart's drawing area, in the SVG's user units (its viewBox). */
+const CHART_BOX = { width: 320, height: 90, pad: 6 }
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const element = document.getElementById(id)
@@ -273,6 +287,8 @@ async function lookup(text: string): Promise<void> {
     show(error, 'Enter a cliente_id, or several separated by commas.')
     return
   }
+  // One client looked up, found or not (a credit creates it): its movements show too.
+  showMovementsOf(ids.length === 1 ? ids[0] : undefined)
   const answer =
     ids.length === 1
       ? await request(`saldo/${encodeURIComponent(ids[0] as string)}`)
@@ -359,6 +375,7 @@ function receive(entry: LiveEntry): void {
   pending.push({ ...entry, at: new Date() })
   if (pending.length > LIVE_ROWS * 2) pending = pending.slice(-LIVE_ROWS)
   if (entry.kind === 'gap') return
+  if (entry.data.cliente_id === movementsClient) void refreshMovements()
   const row = lookedUp.get(entry.data.cliente_id)
   if (!row) return
   if (entry.kind === 'change') {
@@ -446,21 +463,188 @@ async function follow(): Promise<void> {
   setTimeout(() => void follow(), REFRESH_MS * 3)
 }
 
+// ---- Movements of the looked-up client ------------------------------------------------------------
+
+const movementsSection = byId('movements')
+const movementForm = byId<HTMLFormElement>('movement')
+const movementResult = byId('movement-result')
+const chart = byId('movements-chart') as unknown as SVGGElement
+/** The client whose movements show; undefined while none (or several) is looked up. */
+let movementsClient: string | undefined
+/** Re-reads are coalesced: one in flight, and one more after it if a change came meanwhile. */
+let movementsReading: Promise<void> | undefined
+let movementsStale = false
+
+function showMovementsOf(id: string | undefined): void {
+  if (id !== movementsClient) {
+    // Another client's rows would light up as new in the next drawing: start from nothing.
+    byId('movements-rows').replaceChildren()
+    for (const part of ['movements-table', 'movements-empty', 'movements-chart-box']) byId(part).hidden = true
+  }
+  movementsClient = id
+  movementsSection.hidden = id === undefined
+  if (id === undefined) return
+  byId('movements-client').textContent = id
+  movementResult.hidden = true
+  void refreshMovements()
+}
+
+function refreshMovements(): Promise<void> {
+  if (movementsReading) {
+    movementsStale = true
+    return movementsReading
+  }
+  movementsReading = readMovements().finally(() => {
+    movementsReading = undefined
+    if (movementsStale) {
+      movementsStale = false
+      void refreshMovements()
+    }
+  })
+  return movementsReading
+}
+
+async function readMovements(): Promise<void> {
+  const id = movementsClient
+  if (id === undefined) return
+  const error = byId('movements-error')
+  let answer: Answer
+  try {
+    answer = await request(`saldo/${encodeURIComponent(id)}/movimentos?limit=${MOVEMENTS_SHOWN}`)
+  } catch (thrown) {
+    return show(error, `Movements not updated: ${(thrown as Error).message}`)
+  }
+  // Another client was looked up meanwhile: this answer is not for the page any more.
+  if (id !== movementsClient) return
+  if (answer.status === 200) {
+    show(error, undefined)
+    drawMovements((answer.body as MovementsList).movimentos)
+  } else if (answer.status === 404) {
+    show(error, undefined)
+    drawMovements([])
+  } else {
+    show(error, `GET /saldo/${id}/movimentos failed: ${failure(answer)}`)
+  }
+}
+
+function movementRow(m: Movement): HTMLTableRowElement {
+  const row = document.createElement('tr')
+  row.dataset.key = m.idempotency_key
+  row.append(
+    cell(m.timestamp, 'ts'),
+    cell(`${m.valor > 0 ? '+' : ''}${money.format(m.valor)}`, m.valor < 0 ? 'num negative' : 'num'),
+    saldoCell(m.saldo),
+    cell(m.descricao ?? '', 'wide'),
+  )
+  return row
+}
+
+function drawMovements(movimentos: Movement[]): void {
+  const shown = new Set(
+    Array.from(byId('movements-rows').children, (row) => (row as HTMLElement).dataset.key),
+  )
+  const rows = movimentos.map((m) => {
+    const row = movementRow(m)
+    // Only the rows that are new since the last reading light up.
+    if (shown.size > 0 && !shown.has(m.idempotency_key)) row.classList.add('flash')
+    return row
+  })
+  byId('movements-rows').replaceChildren(...rows)
+  byId('movements-table').hidden = movimentos.length === 0
+  byId('movements-empty').hidden = movimentos.length > 0
+  drawChart(movimentos)
+}
+
+/** The balance over the listed movements, as an inline SVG line with a dot (and a tooltip) per balance. */
+function drawChart(movimentos: Movement[]): void {
+  const { points, lowest, highest } = balanceChart(movimentos, CHART_BOX)
+  byId('movements-chart-box').hidden = points.length === 0
+  const svg = (name: string, attributes: Record<string, string | number>) => {
+    // The namespace is taken from the page's own SVG, so the script holds no URL.
+    const element = document.createElementNS(chart.namespaceURI, name)
+    for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value))
+    return element
+  }
+  const line = svg('polyline', { points: polylinePoints(points), class: 'line' })
+  const dots = points.map(({ x, y, saldo, timestamp }) => {
+    const dot = svg('circle', { cx: x, cy: y, r: 3, class: saldo < 0 ? 'dot negative' : 'dot' })
+    const title = svg('title', {})
+    title.textContent = `${money.format(saldo)} at ${timestamp}`
+    dot.append(title)
+    return dot
+  })
+  chart.replaceChildren(line, ...dots)
+  const first = points[0]
+  const last = points[points.length - 1]
+  byId('movements-chart-caption').textContent =
+    first && last
+      ? `Balance from ${money.format(first.saldo)} to ${money.format(last.saldo)} over ${movimentos.length} movement${movimentos.length === 1 ? '' : 's'}; lowest ${money.format(lowest)}, highest ${money.format(highest)}.`
+      : ''
+}
+
+/** A new Idempotency-Key. getRandomValues, unlike randomUUID, also works on a page served over plain http. */
+function newIdempotencyKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(
+    '',
+  )
+}
+
+function showMovementResult(ok: boolean, text: string, position?: string | null): void {
+  showResult(movementResult, ok, text, position)
+}
+
+async function sendMovement(): Promise<void> {
+  const id = movementsClient
+  const valorText = byId<HTMLInputElement>('movement-valor').value
+  const descricao = byId<HTMLInputElement>('movement-descricao').value.trim()
+  if (id === undefined) return
+  if (valorText === '') return showMovementResult(false, 'Enter the valor: > 0 credits, < 0 debits.')
+  const send = byId<HTMLButtonElement>('movement-send')
+  send.disabled = true
+  try {
+    const valor = Number(valorText)
+    const answer = await request(`saldo/${encodeURIComponent(id)}/movimentos`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': newIdempotencyKey() },
+      body: JSON.stringify(descricao ? { valor, descricao } : { valor }),
+    })
+    if (answer.status !== 201) return showMovementResult(false, failure(answer))
+    const { movimento } = answer.body as MovementResult
+    const kind = movimento.valor > 0 ? 'credit' : 'debit'
+    showMovementResult(
+      true,
+      `✓ ${kind} of ${money.format(Math.abs(movimento.valor))}: ${movimento.cliente_id} = ${money.format(movimento.saldo)}, applied`,
+      answer.headers.get('x-saldo-position'),
+    )
+    // Applied here before the answer: the listing has it now, whenever /events tells.
+    await refreshMovements()
+  } catch (error) {
+    showMovementResult(false, (error as Error).message)
+  } finally {
+    send.disabled = false
+  }
+}
+
 // ---- Writes --------------------------------------------------------------------------------------
 
 const writeForm = byId<HTMLFormElement>('write')
 const writeResult = byId('write-result')
 
-function showWriteResult(ok: boolean, text: string, position?: string): void {
-  writeResult.replaceChildren(text)
+/** A write's answer in `element`: what happened and, when it was applied, the position it reached. */
+function showResult(element: HTMLElement, ok: boolean, text: string, position?: string | null): void {
+  element.replaceChildren(text)
   if (position) {
     const at = document.createElement('span')
     at.className = 'position'
     at.textContent = position
-    writeResult.append(' at position ', at)
+    element.append(' at position ', at)
   }
-  writeResult.className = `result ${ok ? 'ok' : 'bad'}`
-  writeResult.hidden = false
+  element.className = `result ${ok ? 'ok' : 'bad'}`
+  element.hidden = false
+}
+
+function showWriteResult(ok: boolean, text: string, position?: string): void {
+  showResult(writeResult, ok, text, position)
 }
 
 async function write(method: 'PUT' | 'DELETE'): Promise<void> {
@@ -502,9 +686,12 @@ async function write(method: 'PUT' | 'DELETE'): Promise<void> {
   }
 }
 
+/** The forms that write show once a token is entered; without one, a sentence says so. */
 function showWriteForm(): void {
   writeForm.hidden = !token()
   byId('write-locked').hidden = Boolean(token())
+  movementForm.hidden = !token()
+  byId('movement-locked').hidden = Boolean(token())
 }
 
 // ---- Wiring --------------------------------------------------------------------------------------
@@ -531,6 +718,10 @@ writeForm.addEventListener('submit', (event) => {
   void write('PUT')
 })
 byId('write-delete').addEventListener('click', () => void write('DELETE'))
+movementForm.addEventListener('submit', (event) => {
+  event.preventDefault()
+  void sendMovement()
+})
 
 showWriteForm()
 void follow()
