@@ -82,7 +82,6 @@ export function createService(config: Config, log: Logger) {
     transactions,
     catchUp: (partition): void => conditional.readFirst(partition),
     confirm: (partition) => ownership.confirms(partition),
-    waitMs: config.WRITE_WAIT_MS,
     retryMs: config.KAFKA_RECONNECT_BACKOFF_MS,
     log,
   })

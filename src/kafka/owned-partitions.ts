@@ -30,8 +30,6 @@ export interface OwnedPartitionsDeps {
    * would fence whoever owns it now, were this instance a zombie that has not noticed yet.
    */
   confirm: (partition: number) => Promise<boolean>
-  /** How long a write waits for a partition being taken over before it answers that it is moving. */
-  waitMs: number
   /** How long to wait before trying again a takeover that failed (Kafka unreachable, say). */
   retryMs: number
   log: Logger
@@ -77,8 +75,11 @@ export class OwnedPartitions {
     })
   }
 
-  /** Waits (up to `waitMs`) until this instance may write `partition`; PartitionMoving otherwise. */
-  async take(partition: number, waitMs = this.#deps.waitMs): Promise<WriteLease> {
+  /**
+   * Waits (up to `waitMs`: what is left of the write's WRITE_WAIT_MS) until this instance may write
+   * `partition`; PartitionMoving otherwise.
+   */
+  async take(partition: number, waitMs: number): Promise<WriteLease> {
     const acquisition = this.#acquisitions.get(partition)
     if (!acquisition) throw this.#notOwned(partition)
     let timer: ReturnType<typeof setTimeout> | undefined

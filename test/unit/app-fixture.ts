@@ -119,7 +119,6 @@ export function setup({
     },
     catchUp: (partition): void => conditional.readFirst(partition),
     confirm: async (partition) => ownership.owned().has(partition),
-    waitMs: 50,
     retryMs: 10,
     log,
   })

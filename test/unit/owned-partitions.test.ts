@@ -40,18 +40,23 @@ function owned(owners: Record<number, string>, waitMs = 200, confirmed = true) {
       caughtUp.push(partition)
     },
     confirm: async (partition) => confirmed && ownership.owned().has(partition),
-    waitMs,
     retryMs: 10,
     log: captureLog().log,
   })
-  return { ownership, transactions, caughtUp, partitions }
+  return {
+    ownership,
+    transactions,
+    caughtUp,
+    partitions,
+    take: (partition: number) => partitions.take(partition, waitMs),
+  }
 }
 
 describe('OwnedPartitions', () => {
   it('takes writes for a partition only once its older writers are fenced and it is caught up', async () => {
-    const { transactions, caughtUp, partitions } = owned({ 0: ME })
+    const { transactions, caughtUp, partitions, take } = owned({ 0: ME })
     expect(transactions.acquired).toEqual([0])
-    const lease = partitions.take(0)
+    const lease = take(0)
     // Still waiting while the acquisition is: the lease loses a race against a settled promise.
     expect(await Promise.race([lease.then(() => 'taken'), Promise.resolve('waiting')])).toBe('waiting')
     expect(caughtUp).toEqual([])
@@ -62,31 +67,31 @@ describe('OwnedPartitions', () => {
   })
 
   it('answers PartitionMoving for a partition it does not own, and when the takeover outlasts waitMs', async () => {
-    const { partitions } = owned({ 0: ME, 1: OTHER }, 30)
-    expect(partitions.take(1)).rejects.toThrow('this instance no longer owns partition 1')
-    const late = partitions.take(0)
+    const { take } = owned({ 0: ME, 1: OTHER }, 30)
+    expect(take(1)).rejects.toThrow('this instance no longer owns partition 1')
+    const late = take(0)
     expect(late).rejects.toBeInstanceOf(PartitionMoving)
     expect(late).rejects.toThrow('still taking over partition 0')
   })
 
   it('refuses an append under the lease of an earlier acquisition: lost and given back meanwhile', async () => {
-    const { ownership, transactions, partitions } = owned({ 0: ME })
+    const { ownership, transactions, partitions, take } = owned({ 0: ME })
     transactions.letAcquire()
-    const lease = await partitions.take(0)
+    const lease = await take(0)
     ownership.set({ 0: OTHER })
     expect(transactions.released).toEqual([0])
     ownership.set({ 0: ME })
     transactions.letAcquire()
     expect(partitions.append(lease, [record])).rejects.toThrow('is being taken over by this instance')
-    const again = await partitions.take(0)
+    const again = await take(0)
     expect(await partitions.append(again, [record])).toHaveLength(1)
     expect(transactions.committed).toHaveLength(1)
   })
 
   it('takes the partition over again after a transaction whose outcome Kafka did not tell (Stopped)', async () => {
-    const { transactions, partitions } = owned({ 0: ME })
+    const { transactions, partitions, take } = owned({ 0: ME })
     transactions.letAcquire()
-    const lease = await partitions.take(0)
+    const lease = await take(0)
     transactions.failNext = new Stopped(0, 'consulta-saldo.contas.0')
     expect(partitions.append(lease, [record])).rejects.toBeInstanceOf(Stopped)
     await waitFor(() => transactions.acquired.length === 2, { what: 'the partition taken over again' })
@@ -94,13 +99,13 @@ describe('OwnedPartitions', () => {
   })
 
   it('does not take a partition over again when the group no longer confirms it (a zombie would fence the owner)', async () => {
-    const { transactions, partitions } = owned({ 0: ME }, 200, false)
+    const { transactions, partitions, take } = owned({ 0: ME }, 200, false)
     transactions.letAcquire()
-    const lease = await partitions.take(0)
+    const lease = await take(0)
     transactions.failNext = new Stopped(0, 'consulta-saldo.contas.0')
     expect(partitions.append(lease, [record])).rejects.toBeInstanceOf(Stopped)
     await waitFor(() => transactions.released.length === 1, { what: 'the partition released' })
     expect(transactions.acquired).toEqual([0])
-    expect(partitions.take(0)).rejects.toThrow('partition 0 is being taken over by this instance')
+    expect(take(0)).rejects.toThrow('partition 0 is being taken over by this instance')
   })
 })
