@@ -108,7 +108,9 @@ export class ConditionalWriter {
   /** One transaction; should it fail, it may have committed all the same: the partition's next decision reads first. */
   async #append(lease: WriteLease, records: TopicRecord[]): Promise<Placement[]> {
     const placements = await this.#options.owner.append(lease, records).catch((error: unknown) => {
-      this.#unsure.set(lease.partition, [...new Set(records.map((record) => record.topic))])
+      // Added to what is already to be read first (a takeover's topics), never in place of it.
+      const before = this.#unsure.get(lease.partition) ?? []
+      this.#unsure.set(lease.partition, [...new Set([...before, ...records.map((record) => record.topic)])])
       throw error
     })
     records.forEach((record, i) => {
