@@ -119,10 +119,15 @@ export class ApiProcess {
   async stop(): Promise<void> {
     if (this.#proc.exitCode !== null) return
     this.#proc.kill('SIGTERM')
+    // A timer, not Bun.sleep: a sleep left pending kept the bench alive for its 30 s after every stop.
+    let timer: ReturnType<typeof setTimeout> | undefined
     const exited = await Promise.race([
       this.#proc.exited.then(() => true),
-      Bun.sleep(30_000).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 30_000)
+      }),
     ])
+    clearTimeout(timer)
     if (!exited) {
       this.#proc.kill('SIGKILL')
       await this.#proc.exited
