@@ -109,15 +109,25 @@ export function createService(config: Config, log: Logger) {
     events.publish(partition, changes, offsets)
   })
   materializer.onDrop(() => watch.applied())
+  let replaying = false
+  /** Until ready, the store writes the replay's batches in groups (at boot, and for each rebuild). */
+  const groupUntilReady = () => {
+    if (replaying) return
+    replaying = true
+    persistent?.beginReplay()
+    numbers.progress.onReady(() => {
+      replaying = false
+      // The replay's last group of batches goes to disk before /ready answers 200.
+      persistent?.endReplay()
+      // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
+      Bun.gc(true)
+    })
+  }
+  groupUntilReady()
   materializer.onRebuild((reason) => {
     watch.applied()
     events.reset(`this instance rebuilds its state from the topic (${reason})`)
-  })
-  numbers.progress.onReady(() => {
-    // The replay's last group of batches goes to disk before /ready answers 200.
-    persistent?.endReplay()
-    // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
-    Bun.gc(true)
+    groupUntilReady()
   })
   const numbersSource = applyMetrics(numbers)
   const ownershipSource = ownershipMetrics(ownership)

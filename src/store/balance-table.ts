@@ -4,6 +4,15 @@ const EMPTY = 0
 const DELETED = -1
 const MIN_CAPACITY = 1024
 const MAX_FIELD_BYTES = 255
+/** In `#records`, an entry that holds no key (deleted, on the free list). */
+const FREE = 0xffffffff
+
+/** A key's row as the snapshot writes it. */
+export interface TableRow {
+  readonly balance: Balance
+  readonly partition: number
+  readonly offset: number
+}
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -39,6 +48,10 @@ export class BalanceTable {
   #tombstones = 0
   #free: number[] = []
   #size = 0
+  /** Per entry, 1 once `set` touched it since `clearMarks`; undefined unless `trackChanges` was called. */
+  #marks: Uint8Array | undefined
+  /** The entries marked, each once. */
+  #marked: number[] = []
   readonly #scratch = new Uint8Array(MAX_FIELD_BYTES * 3)
   /** Where a key is encoded (one byte more than a field may have, to see it is too long), made once. */
   readonly #keyScratch = this.#scratch.subarray(0, MAX_FIELD_BYTES + 1)
@@ -59,10 +72,50 @@ export class BalanceTable {
     return entry < 0 ? undefined : `"${this.#partitions[entry]}-${this.#offsets[entry]}"`
   }
 
-  /** The offset of the record that set `key`, or undefined. */
-  offsetOf(key: string): number | undefined {
+  /** The balance of `key` and the partition and offset of the record that set it, in one lookup. */
+  row(key: string): TableRow | undefined {
     const entry = this.#entryOf(key)
-    return entry < 0 ? undefined : this.#offsets[entry]
+    if (entry < 0) return undefined
+    return {
+      balance: this.#balanceAt(entry, key),
+      partition: this.#partitions[entry] as number,
+      offset: this.#offsets[entry] as number,
+    }
+  }
+
+  /**
+   * From now on, remembers the entries `set` touches (one byte per entry, each listed once) until
+   * `clearMarks`: what a write group of the snapshot must write, without a Map of key strings
+   * (hashing every replayed key a second time was 8% of a replay's CPU).
+   */
+  trackChanges(): void {
+    this.#marks ??= new Uint8Array(this.#hashes.length)
+  }
+
+  /** Entries marked since `clearMarks` (a key set twice counts once). */
+  get marked(): number {
+    return this.#marked.length
+  }
+
+  /** The keys set since `clearMarks` and still present, sorted (the default sort of strings is the fastest). */
+  markedKeys(): string[] {
+    const keys: string[] = []
+    for (const entry of this.#marked) if (this.#records[entry] !== FREE) keys.push(this.#keyAt(entry))
+    return keys.sort()
+  }
+
+  clearMarks(): void {
+    const marks = this.#marks
+    if (!marks) return
+    for (const entry of this.#marked) marks[entry] = 0
+    this.#marked = []
+  }
+
+  #mark(entry: number): void {
+    const marks = this.#marks
+    if (marks === undefined || marks[entry] === 1) return
+    marks[entry] = 1
+    this.#marked.push(entry)
   }
 
   #entryOf(key: string): number {
@@ -72,19 +125,24 @@ export class BalanceTable {
 
   /** Sets `balance` as the record at `partition:offset`. */
   set(balance: Balance, partition: number, offset: number): void {
-    const key = balance.cliente_id
+    this.setFields(balance.cliente_id, balance.saldo, balance.timestamp, partition, offset)
+  }
+
+  /** `set` from the fields themselves: a snapshot's load builds no object per row. */
+  setFields(key: string, saldo: number, timestamp: string, partition: number, offset: number): void {
     const hash = hashOf(key)
     const keyBytes = this.#encode(key, 0)
-    const tsBytes = keyBytes < 0 ? -1 : this.#encode(balance.timestamp, keyBytes)
+    const tsBytes = keyBytes < 0 ? -1 : this.#encode(timestamp, keyBytes)
     if (tsBytes < 0)
       throw new RangeError(
         `cliente_id or timestamp of ${JSON.stringify(key.slice(0, 40))} is over ${MAX_FIELD_BYTES} bytes`,
       )
     const found = this.#find(hash, keyBytes)
     if (found >= 0) {
-      this.#saldos[found] = balance.saldo
+      this.#saldos[found] = saldo
       this.#partitions[found] = partition
       this.#offsets[found] = offset
+      this.#mark(found)
       const at = this.#records[found] as number
       const tsAt = at + 1 + keyBytes
       if (this.#arena[tsAt] === tsBytes) {
@@ -98,12 +156,27 @@ export class BalanceTable {
     }
     const entry = this.#newEntry()
     this.#hashes[entry] = hash
-    this.#saldos[entry] = balance.saldo
+    this.#saldos[entry] = saldo
     this.#partitions[entry] = partition
     this.#offsets[entry] = offset
     this.#records[entry] = this.#append(keyBytes, tsBytes)
+    this.#mark(entry)
     this.#insertSlot(hash, entry)
     this.#size++
+  }
+
+  /**
+   * Room for `keys` more keys whose ids and timestamps take `bytes` bytes of UTF-8, allocated at once:
+   * a load that grew the arrays by doubling held the old and the new copy of each at its peak.
+   */
+  reserve(keys: number, bytes: number): void {
+    const entries = this.#entries + keys
+    if (entries > this.#hashes.length) this.#growEntries(entries)
+    const arena = this.#arenaUsed + bytes + 2 * keys
+    if (arena > this.#arena.length) this.#arena = grow(this.#arena, new Uint8Array(arena))
+    // As #insertSlot keeps them: at most half full once the keys are in, so none of them rehashes.
+    if ((this.#size + this.#tombstones + keys + 1) * 2 > this.#slots.length)
+      this.#rehash((this.#size + keys + 1) * 2)
   }
 
   delete(key: string): boolean {
@@ -120,6 +193,7 @@ export class BalanceTable {
         this.#garbage +=
           2 + (this.#arena[at] as number) + (this.#arena[at + 1 + (this.#arena[at] as number)] as number)
         this.#slots[slot] = DELETED
+        this.#records[entry] = FREE
         this.#tombstones++
         this.#free.push(entry)
         this.#size--
@@ -140,6 +214,7 @@ export class BalanceTable {
       this.#garbage +=
         2 + (this.#arena[at] as number) + (this.#arena[at + 1 + (this.#arena[at] as number)] as number)
       slots[slot] = DELETED
+      this.#records[value - 1] = FREE
       this.#tombstones++
       this.#free.push(value - 1)
       this.#size--
@@ -158,6 +233,8 @@ export class BalanceTable {
     this.#arena = new Uint8Array(MIN_CAPACITY * 32)
     this.#arenaUsed = this.#garbage = this.#entries = this.#tombstones = this.#size = 0
     this.#free = []
+    if (this.#marks) this.#marks = new Uint8Array(MIN_CAPACITY)
+    this.#marked = []
   }
 
   /** Every balance, in no particular order. */
@@ -165,6 +242,11 @@ export class BalanceTable {
     for (const value of this.#slots) {
       if (value > 0) yield this.#balanceAt(value - 1)
     }
+  }
+
+  #keyAt(entry: number): string {
+    const at = this.#records[entry] as number
+    return decoder.decode(this.#arena.subarray(at + 1, at + 1 + (this.#arena[at] as number)))
   }
 
   #balanceAt(entry: number, knownKey?: string): Balance {
@@ -208,9 +290,10 @@ export class BalanceTable {
   #append(keyBytes: number, tsBytes: number): number {
     const need = 2 + keyBytes + tsBytes
     if (this.#arenaUsed + need > this.#arena.length) {
-      const grown = new Uint8Array(Math.max(this.#arena.length * 2, this.#arenaUsed + need))
-      grown.set(this.#arena.subarray(0, this.#arenaUsed))
-      this.#arena = grown
+      this.#arena = grow(
+        this.#arena,
+        new Uint8Array(Math.max(this.#arena.length * 2, this.#arenaUsed + need)),
+      )
     }
     const at = this.#arenaUsed
     this.#arena[at] = keyBytes
@@ -224,15 +307,17 @@ export class BalanceTable {
   #newEntry(): number {
     const reused = this.#free.pop()
     if (reused !== undefined) return reused
-    if (this.#entries === this.#hashes.length) {
-      const capacity = this.#hashes.length * 2
-      this.#hashes = grow(this.#hashes, new Uint32Array(capacity))
-      this.#saldos = grow(this.#saldos, new Float64Array(capacity))
-      this.#records = grow(this.#records, new Uint32Array(capacity))
-      this.#partitions = grow(this.#partitions, new Int32Array(capacity))
-      this.#offsets = grow(this.#offsets, new Float64Array(capacity))
-    }
+    if (this.#entries === this.#hashes.length) this.#growEntries(this.#hashes.length * 2)
     return this.#entries++
+  }
+
+  #growEntries(capacity: number): void {
+    this.#hashes = grow(this.#hashes, new Uint32Array(capacity))
+    this.#saldos = grow(this.#saldos, new Float64Array(capacity))
+    this.#records = grow(this.#records, new Uint32Array(capacity))
+    this.#partitions = grow(this.#partitions, new Int32Array(capacity))
+    this.#offsets = grow(this.#offsets, new Float64Array(capacity))
+    if (this.#marks) this.#marks = grow(this.#marks, new Uint8Array(capacity))
   }
 
   #insertSlot(hash: number, entry: number): void {
@@ -245,10 +330,11 @@ export class BalanceTable {
     this.#slots[slot] = entry + 1
   }
 
-  #rehash(): void {
+  /** New slots for the keys held, at least `capacity` of them (a power of two). */
+  #rehash(room = (this.#size + 1) * 4): void {
     const old = this.#slots
     let capacity = MIN_CAPACITY * 2
-    while (capacity < (this.#size + 1) * 4) capacity *= 2
+    while (capacity < room) capacity *= 2
     this.#slots = new Int32Array(capacity)
     this.#tombstones = 0
     const mask = capacity - 1
@@ -280,7 +366,7 @@ export class BalanceTable {
   }
 }
 
-function grow<T extends Uint32Array | Int32Array | Float64Array>(from: T, to: T): T {
+function grow<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(from: T, to: T): T {
   to.set(from)
   return to
 }

@@ -1,5 +1,5 @@
 import type { Balance } from '../balance.ts'
-import { BalanceTable } from './balance-table.ts'
+import { BalanceTable, type TableRow } from './balance-table.ts'
 import type { BalanceStore, Change, StoreOrigin } from './store.ts'
 
 /** The query path: the latest balance of every client in a compact table, and the position per partition. */
@@ -28,9 +28,14 @@ export class MemoryStore implements BalanceStore {
     return this.#rows.etag(clienteId)
   }
 
-  /** The offset of the record that set the client's balance (for the snapshot's rows). */
-  offsetOf(clienteId: string): number | undefined {
-    return this.#rows.offsetOf(clienteId)
+  /** The client's balance with the partition and offset of the record that set it (for the snapshot's rows). */
+  row(clienteId: string): TableRow | undefined {
+    return this.#rows.row(clienteId)
+  }
+
+  /** Which keys were set since the snapshot's last group write (see BalanceTable.trackChanges). */
+  get marks(): Pick<BalanceTable, 'trackChanges' | 'marked' | 'markedKeys' | 'clearMarks'> {
+    return this.#rows
   }
 
   apply(partition: number, changes: readonly Change[], nextOffset: number, offsets: readonly number[]): void {
@@ -40,6 +45,16 @@ export class MemoryStore implements BalanceStore {
       else this.#rows.delete(change.clienteId)
     }
     this.#positions.set(partition, nextOffset)
+  }
+
+  /** Room for `keys` more keys of `bytes` of ids and timestamps, at once (a snapshot's load). */
+  reserve(keys: number, bytes: number): void {
+    this.#rows.reserve(keys, bytes)
+  }
+
+  /** One row of a snapshot, as `apply` would put it, from its fields (no Change per row). */
+  load(partition: number, clienteId: string, saldo: number, timestamp: string, offset: number): void {
+    this.#rows.setFields(clienteId, saldo, timestamp, partition, offset)
   }
 
   /** Memory takes every batch. */

@@ -2,8 +2,9 @@ import { Database, SQLiteError, type Statement } from 'bun:sqlite'
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import type { Logger } from '../log.ts'
 import { StateDirError } from './errors.ts'
-import type { BalanceStore, Change, StoreOrigin } from './store.ts'
-import type { RowSource, WriteGroup } from './write-group.ts'
+import type { MemoryStore } from './memory-store.ts'
+import type { StoreOrigin } from './store.ts'
+import type { SnapshotWrite } from './write-group.ts'
 
 /** Raise it when the tables change: a file of another version is thrown away and rebuilt. */
 export const SCHEMA_VERSION = 2
@@ -31,14 +32,14 @@ const SCHEMA = `
   PRAGMA user_version = ${SCHEMA_VERSION};
 `
 
-/** Where a snapshot's content goes as it is read: the in-memory store, one chunk of rows at a time. */
-export type SnapshotTarget = Pick<BalanceStore, 'apply' | 'setOrigin'>
+/** Where a snapshot's content goes as it is read: the in-memory store, row by row. */
+export type SnapshotTarget = Pick<MemoryStore, 'apply' | 'setOrigin' | 'reserve' | 'load'>
 
 /**
- * Rows handed to the target per partition at a time: the rows read but not yet in the table stay
- * this few, whatever the snapshot's size (it used to build them all first: 4-5x the table at peak).
+ * A synchronous load gives the collector no idle moment: without a young-generation collection now
+ * and then, the heap grows to every row object read (1M keys: 1.75x instead of 2.5x the settled RSS
+ * at peak, and faster; a full collection instead took 2.6x as long for 1.6x).
  */
-const LOAD_CHUNK = 1024
 const GC_EVERY_ROWS = 65_536
 
 class CorruptSnapshot extends Error {}
@@ -55,7 +56,7 @@ const isCorrupt = (error: unknown) =>
  */
 export class SqliteSnapshot {
   readonly #db: Database
-  readonly #write: (group: WriteGroup, source: RowSource) => void
+  readonly #write: (write: SnapshotWrite) => void
   readonly #setOrigin: Statement
 
   private constructor(db: Database) {
@@ -65,12 +66,12 @@ export class SqliteSnapshot {
     )
     const remove = db.prepare('DELETE FROM balances WHERE cliente_id = ?')
     const checkpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (partition, next_offset) VALUES (?, ?)')
-    this.#write = db.transaction((group: WriteGroup, source: RowSource) => {
-      for (const { partition, clienteId, balance, offset } of group.rows(source)) {
+    this.#write = db.transaction((write: SnapshotWrite) => {
+      for (const { partition, clienteId, balance, offset } of write.rows()) {
         if (balance) put.run(clienteId, balance.saldo, balance.timestamp, partition, offset)
         else remove.run(clienteId)
       }
-      for (const [partition, nextOffset] of group.checkpoints()) checkpoint.run(partition, nextOffset)
+      for (const [partition, nextOffset] of write.checkpoints()) checkpoint.run(partition, nextOffset)
     })
     this.#setOrigin = db.prepare(
       'INSERT OR REPLACE INTO meta (id, topic, cluster_id, partitions) VALUES (1, ?, ?, ?)',
@@ -164,41 +165,38 @@ export class SqliteSnapshot {
       .query<StoreOrigin, []>('SELECT topic, cluster_id AS clusterId, partitions FROM meta')
       .get()
     if (meta) target.setOrigin(meta)
-    const checkpoints = new Map<number, { nextOffset: number; rows: Change[]; offsets: number[] }>()
+    const checkpoints = new Set<number>()
     for (const { partition, next_offset } of this.#db
       .query<{ partition: number; next_offset: number }, []>('SELECT partition, next_offset FROM checkpoints')
       .all()) {
-      checkpoints.set(partition, { nextOffset: next_offset, rows: [], offsets: [] })
+      checkpoints.add(partition)
       target.apply(partition, [], next_offset, [])
     }
+    // The table is sized once for every row (UTF-8 bytes, as the table stores them): grown by
+    // doubling, each array's old and new copies were both held at the load's peak.
+    const size = this.#db
+      .query<{ n: number; bytes: number | null }, []>(
+        'SELECT count(*) AS n, sum(length(CAST(cliente_id AS BLOB)) + length(CAST(timestamp AS BLOB))) AS bytes FROM balances',
+      )
+      .get()
+    target.reserve(size?.n ?? 0, size?.bytes ?? 0)
     const rows = this.#db.query<
       { cliente_id: string; saldo: number; timestamp: string; partition: number; offset: number },
       []
     >('SELECT cliente_id, saldo, timestamp, partition, offset FROM balances')
     let read = 0
     for (const { cliente_id, saldo, timestamp, partition, offset } of rows.iterate()) {
-      const entry = checkpoints.get(partition)
       // Rows and checkpoints are written together: rows without one mean the file was damaged.
-      if (!entry) throw new CorruptSnapshot(`rows of partition ${partition} have no checkpoint`)
-      entry.rows.push({ kind: 'put', balance: { cliente_id, saldo, timestamp } })
-      entry.offsets.push(offset)
-      // A synchronous load gives the collector no idle moment: without a young-generation collection
-      // now and then, the heap grows to every row object read (1M keys: 1.75x instead of 2.5x the
-      // settled RSS at peak, and faster; a full collection instead took 2.6x as long for 1.6x).
+      if (!checkpoints.has(partition))
+        throw new CorruptSnapshot(`rows of partition ${partition} have no checkpoint`)
+      target.load(partition, cliente_id, saldo, timestamp, offset)
       if (++read % GC_EVERY_ROWS === 0) Bun.gc(false)
-      if (entry.rows.length === LOAD_CHUNK) {
-        target.apply(partition, entry.rows, entry.nextOffset, entry.offsets)
-        entry.rows = []
-        entry.offsets = []
-      }
     }
-    for (const [partition, { rows, nextOffset, offsets }] of checkpoints)
-      target.apply(partition, rows, nextOffset, offsets)
   }
 
-  /** One transaction: the group's rows, valued from `source`, and its partitions' next offsets, or nothing. */
-  write(group: WriteGroup, source: RowSource): void {
-    this.#write(group, source)
+  /** One transaction: the rows and their partitions' next offsets, or nothing. */
+  write(write: SnapshotWrite): void {
+    this.#write(write)
   }
 
   setOrigin({ topic, clusterId, partitions }: StoreOrigin): void {

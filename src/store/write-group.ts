@@ -1,11 +1,6 @@
 import type { Balance } from '../balance.ts'
+import type { MemoryStore } from './memory-store.ts'
 import { type Change, changeKey } from './store.ts'
-
-/** A client's balance and the offset of the record that set it. */
-export interface VersionedBalance {
-  readonly balance: Balance
-  readonly offset: number
-}
 
 /** A row to write: a client's balance and its offset (undefined: deleted), and the partition it came from. */
 export interface SnapshotRow {
@@ -15,26 +10,37 @@ export interface SnapshotRow {
   readonly offset: number
 }
 
-/** Where a group's rows take their values from: the state once it took the group's batches. */
-export type RowSource = (clienteId: string) => VersionedBalance | undefined
+/** One transaction of the snapshot: rows, then the next offset of each partition they cover. */
+export interface SnapshotWrite {
+  rows(): Iterable<SnapshotRow>
+  checkpoints(): ReadonlyMap<number, number>
+}
 
 /**
- * Batches to write to the snapshot in one transaction: the keys they touch, and the next offset of
- * each partition they cover. One batch in the tail; during the replay, several, so that a page of
- * the B-tree is written once per group rather than once per batch. It keeps keys, not changes: the
- * values are read when the group is written, from a state that took exactly its batches (holding
- * the changes instead cost up to ~140 MiB more peak RSS, replaying 1M records over 100k keys).
+ * Batches to write to the snapshot in one transaction, from every partition that is replaying: the
+ * keys they touched and the next offset of each partition. One transaction per batch in the tail;
+ * during the replay, several, so that a page of the B-tree is written once per group rather than once
+ * per batch. The keys set are the ones memory's table marks (a byte per entry): the values are read
+ * when the group is written, from a state that took exactly its batches. Only deletions are kept here,
+ * as keys (holding every change cost up to ~140 MiB more peak RSS, and a Map of every key 8% of the
+ * replay's CPU).
  */
-export class WriteGroup {
-  /** Key → the partition of its last change. */
-  readonly #keys = new Map<string, number>()
+export class WriteGroup implements SnapshotWrite {
+  readonly #memory: MemoryStore
+  readonly #deleted = new Set<string>()
   readonly #checkpoints = new Map<number, number>()
   #changes = 0
   #startedAt = 0
 
+  /** Starts `memory`'s marks: from now on it remembers the keys it sets. */
+  constructor(memory: MemoryStore) {
+    this.#memory = memory
+    memory.marks.trackChanges()
+  }
+
   add(partition: number, changes: readonly Change[], nextOffset: number, now = performance.now()): void {
     if (this.isEmpty) this.#startedAt = now
-    for (const change of changes) this.#keys.set(changeKey(change), partition)
+    for (const change of changes) if (change.kind === 'delete') this.#deleted.add(change.clienteId)
     this.#changes += changes.length
     this.#checkpoints.set(partition, nextOffset)
   }
@@ -58,32 +64,51 @@ export class WriteGroup {
   }
 
   /**
-   * Each key's row in key order: the B-tree is then walked in order rather than at random.
-   * Replaying a million random keys in batches of 133k, this wrote 1.8x as fast.
+   * Each key set, in key order (the B-tree is then walked in order rather than at random: replaying a
+   * million random keys in batches of 133k, this wrote 1.8x as fast), then the keys deleted and not set
+   * again. A key's partition is memory's: the one of the record that set it.
    */
-  *rows(source: RowSource): Generator<SnapshotRow> {
-    // The default sort of strings is several times faster than any comparator.
-    for (const clienteId of [...this.#keys.keys()].sort()) {
-      const row = source(clienteId)
-      yield {
-        partition: this.#keys.get(clienteId) as number,
-        clienteId,
-        balance: row?.balance,
-        offset: row?.offset ?? -1,
-      }
+  *rows(): Generator<SnapshotRow> {
+    const memory = this.#memory
+    for (const clienteId of memory.marks.markedKeys()) {
+      const row = memory.row(clienteId) as NonNullable<ReturnType<MemoryStore['row']>>
+      yield { partition: row.partition, clienteId, balance: row.balance, offset: row.offset }
     }
+    for (const clienteId of this.#deleted) {
+      if (memory.get(clienteId) === undefined)
+        yield { partition: -1, clienteId, balance: undefined, offset: -1 }
+    }
+  }
+
+  /** The group is on disk: memory's marks start again. */
+  written(): void {
+    this.#memory.marks.clearMarks()
   }
 }
 
-/** A batch's last value of each key (`offsets[i]` that of `changes[i]`), as the rows of a group of that batch alone take them. */
-export function lastValues(changes: readonly Change[], offsets: readonly number[]): RowSource {
-  const last = new Map<string, VersionedBalance | undefined>()
-  for (let i = 0; i < changes.length; i++) {
-    const change = changes[i] as Change
-    last.set(
-      changeKey(change),
-      change.kind === 'put' ? { balance: change.balance, offset: offsets[i] as number } : undefined,
-    )
+/** One batch of the tail on its own, written before memory takes it: each key's last value in it. */
+export function batchWrite(
+  partition: number,
+  changes: readonly Change[],
+  nextOffset: number,
+  offsets: readonly number[],
+): SnapshotWrite {
+  return {
+    *rows() {
+      const last = new Map<string, SnapshotRow>()
+      for (let i = 0; i < changes.length; i++) {
+        const change = changes[i] as Change
+        const clienteId = changeKey(change)
+        const put = change.kind === 'put'
+        last.set(clienteId, {
+          partition,
+          clienteId,
+          balance: put ? change.balance : undefined,
+          offset: put ? (offsets[i] as number) : -1,
+        })
+      }
+      yield* last.values()
+    },
+    checkpoints: () => new Map([[partition, nextOffset]]),
   }
-  return (clienteId) => last.get(clienteId)
 }

@@ -99,4 +99,35 @@ describe('BalanceTable', () => {
     expect(table.etag('c4')).toBeUndefined()
     expect(table.etag('x'.repeat(300))).toBeUndefined()
   })
+
+  it('marks the keys set since clearMarks, once each and in key order, leaving out those deleted since', () => {
+    const table = new BalanceTable()
+    const at = (id: string, saldo = 1) => table.set({ cliente_id: id, saldo, timestamp: '2025-10-14' }, 0, 1)
+    at('before')
+    expect(table.marked).toBe(0)
+    table.trackChanges()
+    for (const id of ['c', 'a', 'b', 'a', 'gone']) at(id)
+    table.delete('gone')
+    // A freed entry taken by another key is that key's.
+    at('z')
+    expect(table.markedKeys()).toEqual(['a', 'b', 'c', 'z'])
+    expect(table.row('a')).toEqual({
+      balance: { cliente_id: 'a', saldo: 1, timestamp: '2025-10-14' },
+      partition: 0,
+      offset: 1,
+    })
+    table.clearMarks()
+    at('before', 2)
+    expect(table.markedKeys()).toEqual(['before'])
+  })
+
+  it('takes the keys a reservation was made for without growing again', () => {
+    const table = new BalanceTable()
+    table.set({ cliente_id: 'x', saldo: 1, timestamp: 't' }, 0, 0)
+    table.reserve(5000, 5000 * 12)
+    for (let i = 0; i < 5000; i++) table.setFields(`key-${i}`, i, '2025-10-14', 1, i)
+    expect(table.size).toBe(5001)
+    expect(table.get('key-4999')?.saldo).toBe(4999)
+    expect(table.etag('x')).toBe('"0-0"')
+  })
 })

@@ -160,6 +160,19 @@ describe('PersistentStore', () => {
     })
   })
 
+  it('groups the batches of a rebuild again, from beginReplay to endReplay', () => {
+    const dir = tempDir()
+    const store = open(dir, { rows: 3, ms: Number.MAX_VALUE }).store
+    store.endReplay()
+    store.clear()
+    store.beginReplay()
+    store.apply(0, [put('a', 1)], 1, [0])
+    store.apply(0, [put('b', 2)], 2, [1])
+    expect(onDisk(dir)).toEqual({ rows: [], checkpoints: [] })
+    store.endReplay()
+    expect(onDisk(dir)).toEqual({ rows: ['a', 'b'], checkpoints: [[0, 2]] })
+  })
+
   it('during the replay, writes a group once it is old enough', () => {
     const dir = tempDir()
     const store = open(dir, { rows: Number.MAX_VALUE, ms: 0 }).store
