@@ -3,13 +3,16 @@ import { randomUUID } from 'node:crypto'
 import type { Kafka } from 'kafkajs'
 import type { Movement } from '../src/movements/movement.ts'
 import {
+  BOOTSTRAP_SERVERS,
   freePort,
   kafka,
   movementsTopicOf,
+  type ReadRecord,
   random,
   randomInt,
   readiness,
   readTopic,
+  readTopicKcat,
   type ServiceProcess,
   spawnService,
   waitFor,
@@ -100,21 +103,40 @@ async function worker(instances: () => string[], until: number, outcome: Outcome
   }
 }
 
-type LogRecord = Awaited<ReturnType<typeof readTopic>>[number]
+/** Records that repeat the one just before them in their partition (same key, same value). */
+function copiesIn(records: ReadRecord[]): number {
+  return records.filter((r, i) => {
+    const before = records[i - 1]
+    return before?.partition === r.partition && before.key === r.key && before.value === r.value
+  }).length
+}
+
+const inLogOrder = (records: ReadRecord[]) =>
+  [...records].sort((a, b) => a.partition - b.partition || a.offset - b.offset)
 
 /**
- * The records in log order per partition, without the copies of a record that a producer's retry
- * appended a second time right after the first (same key, same value, next in the partition): a
- * balance record is absolute, so such a copy changes no balance, and readers keep a movement once per
- * Idempotency-Key. Counted apart (`resentRecords`), since a reader of the raw topic sees them.
+ * Reads `topic` twice, with kcat (librdkafka, read_committed) and with a fresh kafkajs consumer, and
+ * returns kcat's records, the reference, with how many records only one of the two readers saw: a
+ * kafkajs consumer showing a record kcat does not is showing an aborted one, as saldo's would.
  */
-function resentDropped(records: LogRecord[]): { kept: LogRecord[]; resent: number } {
-  const sorted = [...records].sort((a, b) => a.partition - b.partition || a.offset - b.offset)
-  const kept = sorted.filter((r, i) => {
-    const before = sorted[i - 1]
-    return !(before?.partition === r.partition && before.key === r.key && before.value === r.value)
-  })
-  return { kept, resent: sorted.length - kept.length }
+async function independentRead(topic: string, client: Kafka, bootstrap: string) {
+  const reference = inLogOrder(await readTopicKcat(topic, { bootstrap }))
+  const viaKafkajs = inLogOrder(await readTopic(topic, client))
+  const at = (r: ReadRecord) => `${r.partition}:${r.offset}`
+  const inReference = new Set(reference.map(at))
+  const inKafkajs = new Set(viaKafkajs.map(at))
+  const onlyKafkajs = viaKafkajs.filter((r) => !inReference.has(at(r)))
+  const onlyKcat = reference.filter((r) => !inKafkajs.has(at(r)))
+  for (const r of [
+    ...onlyKafkajs.map((r) => ({ reader: 'kafkajs', ...r })),
+    ...onlyKcat.map((r) => ({ reader: 'kcat', ...r })),
+  ])
+    console.log(`${topic}: only ${r.reader} read ${at(r)} ${r.key} ${r.value}`)
+  return {
+    records: reference,
+    copies: copiesIn(reference),
+    readersDisagree: onlyKafkajs.length + onlyKcat.length,
+  }
 }
 
 export interface BankCheckOptions {
@@ -195,19 +217,23 @@ export async function bankCheck({
   await Promise.all([load, alsoDuringLoad?.()])
   for (const service of running) if (service) await waitUntilReady(service)
 
-  // The independent read, every record of both topics in log order per partition.
-  const balances = resentDropped(await readTopic(topic, client))
-  const movementRecords = resentDropped(await readTopic(movementsTopicOf(topic), client))
-  const movements = movementRecords.kept.map((r) => JSON.parse(r.value ?? 'null') as Movement)
+  // The independent read, every record of both topics in log order per partition. A record that
+  // repeats the one before it (`copies`) is a failure: each was a kafkajs resend inside one
+  // transaction (scripts/patches: sendMessages), not something a reader may drop.
+  const bootstrap = settings.BOOTSTRAP_SERVERS ?? BOOTSTRAP_SERVERS
+  const balances = await independentRead(topic, client, bootstrap)
+  const movementRecords = await independentRead(movementsTopicOf(topic), client, bootstrap)
+  const movements = movementRecords.records.map((r) => JSON.parse(r.value ?? 'null') as Movement)
   const counts = {
     acknowledged: outcome.acknowledged.size,
-    resentRecords: balances.resent + movementRecords.resent,
     unknown: outcome.unknown.size,
     applied: movements.length,
     lost: 0,
     appliedTwice: 0,
     wrong: 0,
     belowFloor: 0,
+    copies: balances.copies + movementRecords.copies,
+    readersDisagree: balances.readersDisagree + movementRecords.readersDisagree,
     refusals: outcome.refusals,
     puts: outcome.puts,
   }
@@ -225,7 +251,7 @@ export async function bankCheck({
   for (const id of CLIENTS) {
     const pending = movements.filter((m) => m.cliente_id === id)
     let current: number | undefined
-    for (const record of balances.kept.filter((r) => r.key === id)) {
+    for (const record of balances.records.filter((r) => r.key === id)) {
       const saldo = (JSON.parse(record.value ?? 'null') as { saldo: number } | null)?.saldo
       if (saldo === undefined) {
         counts.wrong++
@@ -256,11 +282,15 @@ export async function bankCheck({
     appliedTwice: counts.appliedTwice,
     wrong: counts.wrong,
     belowFloor: counts.belowFloor,
+    copies: counts.copies,
+    readersDisagree: counts.readersDisagree,
   }).toEqual({
     lost: 0,
     appliedTwice: 0,
     wrong: 0,
     belowFloor: 0,
+    copies: 0,
+    readersDisagree: 0,
   })
   // Every instance answers the last balance of the log.
   for (const url of urls()) {

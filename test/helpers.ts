@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type Static, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
 import type { Subprocess } from 'bun'
 import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs'
 import { kafkaScript } from '../scripts/bench/cluster.ts'
@@ -205,16 +207,58 @@ export function balanceRecord(id: string, saldo: number, timestamp = '2025-10-14
   return { key: id, value: JSON.stringify({ cliente_id: id, saldo, timestamp }) }
 }
 
-/** Reads a topic from the beginning to its current end, independently of saldo: the reference. */
-export async function readTopic(
+/** One record of a topic as an independent reader sees it. */
+export const ReadRecord = Type.Object({
+  partition: Type.Integer(),
+  offset: Type.Integer(),
+  key: Type.Union([Type.String(), Type.Null()]),
+  value: Type.Union([Type.String(), Type.Null()]),
+})
+export type ReadRecord = Static<typeof ReadRecord>
+
+/** A line of `kcat -J`: the record in its envelope (the value is `payload`). */
+const KcatLine = Type.Object({
+  partition: Type.Integer(),
+  offset: Type.Integer(),
+  key: Type.Union([Type.String(), Type.Null()]),
+  payload: Type.Union([Type.String(), Type.Null()]),
+})
+
+/**
+ * A topic from the beginning to its end as kcat (librdkafka) reads it: a reader that shares no code
+ * with kafkajs, so it cannot share a kafkajs defect. read_committed (the default): the committed
+ * records, up to the last stable offset; read_uncommitted: every record, aborted ones too.
+ */
+export async function readTopicKcat(
   topic: string,
-  client: Kafka = kafka,
-): Promise<Array<{ partition: number; offset: number; key: string | null; value: string | null }>> {
+  {
+    isolation = 'read_committed',
+    bootstrap = BOOTSTRAP_SERVERS,
+  }: { isolation?: 'read_committed' | 'read_uncommitted'; bootstrap?: string } = {},
+): Promise<ReadRecord[]> {
+  const run = await runCommand([
+    'kcat',
+    ...['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-J'],
+    ...['-X', `isolation.level=${isolation}`],
+  ])
+  if (run.exitCode !== 0)
+    throw new Error(`kcat could not read ${topic} (exit ${run.exitCode}): ${run.stderr}`)
+  return run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const { partition, offset, key, payload } = Value.Parse(KcatLine, JSON.parse(line))
+      return { partition, offset, key, value: payload }
+    })
+}
+
+/** Reads a topic from the beginning to its current end, independently of saldo: the reference. */
+export async function readTopic(topic: string, client: Kafka = kafka): Promise<ReadRecord[]> {
   const admin = client.admin()
   await admin.connect()
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]))
   await admin.disconnect()
-  const records: Array<{ partition: number; offset: number; key: string | null; value: string | null }> = []
+  const records: ReadRecord[] = []
   const pending = new Set([...ends].filter(([, end]) => end > 0).map(([p]) => p))
   if (pending.size === 0) return records
   const consumer = client.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 100 })

@@ -10,14 +10,14 @@ import {
 } from '../../src/kafka/partition-transactions.ts'
 import type { Placement } from '../../src/kafka/producer.ts'
 import {
-  BOOTSTRAP_SERVERS,
   balanceRecord,
   captureLog,
   createTopic,
   onCleanup,
   type Reachable,
+  type ReadRecord,
   readEvents,
-  runCommand,
+  readTopicKcat,
   startService,
   testConfig,
   waitFor,
@@ -44,31 +44,7 @@ function instance(topic: string, { timeoutMs = 10_000, kafka }: { timeoutMs?: nu
   return writer
 }
 
-interface Read {
-  partition: number
-  offset: number
-  key: string | null
-  value: string | null
-}
-
-/** The topic as kcat reads it (librdkafka, not kafkajs): the committed records only, or every record. */
-async function kcat(topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<Read[]> {
-  const run = await runCommand([
-    'kcat',
-    ...['-C', '-b', BOOTSTRAP_SERVERS, '-t', topic, '-o', 'beginning', '-e', '-q', '-J'],
-    ...['-X', `isolation.level=${isolation}`],
-  ])
-  if (run.exitCode !== 0) throw new Error(`kcat failed (${run.exitCode}): ${run.stderr}`)
-  return run.stdout
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => {
-      const { partition, offset, key, payload } = JSON.parse(line)
-      return { partition, offset, key, value: payload }
-    })
-}
-
-const committed = (topic: string) => kcat(topic, 'read_committed')
+const committed = (topic: string) => readTopicKcat(topic)
 
 const balance = (topic: string, id: string, saldo: number): TopicRecord => ({
   topic,
@@ -169,7 +145,7 @@ describe('transactional writers per partition', () => {
 
     // Every placement names the record an independent read_committed reader finds there.
     const [balances, moves] = await Promise.all([committed(topic), committed(movements)])
-    const at = (reads: Read[], { partition, offset }: Placement) =>
+    const at = (reads: ReadRecord[], { partition, offset }: Placement) =>
       reads.find((r) => r.partition === partition && r.offset === offset)?.value
     expect([first, second].flat().every((p) => p.partition === 2)).toBe(true)
     expect(first.map((p, i) => at(i === 0 ? balances : moves, p))).toEqual([
@@ -301,8 +277,8 @@ describe('transactional writers per partition', () => {
     await waitFor(() => changes.events.length >= 2, { what: 'the changes of client 9' })
     expect(changes.data<{ saldo: number }>('change').map((c) => c.saldo)).toEqual([1, 3])
     // The aborted record is in the log (a read_uncommitted reader takes it), not in the committed view.
-    const values = (reads: Read[]) => reads.map((r) => JSON.parse(r.value ?? 'null')?.saldo)
-    expect(values(await kcat(topic, 'read_uncommitted'))).toEqual([1, 2, 3])
+    const values = (reads: ReadRecord[]) => reads.map((r) => JSON.parse(r.value ?? 'null')?.saldo)
+    expect(values(await readTopicKcat(topic, { isolation: 'read_uncommitted' }))).toEqual([1, 2, 3])
     expect(values(await committed(topic))).toEqual([1, 3])
   })
 
