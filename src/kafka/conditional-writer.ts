@@ -47,7 +47,10 @@ const encoder = new TextEncoder()
  * topic they went to, so its check sees them, then checks and appends. Two conditional writes through
  * this instance with the same If-Match therefore cannot both pass, and two movements of a client are
  * never computed from the same balance. Unconditional writes only keep their place in line: waiting
- * for their predecessors to be applied would cost every write a round of the materializer.
+ * for their predecessors to be applied would cost every write a round of the materializer. Except
+ * while the partition is to be read first (taken over, or its last transaction failed): then every
+ * write waits for the catch-up, so a new owner accepts no write before it has applied the partition up
+ * to its end, and an unconditional write's answer is never older than what its ETag names.
  */
 export class ConditionalWriter {
   readonly #options: ConditionalWriterOptions
@@ -141,7 +144,7 @@ export class ConditionalWriter {
       }
       // First the right to write: a partition being taken over is fenced and marked to read first.
       const lease = await this.#options.owner.take(partition, remaining)
-      if (conditional) {
+      if (conditional || this.#unsure.has(partition)) {
         await this.#settleUnsure(partition)
         await this.#caughtUp(partition, Math.max(1, expires - Date.now()))
       }

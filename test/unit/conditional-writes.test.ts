@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'bun:test'
+import { loadConfig } from '../../src/config.ts'
 import { seed, setup, TOKEN } from './app-fixture.ts'
+
+const { TOPIC } = loadConfig({})
 
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
 // The fixture's store holds client 1 at partition 0, offset 0; client 2 does not exist.
@@ -61,4 +64,27 @@ describe('conditional PUT and DELETE', () => {
       })
     }
   }
+})
+
+describe('an unconditional write of a partition just taken over', () => {
+  it('waits until this instance read the partition up to its end, as conditional writes do', async () => {
+    const { send, transactions, conditional } = setup({ token: TOKEN })
+    // The previous owner's last write, committed but not read here yet.
+    transactions.holdReaders()
+    const theirs = { cliente_id: '1', saldo: 999, timestamp: '2026-12-02T10:00:00' }
+    await transactions.append(0, [{ topic: TOPIC, message: { key: '1', value: JSON.stringify(theirs) } }])
+    const before = transactions.appends
+    conditional.readFirst(0)
+    let appendsWhenAsked: number | undefined
+    transactions.onEndOffsets = () => {
+      appendsWhenAsked = transactions.appends
+      transactions.releaseReaders()
+    }
+    const res = await send('PUT', '/saldo/1', '{"saldo": 5}', auth)
+    expect(res.status).toBe(200)
+    // The end offsets were read before the PUT was appended, and its ETag follows the other owner's.
+    expect(appendsWhenAsked).toBe(before)
+    expect(transactions.appends).toBe(before + 1)
+    expect(res.headers.get('etag')).toBe('"0-4"')
+  })
 })
