@@ -7,6 +7,7 @@ import { setup, TOKEN } from './app-fixture.ts'
 
 interface Operation {
   summary?: string
+  parameters?: Array<{ name: string; in: string; required?: boolean }>
   security?: Array<Record<string, string[]>>
   responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>
 }
@@ -79,6 +80,22 @@ describe('GET /openapi.json', () => {
     for (const [name, schema] of Object.entries(EVENT_SCHEMAS)) {
       expect(doc.components.schemas[name]).toEqual(asJson(schema))
     }
+  })
+  it('documents the request headers a write reads: the conditions and the Idempotency-Key', async () => {
+    const doc = (await (await setup().get('/openapi.json')).json()) as OpenApiDocument
+    const headersOf = (path: string, method: string) =>
+      (doc.paths[path]?.[method]?.parameters ?? [])
+        .filter((p) => p.in === 'header')
+        .map(({ name, required }) => ({ name, required }))
+    const conditions = [
+      { name: 'if-match', required: false },
+      { name: 'if-none-match', required: false },
+    ]
+    expect(headersOf('/saldo/{cliente_id}', 'put')).toEqual(conditions)
+    expect(headersOf('/saldo/{cliente_id}', 'delete')).toEqual(conditions)
+    expect(headersOf('/saldo/{cliente_id}/movimentos', 'post')).toEqual([
+      { name: 'idempotency-key', required: true },
+    ])
   })
 })
 

@@ -44,24 +44,22 @@ export interface WriteRoutesDeps extends WritingRouteDeps {
   writer: BalanceWrites
 }
 
-/** Read from `request.headers` by the handler (a headers schema would copy every header per request). */
-const CONDITION_HEADERS = [
-  {
-    name: 'If-Match',
-    in: 'header' as const,
-    required: false,
-    description:
-      'write only if the balance is still this ETag (from GET /saldo/{cliente_id}); * : only if it exists. Else 412',
-    schema: { type: 'string' as const },
-  },
-  {
-    name: 'If-None-Match',
-    in: 'header' as const,
-    required: false,
-    description: '* : write only if the client has no balance yet. Else 412',
-    schema: { type: 'string' as const },
-  },
-]
+/**
+ * The conditions of a PUT or DELETE, for /openapi.json and the route's types. The handler parses
+ * them from `request.headers` (preconditions.ts: a list of ETags, `*`, a 400 when malformed); a
+ * route's `detail.parameters` is overwritten by the generated ones, so the schema is what documents them.
+ */
+const ConditionHeaders = t.Object({
+  'if-match': t.Optional(
+    t.String({
+      description:
+        'write only if the balance is still this ETag (from GET /saldo/{cliente_id}); * : only if it exists. Else 412',
+    }),
+  ),
+  'if-none-match': t.Optional(
+    t.String({ description: '* : write only if the client has no balance yet. Else 412' }),
+  ),
+})
 
 const WriteBody = t.Object({
   saldo: t.Number({ description: 'the new balance; a finite number' }),
@@ -142,6 +140,7 @@ export function writeRoutes({
           await forward.toOwner(request, pathId(path), body)
         },
         params: t.Object({ cliente_id: t.String() }),
+        headers: ConditionHeaders,
         body: WriteBody,
         response: {
           200: WriteResult,
@@ -156,7 +155,6 @@ export function writeRoutes({
         },
         detail: {
           summary: 'Set a balance through Kafka; answers once this instance has applied it',
-          parameters: CONDITION_HEADERS,
         },
       },
     )
@@ -190,6 +188,7 @@ export function writeRoutes({
           await forward.toOwner(request, pathId(path))
         },
         params: t.Object({ cliente_id: t.String() }),
+        headers: ConditionHeaders,
         query: t.Object({ min_position: MinPosition }),
         response: {
           200: DeleteResult,
@@ -203,7 +202,6 @@ export function writeRoutes({
         },
         detail: {
           summary: 'Delete a balance (a tombstone); answers once this instance has applied it',
-          parameters: CONDITION_HEADERS,
         },
       },
     )
