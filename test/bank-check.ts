@@ -27,7 +27,8 @@ import {
  */
 const TOKEN = 'integration-token-0123456789'
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
-const SECONDS = Number(process.env.LOAD_SECONDS ?? 12)
+// The issue's 30 s in CI too; `bun run soak` runs it for LOAD_SECONDS (60).
+const SECONDS = Number(process.env.LOAD_SECONDS ?? 30)
 const CLIENTS = Array.from({ length: 10 }, (_, i) => `bank-${i}`)
 const START = 100
 const WORKERS = 20
