@@ -16,9 +16,15 @@ function compiledRoutes(token: string | undefined) {
 }
 
 // The only routes that read request headers through Elysia: GET /events (its Last-Event-ID schema),
-// POST …/movimentos (its Idempotency-Key schema, for OpenAPI: a route with a path parameter loses the
-// parameters of its `detail`; one copy of the headers costs nothing next to a Kafka transaction).
-const READS_HEADERS = ['GET /events', 'POST /saldo/:cliente_id/movimentos']
+// the writes (PUT and DELETE with If-Match/If-None-Match, the movement POST with Idempotency-Key):
+// a headers schema is how they reach /openapi.json, since a route with a path parameter loses the
+// parameters of its `detail`, and one copy of the headers costs nothing next to a Kafka transaction.
+const READS_HEADERS = [
+  'GET /events',
+  'PUT /saldo/:cliente_id',
+  'DELETE /saldo/:cliente_id',
+  'POST /saldo/:cliente_id/movimentos',
+]
 
 describe('the compiled handler of every route', () => {
   for (const token of [TOKEN, undefined]) {
