@@ -42,6 +42,14 @@ export type SnapshotTarget = Pick<MemoryStore, 'apply' | 'setOrigin' | 'reserve'
  */
 const GC_EVERY_ROWS = 65_536
 
+/**
+ * Rows bound to one INSERT: a call into SQLite per row costs more than the row's insert itself (1M
+ * rows in key order into an empty table: 2.1-2.2 s one per statement, 0.9-1.0 s 64 per statement; 16:
+ * 1.0 s). 64 × 5 values stays far below SQLite's limit of 32,766 variables.
+ */
+const ROWS_PER_INSERT = 64
+const COLUMNS = 5
+
 class CorruptSnapshot extends Error {}
 
 const isCorrupt = (error: unknown) =>
@@ -61,16 +69,31 @@ export class SqliteSnapshot {
 
   private constructor(db: Database) {
     this.#db = db
-    const put = db.prepare(
-      'INSERT OR REPLACE INTO balances (cliente_id, saldo, timestamp, partition, offset) VALUES (?, ?, ?, ?, ?)',
-    )
+    const insert = (rows: number) =>
+      db.prepare(
+        `INSERT OR REPLACE INTO balances (cliente_id, saldo, timestamp, partition, offset) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}`,
+      )
+    const putOne = insert(1)
+    const putMany = insert(ROWS_PER_INSERT)
     const remove = db.prepare('DELETE FROM balances WHERE cliente_id = ?')
     const checkpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (partition, next_offset) VALUES (?, ?)')
+    // The values of ROWS_PER_INSERT rows, bound to one statement; a write names each key once, so
+    // puts held back here and deletions run at once cannot overtake one another on the same key.
+    const values: Array<string | number> = []
     this.#write = db.transaction((write: SnapshotWrite) => {
+      values.length = 0
       for (const { partition, clienteId, balance, offset } of write.rows()) {
-        if (balance) put.run(clienteId, balance.saldo, balance.timestamp, partition, offset)
-        else remove.run(clienteId)
+        if (!balance) {
+          remove.run(clienteId)
+          continue
+        }
+        values.push(clienteId, balance.saldo, balance.timestamp, partition, offset)
+        if (values.length === ROWS_PER_INSERT * COLUMNS) {
+          putMany.run(...values)
+          values.length = 0
+        }
       }
+      for (let at = 0; at < values.length; at += COLUMNS) putOne.run(...values.slice(at, at + COLUMNS))
       for (const [partition, nextOffset] of write.checkpoints()) checkpoint.run(partition, nextOffset)
     })
     this.#setOrigin = db.prepare(

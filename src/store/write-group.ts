@@ -12,6 +12,7 @@ export interface SnapshotRow {
 
 /** One transaction of the snapshot: rows, then the next offset of each partition they cover. */
 export interface SnapshotWrite {
+  /** Each key once: the rows of a write may then be written in any order. */
   rows(): Iterable<SnapshotRow>
   checkpoints(): ReadonlyMap<number, number>
 }

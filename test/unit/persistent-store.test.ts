@@ -37,6 +37,15 @@ function filled(keys: number): string {
   return dir
 }
 
+/** A closed snapshot holding one row, `z` of partition 2 (position 1): a restart's table is not empty. */
+function holdingOneRow(): string {
+  const dir = tempDir()
+  const { store } = open(dir)
+  store.apply(2, [put('z', 1)], 1, [0])
+  store.close()
+  return dir
+}
+
 describe('PersistentStore', () => {
   it('drops a partition from memory and from the snapshot, keeping the others (MODE=partitioned)', () => {
     const dir = filled(3)
@@ -130,34 +139,77 @@ describe('PersistentStore', () => {
   })
 
   it('during the replay, writes a group of batches once it holds enough changes, and the rest when the replay ends', () => {
-    const dir = tempDir()
+    const dir = holdingOneRow()
     const store = open(dir, { rows: 3, ms: Number.MAX_VALUE }).store
     store.apply(0, [put('a', 1), put('b', 2)], 2, offsetsBefore(2, 2))
     store.apply(0, [put('c', 3), { kind: 'delete', clienteId: 'a' }], 4, offsetsBefore(4, 2))
     // Memory takes every batch at once; the disk, nothing yet.
     expect(store.get('c')?.saldo).toBe(3)
     expect(store.position(0)).toBe(4)
-    expect(onDisk(dir)).toEqual({ rows: [], checkpoints: [] })
+    expect(onDisk(dir)).toEqual({ rows: ['z'], checkpoints: [[2, 1]] })
     // Four changes are due: written, rows with their checkpoint, before the next batch is taken.
     store.apply(1, [put('x', 9)], 7, offsetsBefore(7, 1))
-    expect(onDisk(dir)).toEqual({ rows: ['b', 'c'], checkpoints: [[0, 4]] })
+    expect(onDisk(dir)).toEqual({
+      rows: ['b', 'c', 'z'],
+      checkpoints: [
+        [0, 4],
+        [2, 1],
+      ],
+    })
     store.endReplay()
     expect(onDisk(dir)).toEqual({
-      rows: ['b', 'c', 'x'],
+      rows: ['b', 'c', 'x', 'z'],
       checkpoints: [
         [0, 4],
         [1, 7],
+        [2, 1],
       ],
     })
     // In the tail, each batch is on disk once apply returns.
     store.apply(1, [put('y', 1)], 8, offsetsBefore(8, 1))
     expect(onDisk(dir)).toEqual({
-      rows: ['b', 'c', 'x', 'y'],
+      rows: ['b', 'c', 'x', 'y', 'z'],
       checkpoints: [
         [0, 4],
         [1, 8],
+        [2, 1],
       ],
     })
+  })
+
+  it('writes a replay into an empty table once, when it ends, whatever the group limits', () => {
+    const dir = tempDir()
+    const store = open(dir, { rows: 1, ms: 0 }).store
+    store.apply(0, [put('b', 2)], 1, [0])
+    store.apply(1, [put('a', 1)], 1, [0])
+    store.apply(0, [{ kind: 'delete', clienteId: 'b' }, put('c', 3)], 3, offsetsBefore(3, 2))
+    expect(onDisk(dir)).toEqual({ rows: [], checkpoints: [] })
+    store.endReplay()
+    expect(onDisk(dir)).toEqual({
+      rows: ['a', 'c'],
+      checkpoints: [
+        [0, 3],
+        [1, 1],
+      ],
+    })
+  })
+
+  it('writes many rows in one transaction, the deletions among them, as they were applied', () => {
+    const dir = holdingOneRow()
+    const store = open(dir).store
+    const ids = Array.from({ length: 200 }, (_, i) => `k${String(i).padStart(3, '0')}`)
+    store.apply(
+      2,
+      [...ids.map((id, i) => put(id, i)), { kind: 'delete', clienteId: 'z' }],
+      202,
+      offsetsBefore(202, 201),
+    )
+    store.endReplay()
+    expect(onDisk(dir)).toEqual({ rows: ids, checkpoints: [[2, 202]] })
+    store.close()
+    const again = open(dir).store
+    expect(ids.map((id) => again.get(id)?.saldo)).toEqual(ids.map((_, i) => i))
+    expect(again.etag('k199')).toBe('"2-200"')
   })
 
   it('groups the batches of a rebuild again, from beginReplay to endReplay', () => {
@@ -174,15 +226,21 @@ describe('PersistentStore', () => {
   })
 
   it('during the replay, writes a group once it is old enough', () => {
-    const dir = tempDir()
+    const dir = holdingOneRow()
     const store = open(dir, { rows: Number.MAX_VALUE, ms: 0 }).store
     store.apply(0, [put('a', 1)], 1, offsetsBefore(1, 1))
     store.apply(0, [put('b', 1)], 2, offsetsBefore(2, 1))
-    expect(onDisk(dir)).toEqual({ rows: ['a'], checkpoints: [[0, 1]] })
+    expect(onDisk(dir)).toEqual({
+      rows: ['a', 'z'],
+      checkpoints: [
+        [0, 1],
+        [2, 1],
+      ],
+    })
   })
 
   it('loses only whole groups when one cannot be written, and takes no batch until it is', () => {
-    const dir = tempDir()
+    const dir = holdingOneRow()
     const first = open(dir, { rows: 2, ms: Number.MAX_VALUE }).store
     first.apply(0, [put('a', 1)], 1, offsetsBefore(1, 1))
     first.apply(0, [put('b', 2)], 2, offsetsBefore(2, 1))
