@@ -31,7 +31,9 @@ export interface HeldPartitionsDeps {
  * its checkpoint in STATE_DIR when the store has one (the boot plan trusted the state, or threw it
  * away), else from the log start, towards its end offset now; a lost one stops being read and its
  * keys are dropped from memory and the snapshot. Until the first assignment nothing is read: the
- * snapshot's partitions are kept, unserved, in case they are this instance's again.
+ * snapshot's partitions are kept, unserved, in case they are this instance's again, and the instance
+ * is not ready. After it, the instance is ready once what it holds is caught up, even when it holds
+ * nothing (more instances than copies of partitions): it then forwards every read to the owner.
  */
 export class HeldPartitions {
   readonly #deps: HeldPartitionsDeps
@@ -43,6 +45,7 @@ export class HeldPartitions {
 
   constructor(deps: HeldPartitionsDeps, holdings: Holdings) {
     this.#deps = deps
+    deps.numbers.progress.awaitHoldings()
     holdings.onHeld((held) => {
       this.#held = held
       this.#changing = this.#changing
@@ -64,6 +67,8 @@ export class HeldPartitions {
     this.#appliers = appliers
     this.#partitions = partitions
     this.#dropLeftovers()
+    // The plan's partitions are those held now (the materializer asked `holds`).
+    if (this.#held) this.#deps.numbers.progress.holdingsSettled()
   }
 
   /** The plan is thrown away (the topic's history changed): the next one brings its own appliers. */
@@ -75,10 +80,19 @@ export class HeldPartitions {
     const appliers = this.#appliers
     const held = this.#held
     if (!appliers || !held) return
+    const { progress } = this.#deps.numbers
+    // Not ready between losing one partition and adding another (a ready instance stays ready).
+    progress.awaitHoldings()
     for (const partition of [...appliers.keys()]) if (!held.has(partition)) this.#drop(appliers, partition)
     this.#dropLeftovers()
     const gained = [...held].filter((p) => !appliers.has(p) && p < this.#partitions)
-    if (gained.length === 0) return
+    if (gained.length > 0 && !(await this.#read(appliers, gained))) return
+    // A newer assignment is followed next, and settles them itself.
+    if (this.#held === held) progress.holdingsSettled()
+  }
+
+  /** Starts reading `gained` towards their end offsets now; false when replanned meanwhile (the plan's `use` settles). */
+  async #read(appliers: Map<number, PartitionApplier>, gained: readonly number[]): Promise<boolean> {
     const { kafka, topic, store, numbers, log } = this.#deps
     const admin = kafka.admin()
     await admin.connect()
@@ -89,7 +103,7 @@ export class HeldPartitions {
       await admin.disconnect()
     }
     // Replanned, or given away again, while the offsets were read.
-    if (this.#appliers !== appliers) return
+    if (this.#appliers !== appliers) return false
     for (const partition of gained) {
       if (!this.#held?.has(partition) || appliers.has(partition)) continue
       const checkpoint = store.positions().get(partition)
@@ -107,6 +121,7 @@ export class HeldPartitions {
         resumes: checkpoint === undefined ? 'from the log start' : 'from the local checkpoint',
       })
     }
+    return true
   }
 
   #drop(appliers: Map<number, PartitionApplier>, partition: number): void {
