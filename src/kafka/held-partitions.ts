@@ -48,6 +48,9 @@ export class HeldPartitions {
     deps.numbers.progress.awaitHoldings()
     holdings.onHeld((held) => {
       this.#held = held
+      // At once: /ready shows the new owner map now, and a partition just gained is not caught up.
+      const appliers = this.#appliers
+      deps.numbers.progress.awaitHoldings(appliers !== undefined && this.#gained(held, appliers).length > 0)
       this.#changing = this.#changing
         .then(() => this.#follow())
         .catch((error: unknown) =>
@@ -81,14 +84,19 @@ export class HeldPartitions {
     const held = this.#held
     if (!appliers || !held) return
     const { progress } = this.#deps.numbers
-    // Not ready between losing one partition and adding another (a ready instance stays ready).
-    progress.awaitHoldings()
+    const gained = this.#gained(held, appliers)
+    // Not ready between losing one partition and adding another, nor from the moment one is gained.
+    progress.awaitHoldings(gained.length > 0)
     for (const partition of [...appliers.keys()]) if (!held.has(partition)) this.#drop(appliers, partition)
     this.#dropLeftovers()
-    const gained = [...held].filter((p) => !appliers.has(p) && p < this.#partitions)
     if (gained.length > 0 && !(await this.#read(appliers, gained))) return
     // A newer assignment is followed next, and settles them itself.
     if (this.#held === held) progress.holdingsSettled()
+  }
+
+  /** The partitions of the topic held now that the plan does not read yet. */
+  #gained(held: ReadonlySet<number>, appliers: ReadonlyMap<number, PartitionApplier>): number[] {
+    return [...held].filter((p) => !appliers.has(p) && p < this.#partitions)
   }
 
   /** Starts reading `gained` towards their end offsets now; false when replanned meanwhile (the plan's `use` settles). */

@@ -81,11 +81,15 @@ export class ReplayProgress {
 
   /**
    * MODE=partitioned: the partitions held are about to be decided (no assignment yet, or one being
-   * followed): not ready until `holdingsSettled`. A ready instance stays ready meanwhile; a gained
-   * partition that is behind makes it not ready when it is added.
+   * followed): not ready until `holdingsSettled`. A ready instance that only loses partitions stays
+   * ready meanwhile; one `gaining` a partition is not, until it is added and caught up.
    */
-  awaitHoldings(): void {
+  awaitHoldings(gaining = false): void {
     this.#unsettled = true
+    if (gaining) {
+      this.#ready = false
+      this.#readyAt = undefined
+    }
   }
 
   /** MODE=partitioned: every partition held now has been added, or removed: ready once they are caught up (at once if none). */

@@ -44,6 +44,19 @@ function setup() {
     { onHeld: (listener) => (assigned = listener) },
   )
   const { progress } = numbers
+  /** Waits until the replay is towards exactly `partitions`. */
+  const holding = (partitions: number[]) =>
+    waitFor(
+      () =>
+        progress
+          .snapshot()
+          .partitions.map((p) => p.partition)
+          .join() === partitions.join(),
+      {
+        timeoutMs: 2_000,
+        what: `the replay to hold [${partitions}]`,
+      },
+    )
   return {
     progress,
     /** What the materializer does with its boot plan: begins the replay of the partitions held now. */
@@ -53,19 +66,14 @@ function setup() {
       held.use(new Map([...from.keys()].map((p) => [p, applier])), PARTITIONS.length)
     },
     assign: (partitions: number[]) => assigned(new Set(partitions)),
-    /** Waits until the replay is towards exactly `partitions`. */
-    holding: (partitions: number[]) =>
-      waitFor(
-        () =>
-          progress
-            .snapshot()
-            .partitions.map((p) => p.partition)
-            .join() === partitions.join(),
-        {
-          timeoutMs: 2_000,
-          what: `the replay to hold [${partitions}]`,
-        },
-      ),
+    holding,
+    /** Once the replay holds `partitions`: not ready until they are applied to their end, then ready. */
+    async replays(partitions: number[]) {
+      await holding(partitions)
+      expect(progress.ready).toBe(false)
+      for (const partition of partitions) progress.advance(partition, END)
+      expect(progress.ready).toBe(true)
+    },
     hold() {
       gate = new Promise((resolve) => {
         release = resolve
@@ -93,26 +101,23 @@ describe('HeldPartitions (MODE=partitioned)', () => {
     expect(progress.ready).toBe(true)
   })
 
-  it('stays ready when it loses every partition, and is not ready again until a gained one is caught up', async () => {
-    const { progress, plan, assign, holding } = setup()
+  it('stays ready when it loses every partition, and is not ready again from the moment it gains one until it is caught up', async () => {
+    const { progress, plan, assign, holding, replays, hold, release } = setup()
     plan()
     assign([0])
-    await holding([0])
-    expect(progress.ready).toBe(false)
-    progress.advance(0, END)
-    expect(progress.ready).toBe(true)
+    await replays([0])
     assign([])
     await holding([])
     expect(progress.ready).toBe(true)
+    hold()
     assign([1])
-    await holding([1])
     expect(progress.ready).toBe(false)
-    progress.advance(1, END)
-    expect(progress.ready).toBe(true)
+    release()
+    await replays([1])
   })
 
   it('does not turn ready between dropping a partition it replays and adding the one gained instead', async () => {
-    const { progress, plan, assign, holding, hold, release } = setup()
+    const { progress, plan, assign, holding, replays, hold, release } = setup()
     plan()
     assign([0])
     await holding([0])
@@ -121,9 +126,6 @@ describe('HeldPartitions (MODE=partitioned)', () => {
     await holding([])
     expect(progress.ready).toBe(false)
     release()
-    await holding([1])
-    expect(progress.ready).toBe(false)
-    progress.advance(1, END)
-    expect(progress.ready).toBe(true)
+    await replays([1])
   })
 })

@@ -44,9 +44,22 @@ describe('ReplayProgress', () => {
     expect(progress.ready).toBe(true)
     follow(progress, () => progress.remove(0))
     expect([progress.ready, progress.partitionCount]).toEqual([true, 0])
-    follow(progress, () => progress.add(1, 10, 0))
+    progress.awaitHoldings(true)
+    expect(progress.ready).toBe(false)
+    progress.add(1, 10, 0)
+    progress.holdingsSettled()
     expect(progress.ready).toBe(false)
     progress.advance(1, 10)
+    expect(progress.ready).toBe(true)
+  })
+
+  it('MODE=partitioned: is ready again at once when the partition it gains is caught up already (empty, or at its checkpoint)', () => {
+    const progress = new ReplayProgress()
+    follow(progress, () => progress.begin(map([]), map([])))
+    progress.awaitHoldings(true)
+    expect(progress.ready).toBe(false)
+    progress.add(2, 7, 7)
+    progress.holdingsSettled()
     expect(progress.ready).toBe(true)
   })
 
