@@ -190,7 +190,7 @@ describe('MODE=partitioned', () => {
       },
       { timeoutMs: 20_000, what: 'the instance given no partition to answer /ready 200 with the owner map' },
     )
-    expect(view.ownership).toMatchObject({ owned: [], standbys: [] })
+    expect(view.ownership).toMatchObject({ mode: 'partitioned', owned: [], standbys: [] })
     expect(view.ownership.owners).toEqual([
       expect.objectContaining({ partition: 0, url: owner.url, self: false, standbys: [] }),
     ])
