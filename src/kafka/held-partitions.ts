@@ -23,6 +23,8 @@ export interface HeldPartitionsDeps {
   session: () => Pick<ConsumerSession, 'read' | 'unread'> | undefined
   /** A partition was dropped: its keys are gone from memory and from the snapshot. */
   dropped: (partition: number, keys: number) => void
+  /** The pause before trying again when a gained partition's end offsets could not be read. */
+  retryMs: number
 }
 
 /**
@@ -42,6 +44,8 @@ export class HeldPartitions {
   #appliers: Map<number, PartitionApplier> | undefined
   #partitions = 0
   #changing: Promise<void> = Promise.resolve()
+  #retry: ReturnType<typeof setTimeout> | undefined
+  #stopped = false
 
   constructor(deps: HeldPartitionsDeps, holdings: Holdings) {
     this.#deps = deps
@@ -51,13 +55,34 @@ export class HeldPartitions {
       // At once: /ready shows the new owner map now, and a partition just gained is not caught up.
       const appliers = this.#appliers
       deps.numbers.progress.awaitHoldings(appliers !== undefined && this.#gained(held, appliers).length > 0)
-      this.#changing = this.#changing
-        .then(() => this.#follow())
-        .catch((error: unknown) =>
-          // The next assignment or plan tries again; meanwhile the partition answers as not held.
-          deps.log.error('could not start reading a partition this instance was given', { error }),
-        )
+      this.#schedule()
     })
+  }
+
+  /** No more tries: the materializer stops. */
+  stop(): void {
+    this.#stopped = true
+    clearTimeout(this.#retry)
+  }
+
+  /**
+   * Follows the holdings once the change under way is done. When that fails (Kafka unreachable) the
+   * instance is not ready, as it does not read a partition it was given: it tries again after
+   * retryMs, unless a newer assignment came meanwhile (which follows them itself).
+   */
+  #schedule(): void {
+    clearTimeout(this.#retry)
+    this.#changing = this.#changing
+      .then(() => this.#follow())
+      .catch((error: unknown) => {
+        if (this.#stopped) return
+        const { log, retryMs } = this.#deps
+        log.error('could not start reading a partition this instance was given; trying again', {
+          error,
+          retryInMs: retryMs,
+        })
+        this.#retry = setTimeout(() => this.#schedule(), retryMs)
+      })
   }
 
   /** Whether the plan's partition is read now (the caller then makes its applier). */

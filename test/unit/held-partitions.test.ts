@@ -13,17 +13,19 @@ const END = 5
  * MODE=partitioned's reading plan over a memory store and a fake admin whose every partition ends at
  * END; `hold()` keeps the admin's answer back until `release()`, as a slow broker would.
  */
-function setup() {
+function setup({ failures = 0 } = {}) {
   const store = new MemoryStore()
   const numbers = new ApplyNumbers({ store, config: { FETCH_MAX_WAIT_MS: 100, FOREIGN_PARTITION: 'accept' } })
   let gate = Promise.resolve()
   let release = () => {}
+  let reads = 0
   const kafka = {
     admin: () => ({
       connect: async () => {},
       disconnect: async () => {},
       fetchTopicOffsets: async () => {
         await gate
+        if (++reads <= failures) throw new Error('the broker is unreachable')
         return PARTITIONS.map((partition) => ({ partition, low: '0', high: String(END), offset: '0' }))
       },
     }),
@@ -40,6 +42,7 @@ function setup() {
       applier: () => applier,
       session: () => undefined,
       dropped: () => {},
+      retryMs: 20,
     },
     { onHeld: (listener) => (assigned = listener) },
   )
@@ -80,6 +83,8 @@ function setup() {
       })
     },
     release: () => release(),
+    /** Admin requests for the end offsets so far. */
+    reads: () => reads,
   }
 }
 
@@ -127,5 +132,14 @@ describe('HeldPartitions (MODE=partitioned)', () => {
     expect(progress.ready).toBe(false)
     release()
     await replays([1])
+  })
+
+  it('tries again when the end offsets of a gained partition cannot be read, not ready meanwhile', async () => {
+    const { progress, plan, assign, replays, reads } = setup({ failures: 2 })
+    plan()
+    assign([0])
+    expect(progress.ready).toBe(false)
+    await replays([0])
+    expect(reads()).toBe(3)
   })
 })
