@@ -267,7 +267,7 @@ describe('dashboard', () => {
       )
     }
     await page.locator('#cluster').scrollIntoViewIfNeeded()
-    await saveScreenshot(page, 'dashboard-cluster', { fullPage: false })
+    await saveScreenshot(page, 'dashboard-cluster', { readme: true, fullPage: false })
     expect(problems).toEqual([])
   })
 
