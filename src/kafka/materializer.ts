@@ -85,6 +85,7 @@ export class Materializer {
           dropped: (partition) => {
             for (const listener of this.#dropListeners) listener(partition)
           },
+          retryMs: deps.config.KAFKA_RECONNECT_BACKOFF_MS,
         },
         deps.holdings,
       )
@@ -110,6 +111,7 @@ export class Materializer {
   }
 
   async stop(): Promise<void> {
+    this.#held?.stop()
     await this.#life.stop(() => this.#session?.stop())
     this.#rejects.flush()
   }

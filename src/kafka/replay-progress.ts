@@ -25,7 +25,9 @@ export type Progress = Static<typeof Progress>
  * Tracks the replay: per partition, the position reached and the end offset seen at boot. A partition
  * is caught up when its position is at or past that end (compacted logs have gaps, so we compare
  * positions rather than wait for a record at end-1). Ready once every partition is caught up; it
- * stays ready while tailing.
+ * stays ready while tailing. MODE=partitioned: the partitions held are the ownership group's to say,
+ * so while they are unsettled (before the first assignment, and while an assignment's partitions are
+ * added) it does not become ready; once settled, holding none is ready: every read is forwarded.
  */
 export class ReplayProgress {
   /** The latest end offsets, which /ready reports; the replay's goal stays the one seen at boot. */
@@ -34,6 +36,8 @@ export class ReplayProgress {
   readonly #positions = new Map<number, number>()
   #ready = false
   #begun = false
+  /** MODE=partitioned: the partitions held are being decided (see awaitHoldings). */
+  #unsettled = false
   #startedAt = 0
   #startOffsets = 0
   #readyAt: number | undefined
@@ -73,6 +77,25 @@ export class ReplayProgress {
       this.#readyAt = undefined
     }
     this.#check(now)
+  }
+
+  /**
+   * MODE=partitioned: the partitions held are about to be decided (no assignment yet, or one being
+   * followed): not ready until `holdingsSettled`. A ready instance that only loses partitions stays
+   * ready meanwhile; one `gaining` a partition is not, until it is added and caught up.
+   */
+  awaitHoldings(gaining = false): void {
+    this.#unsettled = true
+    if (gaining) {
+      this.#ready = false
+      this.#readyAt = undefined
+    }
+  }
+
+  /** MODE=partitioned: every partition held now has been added, or removed: ready once they are caught up (at once if none). */
+  holdingsSettled(now = Date.now()): void {
+    this.#unsettled = false
+    if (!this.#ready) this.#check(now)
   }
 
   /** MODE=partitioned: this instance no longer holds `partition` (the offsets replayed so far stay counted). */
@@ -161,7 +184,7 @@ export class ReplayProgress {
   }
 
   #check(now: number): void {
-    if (this.#ends.size === 0) return
+    if (!this.#begun || this.#unsettled) return
     for (const [partition, end] of this.#ends) {
       if ((this.#positions.get(partition) ?? 0) < end) return
     }

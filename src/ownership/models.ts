@@ -1,4 +1,5 @@
-import { type Static, Type } from '@sinclair/typebox'
+import { CloneType, type Static, Type } from '@sinclair/typebox'
+import { Mode } from './protocol.ts'
 
 /** Who answers for a partition's writes. */
 export const PartitionOwner = Type.Object({
@@ -12,6 +13,10 @@ export type PartitionOwner = Static<typeof PartitionOwner>
 export const OwnershipStatus = Type.Object({
   group: Type.String({ description: 'the consumer group that gives each partition one owner' }),
   url: Type.String({ description: 'where this instance says it answers (ADVERTISED_URL)' }),
+  mode: CloneType(Mode, {
+    description:
+      "this instance's MODE: replica holds every partition, partitioned only those it owns and its standbys",
+  }),
   generation: Type.Integer({
     description: 'the group generation the map comes from; -1 before the first assignment',
   }),

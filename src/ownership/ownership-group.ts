@@ -136,6 +136,7 @@ export class OwnershipGroup implements OwnershipSource {
     return {
       group: this.#deps.groupId,
       url: this.#url,
+      mode: this.#deps.mode,
       generation: this.generation,
       rebalancing: this.#map === undefined,
       owned: [...this.#owned].sort((a, b) => a - b),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { randomUUID } from 'node:crypto'
 import type { Page } from 'playwright-core'
 import { CLIENT_NOT_FOUND } from '../../src/http/errors.ts'
+import type { ReadyAnswer } from '../../src/http/models.ts'
 import { launchBrowser, saveScreenshot } from '../browser.ts'
 import {
   balanceRecord,
@@ -9,6 +10,7 @@ import {
   holdPartitions,
   produce,
   type RunningService,
+  readiness,
   SASL,
   startService,
   testConfig,
@@ -97,6 +99,13 @@ describe('dashboard', () => {
     await waitForText(page, '#stat-rejected', '1')
     expect(await textOf(page, '#stat-rejected-note')).toContain('value not json: 1')
     await waitForText(page, '#stat-lag', '0')
+    // The Cluster card, in replica mode: every partition here, its writes' owner this instance alone.
+    await waitForText(page, '#cluster-summary', 'Every instance holds every partition')
+    await waitFor(async () => (await page.locator('#cluster-rows tr.owned').count()) === PARTITIONS, {
+      what: 'every partition owned by the only instance',
+    })
+    expect(await textOf(page, '#cluster-mode')).toContain('MODE=replica')
+    expect(await page.locator('#cluster-table th.standbys').isVisible()).toBe(false)
 
     // Reads need the token on this server: without it the page says so.
     await page.fill('#lookup-ids', '1')
@@ -215,6 +224,51 @@ describe('dashboard', () => {
     const elsewhere = requests.filter((url) => !url.startsWith(`${service.url}/`) && !url.startsWith('data:'))
     expect(elsewhere).toEqual([])
     expect(requests.some((url) => url.endsWith('/events'))).toBe(true)
+  })
+
+  it('shows the Cluster card of a partitioned instance: every partition, its owner and standbys, and its own', async () => {
+    const topic = await createTopic({ partitions: PARTITIONS })
+    const settings = { MODE: 'partitioned', STANDBY_REPLICAS: '1' }
+    const [a, b] = [startService(topic, settings), startService(topic, settings)]
+    // Both ready in one generation whose map names both.
+    const [view] = await waitFor(
+      async () => {
+        const views = await Promise.all([a, b].map(readiness))
+        const urls = new Set(views[0]?.ownership.owners.map((o) => o.url))
+        const agreed = views.every(
+          (v) => v.ready && v.ownership.generation === views[0]?.ownership.generation,
+        )
+        return agreed && urls.size === 2 && views[0]?.ownership.owners.length === PARTITIONS
+          ? views
+          : undefined
+      },
+      { what: 'two partitioned instances to settle' },
+    )
+    const ownership = (view as ReadyAnswer).ownership
+    const { page, problems } = await openDashboard(a)
+    await waitFor(async () => (await page.locator('#cluster-rows tr').count()) === PARTITIONS, {
+      what: 'a row per partition',
+    })
+    expect(await textOf(page, '#cluster-mode')).toContain('MODE=partitioned')
+    expect(await textOf(page, '#cluster-summary')).toContain(`This instance (${a.url})`)
+    for (const owner of ownership.owners) {
+      const row = page.locator(`#cluster-rows tr[data-partition="${owner.partition}"]`)
+      const cells = await row.locator('td').allTextContents()
+      expect(cells[1]).toContain(owner.url)
+      expect(cells[2]).toContain(owner.standbys.join(', '))
+      const role = ownership.owned.includes(owner.partition)
+        ? 'owned'
+        : ownership.standbys.includes(owner.partition)
+          ? 'standby'
+          : ''
+      expect((await row.getAttribute('class')) ?? '').toBe(role)
+      expect(cells[3]).toBe(
+        role === 'owned' ? 'owner' : role === 'standby' ? 'standby copy' : 'asks the owner',
+      )
+    }
+    await page.locator('#cluster').scrollIntoViewIfNeeded()
+    await saveScreenshot(page, 'dashboard-cluster', { readme: true, fullPage: false })
+    expect(problems).toEqual([])
   })
 
   it('shows Kafka disconnected with the reason, then the service unreachable, never failing silently', async () => {

@@ -12,6 +12,7 @@ import {
   spawnService,
   startService,
   waitFor,
+  waitUntilReady,
 } from '../helpers.ts'
 
 const PARTITIONS = 12
@@ -168,6 +169,55 @@ describe('MODE=partitioned', () => {
     expect(duringJoin.notFound).toBe(0)
     for (const view of spread) expect(view.keys).toBeLessThan(KEYS * 0.75)
   }, 90_000)
+
+  it('is ready holding no partition at all, and answers every key by asking its owner', async () => {
+    // One partition and no standby: the second instance is given nothing.
+    const topic = await createTopic({ partitions: 1 })
+    const keys = ids.slice(0, 20)
+    await produce(
+      topic,
+      keys.map((id) => balanceRecord(id, saldoOf(id))),
+    )
+    const settings = { ...SETTINGS, STANDBY_REPLICAS: '0' }
+    const owner = startService(topic, settings)
+    await waitUntilReady(owner)
+    const idle = startService(topic, settings)
+    const view = await waitFor(
+      async () => {
+        const res = await idle.get('/ready')
+        const body = (await res.json()) as ReadyAnswer
+        return res.status === 200 && body.ownership.owners.length === 1 ? body : undefined
+      },
+      { timeoutMs: 20_000, what: 'the instance given no partition to answer /ready 200 with the owner map' },
+    )
+    expect(view.ownership).toMatchObject({ mode: 'partitioned', owned: [], standbys: [] })
+    expect(view.ownership.owners).toEqual([
+      expect.objectContaining({ partition: 0, url: owner.url, self: false, standbys: [] }),
+    ])
+    expect(view.partitions).toEqual([])
+    for (const id of keys) {
+      const res = await read(idle, `/saldo/${id}`)
+      expect(res.status).toBe(200)
+      expect(((await res.json()) as { saldo: number }).saldo).toBe(saldoOf(id))
+      expect(res.headers.get('x-saldo-served-by')).toBe(owner.url)
+    }
+    const many = await read(idle, `/saldos?ids=${keys.join(',')}`)
+    expect(((await many.json()) as { balances: unknown[] }).balances.length).toBe(keys.length)
+    expect(many.headers.get('x-saldo-served-by')).toBe(owner.url)
+
+    // Its owner leaves: it takes the partition, is ready again once caught up, and answers itself.
+    await owner.stop()
+    const mine = await waitFor(
+      async () => {
+        const body = await readiness(idle)
+        return body.ready && body.ownership.owned.join() === '0' ? body : undefined
+      },
+      { timeoutMs: 20_000, what: 'the idle instance to own the partition, caught up' },
+    )
+    expect(mine.keys).toBe(keys.length)
+    const local = await read(idle, `/saldo/${keys[0]}`)
+    expect(local.headers.get('x-saldo-served-by')).toBe(idle.url)
+  })
 
   it('warns on /ready, on both sides, when the instances of a group run different modes', async () => {
     const topic = await createTopic({ partitions: 4 })

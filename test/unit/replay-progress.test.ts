@@ -3,6 +3,12 @@ import { HighWatermarks } from '../../src/kafka/high-watermarks.ts'
 import { ReplayProgress } from '../../src/kafka/replay-progress.ts'
 
 const map = (entries: Array<[number, number]>) => new Map(entries)
+/** What HeldPartitions does with an assignment: the partitions held change while unsettled. */
+const follow = (progress: ReplayProgress, change: () => void) => {
+  progress.awaitHoldings()
+  change()
+  progress.holdingsSettled()
+}
 
 describe('ReplayProgress', () => {
   it('follows the partitions it is given and loses (MODE=partitioned): ready when those held are caught up', () => {
@@ -19,6 +25,55 @@ describe('ReplayProgress', () => {
     progress.remove(4)
     expect([progress.ready, progress.caughtUp(4), progress.replayedOffsets]).toEqual([true, false, 11])
     expect(progress.snapshot().partitions.map((p) => p.partition)).toEqual([0, 3])
+  })
+
+  it('MODE=partitioned: is not ready before its holdings are settled, and ready holding none once they are', () => {
+    const progress = new ReplayProgress()
+    progress.awaitHoldings()
+    progress.begin(map([]), map([]))
+    expect(progress.ready).toBe(false)
+    progress.holdingsSettled()
+    expect(progress.ready).toBe(true)
+    expect(progress.snapshot()).toMatchObject({ ready: true, partitions: [], remaining: 0 })
+  })
+
+  it('MODE=partitioned: stays ready when it loses every partition, and is not ready again until a gained one is caught up', () => {
+    const progress = new ReplayProgress()
+    progress.awaitHoldings()
+    follow(progress, () => progress.begin(map([[0, 5]]), map([[0, 5]])))
+    expect(progress.ready).toBe(true)
+    follow(progress, () => progress.remove(0))
+    expect([progress.ready, progress.partitionCount]).toEqual([true, 0])
+    progress.awaitHoldings(true)
+    expect(progress.ready).toBe(false)
+    progress.add(1, 10, 0)
+    progress.holdingsSettled()
+    expect(progress.ready).toBe(false)
+    progress.advance(1, 10)
+    expect(progress.ready).toBe(true)
+  })
+
+  it('MODE=partitioned: is ready again at once when the partition it gains is caught up already (empty, or at its checkpoint)', () => {
+    const progress = new ReplayProgress()
+    follow(progress, () => progress.begin(map([]), map([])))
+    progress.awaitHoldings(true)
+    expect(progress.ready).toBe(false)
+    progress.add(2, 7, 7)
+    progress.holdingsSettled()
+    expect(progress.ready).toBe(true)
+  })
+
+  it('MODE=partitioned: does not become ready between losing a partition and adding the one gained in its place', () => {
+    const progress = new ReplayProgress()
+    progress.begin(map([[0, 10]]), map([[0, 0]]))
+    follow(progress, () => {
+      progress.remove(0)
+      expect(progress.ready).toBe(false)
+      progress.add(1, 5, 0)
+    })
+    expect(progress.ready).toBe(false)
+    progress.advance(1, 5)
+    expect(progress.ready).toBe(true)
   })
 
   it('reports the live end offset (as /stats does) while the replay goal stays the one seen at boot', () => {

@@ -61,6 +61,7 @@ export class StaticOwnership implements OwnershipSource {
     return {
       group: 'consulta-saldo.ownership.contas',
       url: this.url,
+      mode: 'replica',
       generation: this.generation,
       rebalancing: this.#owners === undefined,
       owned: [...this.owned()].sort((a, b) => a - b),

@@ -6,12 +6,14 @@ import type { BalanceChanged, BalanceDeleted, StreamError, StreamReset } from '.
 import type { ReadyBody } from '../../kafka/readiness.ts'
 import type { Summary } from '../../kafka/summary.ts'
 import type { Movement } from '../../movements/movement.ts'
+import type { OwnershipStatus } from '../../ownership/models.ts'
 import type {
   BalancesBody,
   DeleteResult,
   ErrorBody,
   MovementResult,
   MovementsList,
+  ReadyAnswer,
   WriteResult,
 } from '../models.ts'
 // Inlined before this script by page.ts, not imported by the browser.
@@ -179,7 +181,7 @@ async function refreshReady(): Promise<void> {
     setBanner([{ text: `GET /ready failed: ${failure(answer)}`, level: 'bad' }])
     return
   }
-  const ready = answer.body as ReadyBody
+  const ready = answer.body as ReadyAnswer
   const notes: Array<{ text: string; level: 'bad' | 'warn' }> = []
   if (!ready.kafka.connected) {
     setStatus('Kafka disconnected', 'down')
@@ -195,8 +197,68 @@ async function refreshReady(): Promise<void> {
   for (const warning of ready.warnings) notes.push({ text: warning, level: 'warn' })
   setBanner(notes)
   renderReplay(ready)
+  renderCluster(ready.ownership)
   byId('stat-keys').textContent = integer.format(ready.keys)
   byId('stat-keys-note').textContent = ready.ready ? 'with a balance' : 'so far, while replaying'
+}
+
+/** "partition 3", "partitions 0, 3 and 7", or undefined for none. */
+function partitionList(partitions: readonly number[]): string | undefined {
+  if (partitions.length === 0) return undefined
+  const last = partitions[partitions.length - 1]
+  return partitions.length === 1
+    ? `partition ${last}`
+    : `partitions ${partitions.slice(0, -1).join(', ')} and ${last}`
+}
+
+/** What this instance holds and does, in a sentence. */
+function clusterSummary({ mode, url, owned, standbys }: OwnershipStatus): string {
+  const writes = partitionList(owned)
+  if (mode === 'replica') {
+    return `Every instance holds every partition and answers every read itself (MODE=replica). This instance (${url}) ${writes ? `owns the writes of ${writes}` : "owns no partition's writes"}.`
+  }
+  const copies = partitionList(standbys)
+  if (!writes && !copies)
+    return `This instance (${url}) holds no partition (MODE=partitioned): it answers every key by asking its owner.`
+  const held = [writes && `owns ${writes}`, copies && `holds a standby copy of ${copies}`].filter(Boolean)
+  return `This instance (${url}) ${held.join(' and ')} (MODE=partitioned); a key of any other partition is asked of its owner.`
+}
+
+/** The Cluster card: every partition's owner and standbys, and which are this instance's. */
+function renderCluster(ownership: OwnershipStatus): void {
+  byId('cluster').hidden = false
+  const { mode, generation, owners, url } = ownership
+  byId('cluster-mode').textContent =
+    generation < 0 ? `MODE=${mode}, not in the group yet` : `MODE=${mode} · generation ${generation}`
+  byId('cluster-summary').textContent = clusterSummary(ownership)
+  byId('cluster-waiting').hidden = owners.length > 0
+  const table = byId<HTMLTableElement>('cluster-table')
+  table.hidden = owners.length === 0
+  table.dataset.mode = mode
+  const standbys = new Set(ownership.standbys)
+  const rows = owners.map((owner) => {
+    const row = document.createElement('tr')
+    row.dataset.partition = String(owner.partition)
+    const role = owner.self ? 'owned' : standbys.has(owner.partition) ? 'standby' : ''
+    if (role) row.className = role
+    const here =
+      role === 'owned'
+        ? 'owner'
+        : role === 'standby'
+          ? 'standby copy'
+          : mode === 'replica'
+            ? 'a copy'
+            : 'asks the owner'
+    const copies = owner.standbys.map((copy) => (copy === url ? `${copy} (this one)` : copy))
+    row.append(
+      cell(String(owner.partition), 'num'),
+      cell(owner.self ? `${owner.url} (this one)` : owner.url, 'url'),
+      cell(copies.join(', ') || '–', 'url standbys'),
+      cell(here, 'here'),
+    )
+    return row
+  })
+  byId('cluster-rows').replaceChildren(...rows)
 }
 
 function renderSummary(summary: Summary): void {
