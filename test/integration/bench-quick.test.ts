@@ -39,7 +39,7 @@ it('bun run bench --quick measures every figure of the report', async () => {
   ])
   expect(failover.answers.right.median).toBeGreaterThan(0)
   expect(failover.newOwnerMs.median).toBeGreaterThan(0)
-  expect(checked.targets.length).toBe(19)
+  expect(checked.targets.length).toBe(20)
   const markdown = readFileSync(join(out, 'report.md'), 'utf8')
   for (const section of [
     'Replay',
