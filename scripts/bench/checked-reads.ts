@@ -3,6 +3,8 @@ export interface ReadTarget {
   url: string
 }
 
+const READ_TIMEOUT_MS = 10_000
+
 /** What one GET /saldo/:id answered, judged against the value known for its key. */
 export const ANSWER_KINDS = ['right', 'wrong', 'notFound', 'unavailable', 'other'] as const
 export type AnswerKind = (typeof ANSWER_KINDS)[number]
@@ -47,7 +49,8 @@ function kindOf(status: number, retryAfter: string | null, saldo: unknown, expec
 /**
  * GETs random keys of `ids` through `through()` in a closed loop until stopped, judging each answer:
  * 200 with the known saldo, 200 with another, 404 for a key that exists, 503 with Retry-After, other
- * (no answer counts as other). The counts are live, for a caller waiting for the load to be under way.
+ * (no answer within READ_TIMEOUT_MS counts as other). The counts are live, for a caller waiting for
+ * the load to be under way.
  */
 export function checkedReads(options: CheckedReadsOptions) {
   const pick = options.randomInt ?? ((n: number) => Math.floor(Math.random() * n))
@@ -67,7 +70,9 @@ export function checkedReads(options: CheckedReadsOptions) {
       const target = targets[pick(targets.length)]
       const id = options.ids[pick(options.ids.length)] as string
       const sentAt = performance.now()
-      const answer = await fetch(`${target?.url}/saldo/${id}`, { headers: options.headers }).then(
+      // Bounded: a survivor that stops answering is a finding to count, not a bench that hangs.
+      const signal = AbortSignal.timeout(READ_TIMEOUT_MS)
+      const answer = await fetch(`${target?.url}/saldo/${id}`, { headers: options.headers, signal }).then(
         async (res) => ({ res, body: (await res.json().catch(() => ({}))) as { saldo?: unknown } }),
         () => undefined,
       )
