@@ -19,11 +19,12 @@ export async function kafkaScript(
   return { code, out: `${out}${err}` }
 }
 
-/** Polls `probe` every 200 ms until it returns something truthy; throws naming `what` after `timeoutMs`. */
+/** Polls `probe` every `pollMs` until it returns something truthy; throws naming `what` after `timeoutMs`. */
 export async function until<T>(
   probe: () => Promise<T | undefined | false>,
   timeoutMs: number,
   what: string,
+  pollMs = 200,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
@@ -35,7 +36,7 @@ export async function until<T>(
     if (value) return value
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`)
-    await Bun.sleep(200)
+    await Bun.sleep(pollMs)
   }
 }
 

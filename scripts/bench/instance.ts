@@ -115,9 +115,15 @@ export class ApiProcess {
     return (await (await fetch(`${this.url}/ready`)).json()) as ReadyAnswer
   }
 
+  /** kill -9: the process dies at once, its sockets closed by the kernel, nothing flushed or said. */
+  async kill(): Promise<void> {
+    this.#proc.kill('SIGKILL')
+    await this.#proc.exited
+  }
+
   /** Stops it as an operator would (SIGTERM), and waits for it to exit. */
   async stop(): Promise<void> {
-    if (this.#proc.exitCode !== null) return
+    if (this.#proc.exitCode !== null || this.#proc.signalCode !== null) return
     this.#proc.kill('SIGTERM')
     // A timer, not Bun.sleep: a sleep left pending kept the bench alive for its 30 s after every stop.
     let timer: ReturnType<typeof setTimeout> | undefined

@@ -1,43 +1,22 @@
 import type { ReadyAnswer } from '../../src/http/models.ts'
-import { murmur2Partition } from '../../src/kafka/partitioning.ts'
-import { type PhaseContext, settledGroup, startGroup } from './group.ts'
+import { type PhaseContext, settledGroup } from './group.ts'
 import { CONNECTIONS, loadOf, type WrkRun, wrk } from './http-load.ts'
 import { type ApiProcess, settledRss } from './instance.ts'
 import { produceBalances } from './kafka-tools.ts'
 import { idsOn } from './movements.ts'
+import { failoverTargets, measurePartitionedFailover } from './partitioned-failover.ts'
+import {
+  held,
+  holdsItsKeys,
+  type KeyedTopic,
+  STANDBY_REPLICAS,
+  startLayout,
+  withLayout,
+} from './partitioned-layout.ts'
 import type { Partitioned, PartitionedLayout, Target } from './report.ts'
 import { ratios } from './stats.ts'
 
-const STANDBY_REPLICAS = 1
 const MB = 1024 * 1024
-
-/** A topic of the balances of ids 1..keys, one record each (BulkBalances), spread by murmur2. */
-export interface KeyedTopic {
-  topic: string
-  partitions: number
-  keys: number
-}
-
-/** How many of ids 1..keys murmur2 puts on each partition: what an instance holding them must show. */
-function keysPerPartition({ keys, partitions }: KeyedTopic): number[] {
-  const counts = Array.from({ length: partitions }, () => 0)
-  for (let i = 1; i <= keys; i++) {
-    const p = murmur2Partition(Buffer.from(String(i)), partitions)
-    counts[p] = (counts[p] ?? 0) + 1
-  }
-  return counts
-}
-
-const held = (v: ReadyAnswer) => new Set([...v.ownership.owned, ...v.ownership.standbys])
-
-/** `count` MODE=partitioned instances of a group of their own, started together on `topic`. */
-function startLayout(ctx: PhaseContext, topic: string, count: number, name: string): ApiProcess[] {
-  const labels = Array.from({ length: count }, (_, i) => String(i + 1))
-  return startGroup(ctx, topic, name, labels, {
-    MODE: 'partitioned',
-    STANDBY_REPLICAS: String(STANDBY_REPLICAS),
-  })
-}
 
 /** The id whose GETs the instance answers itself, and one it must ask another instance for. */
 function localAndForwarded(view: ReadyAnswer, partitions: number): { local: string; forwarded: string } {
@@ -70,16 +49,12 @@ export async function measurePartitioned(
   spec: KeyedTopic,
   emptyRssMB: number,
 ): Promise<Partitioned> {
-  const counts = keysPerPartition(spec)
-  const holdsItsKeys = (v: ReadyAnswer) =>
-    v.keys === [...held(v)].reduce((sum, p) => sum + (counts[p] ?? 0), 0) &&
-    v.partitions.length === held(v).size
   const layouts: PartitionedLayout[] = []
   let get: Partitioned['get'] | undefined
   for (const count of [1, 2, 3]) {
     const apis = startLayout(ctx, spec.topic, count, `partitioned-${count}`)
     get = await withLayout(apis, async () => {
-      const views = await settledGroup(apis, spec.partitions, holdsItsKeys)
+      const views = await settledGroup(apis, spec.partitions, holdsItsKeys(spec))
       const rss = await Promise.all(apis.map((a) => settledRss(a.pid)))
       layouts.push({
         instances: count,
@@ -95,6 +70,8 @@ export async function measurePartitioned(
     })
   }
   if (!get) throw new Error('no partitioned GET figure was measured')
+  ctx.say('  partitioned failover: kill -9 of one of 3 instances under reads through a survivor')
+  const failover = await measurePartitionedFailover(ctx, spec)
   return {
     keys: spec.keys,
     partitions: spec.partitions,
@@ -102,14 +79,7 @@ export async function measurePartitioned(
     emptyRssMB,
     layouts,
     get,
-  }
-}
-
-async function withLayout<T>(apis: ApiProcess[], measure: (apis: ApiProcess[]) => Promise<T>): Promise<T> {
-  try {
-    return await measure(apis)
-  } finally {
-    await Promise.all(apis.map((api) => api.stop()))
+    failover,
   }
 }
 
@@ -177,5 +147,6 @@ export function partitionedTargets(p: Partitioned): Target[] {
       measured: ratios.map((r) => `${r.toFixed(2)} x`).join(' / '),
       met: ratios.length > 0 && Math.max(...ratios) <= goal,
     },
+    ...failoverTargets(p.failover),
   ]
 }

@@ -119,6 +119,47 @@ export const PartitionedLayout = Type.Object({
 })
 export type PartitionedLayout = Static<typeof PartitionedLayout>
 
+/** One partition in one failover run: whether the killed instance owned it, and its 503s. */
+export const FailoverPartition = Type.Object({
+  partition: Type.Integer(),
+  ofKilled: Type.Boolean({ description: 'the killed instance owned it' }),
+  unavailable: Type.Integer({ description: '503 answers for its keys' }),
+  longestUnavailableRunMs: Type.Number({
+    description: 'its longest run of 503s, first sent to last answered',
+  }),
+})
+export type FailoverPartition = Static<typeof FailoverPartition>
+
+/** Answers of one kind per run, out of all the reads of the run (before and after the kill). */
+const AnswerCounts = Type.Object({
+  right: Spread,
+  wrong: Spread,
+  notFound: Spread,
+  unavailable: Spread,
+  other: Spread,
+  byStandby: Spread,
+})
+
+/** kill -9 of one of 3 partitioned instances under a read load through a survivor (issue 17). */
+export const PartitionedFailover = Type.Object({
+  instances: Type.Integer(),
+  clients: Type.Integer({ description: 'closed-loop readers, all through the same surviving instance' }),
+  ids: Type.Integer({ description: 'ids read, spread over every partition, each with its known saldo' }),
+  tailMs: Type.Integer({ description: 'how long the load went on after the survivors had settled' }),
+  sessionTimeoutMs: Type.Integer({
+    description: 'OWNERSHIP_SESSION_TIMEOUT_MS: when the group notices the kill',
+  }),
+  answers: AnswerCounts,
+  firstMissMs: Spread,
+  gapMs: Spread,
+  longestUnavailableRunMs: Spread,
+  longestUnavailableRunAnyMs: Spread,
+  newOwnerMs: Spread,
+  rebalancedMs: Spread,
+  partitions: Type.Array(Type.Array(FailoverPartition), { description: 'per run, every partition' }),
+})
+export type PartitionedFailover = Static<typeof PartitionedFailover>
+
 export const Partitioned = Type.Object({
   keys: Type.Integer(),
   partitions: Type.Integer(),
@@ -136,6 +177,7 @@ export const Partitioned = Type.Object({
     forwardedVsLocal: Spread,
     forwardedP99VsLocal: Spread,
   }),
+  failover: PartitionedFailover,
 })
 export type Partitioned = Static<typeof Partitioned>
 
@@ -363,6 +405,68 @@ function partitionedSection(p: Partitioned): string[] {
     ),
     '',
     `wrk, ${g.connections} connections, ${g.seconds} s a load, one id each, sent to the same instance.`,
+    '',
+    ...partitionedFailoverSection(p.failover),
+  ]
+}
+
+function partitionedFailoverSection(f: PartitionedFailover): string[] {
+  const a = f.answers
+  const runs = f.partitions.map((run) =>
+    run
+      .filter((p) => p.unavailable > 0 || p.ofKilled)
+      .map(
+        (p) =>
+          `${p.partition}${p.ofKilled ? ' (killed)' : ''}: ${p.unavailable} × 503, longest ${fixed(p.longestUnavailableRunMs, 0)} ms`,
+      )
+      .join('; '),
+  )
+  return [
+    `### Failover: kill -9 of one of ${f.instances} instances, ${f.clients} clients reading ${f.ids.toLocaleString('en-US')} known ids of every partition through a survivor`,
+    '',
+    table(
+      [
+        '200 right',
+        '200 wrong',
+        '404 (key exists)',
+        '503 + Retry-After',
+        'other',
+        'of the right 200s, by a standby',
+      ],
+      [
+        [
+          show(a.right),
+          show(a.wrong),
+          show(a.notFound),
+          show(a.unavailable),
+          show(a.other),
+          show(a.byStandby),
+        ],
+      ],
+    ),
+    '',
+    table(
+      [
+        'after the kill, ms: first non-200',
+        'last non-200 (the gap)',
+        "longest 503 run, killed instance's partitions",
+        'any partition',
+        'new owners in /ready',
+        'survivors settled',
+      ],
+      [
+        [
+          show(f.firstMissMs),
+          show(f.gapMs),
+          show(f.longestUnavailableRunMs),
+          show(f.longestUnavailableRunAnyMs),
+          show(f.newOwnerMs),
+          show(f.rebalancedMs),
+        ],
+      ],
+    ),
+    '',
+    `OWNERSHIP_SESSION_TIMEOUT_MS=${f.sessionTimeoutMs}: the group notices the kill after it, and moves the partitions then; until then a standby answers. The load ran until ${fixed(f.tailMs / 1000, 0)} s after the two survivors owned every partition and held its keys. Partitions with 503s, run by run: ${runs.join(' | ')}.`,
     '',
   ]
 }

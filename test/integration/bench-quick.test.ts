@@ -32,7 +32,14 @@ it('bun run bench --quick measures every figure of the report', async () => {
     'dirty 3p: 2 variants',
   ])
   expect(checked.partitioned.layouts.map((l) => l.keysHeld.length)).toEqual([1, 2, 3])
-  expect(checked.targets.length).toBe(15)
+  // The failover run on the clean 3-partition topic: every partition judged, one of them the killed instance's.
+  const failover = checked.partitioned.failover
+  expect(failover.partitions.map((run) => [run.length, run.filter((p) => p.ofKilled).length])).toEqual([
+    [3, 1],
+  ])
+  expect(failover.answers.right.median).toBeGreaterThan(0)
+  expect(failover.newOwnerMs.median).toBeGreaterThan(0)
+  expect(checked.targets.length).toBe(20)
   const markdown = readFileSync(join(out, 'report.md'), 'utf8')
   for (const section of [
     'Replay',
@@ -44,6 +51,7 @@ it('bun run bench --quick measures every figure of the report', async () => {
     'Failover',
     'Movements',
     'Partitioned',
+    'Failover: kill -9 of one of 3 instances',
     'Targets',
   ]) {
     expect(markdown).toContain(`## ${section}`)

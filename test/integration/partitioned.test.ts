@@ -1,4 +1,5 @@
 import { describe, expect } from 'bun:test'
+import { checkedReads, missesAfter } from '../../scripts/bench/checked-reads.ts'
 import type { ReadyAnswer } from '../../src/http/models.ts'
 import { murmur2Partition } from '../../src/kafka/partitioning.ts'
 import {
@@ -61,42 +62,9 @@ async function settled(services: Reachable[]): Promise<ReadyAnswer[]> {
   )
 }
 
-/** Reads random keys through random instances until stopped, counting each kind of answer. */
-function readLoop(through: () => Reachable[]) {
-  const counts = { ok: 0, wrong: 0, notFound: 0, unavailable: 0, other: 0, byStandby: 0 }
-  let firstUnavailable: number | undefined
-  let lastUnavailable: number | undefined
-  let running = true
-  const loop = (async () => {
-    while (running) {
-      const targets = through()
-      const target = targets[randomInt(targets.length)] as Reachable
-      const id = ids[randomInt(KEYS)] as string
-      const res = await read(target, `/saldo/${id}`).catch(() => undefined)
-      if (!res) continue
-      const body = (await res.json()) as { saldo?: number }
-      if (res.status === 200) {
-        if (body.saldo === saldoOf(id)) counts.ok++
-        else counts.wrong++
-        if (res.headers.get('x-saldo-served-as') === 'standby') counts.byStandby++
-      } else if (res.status === 404) counts.notFound++
-      else if (res.status === 503) {
-        counts.unavailable++
-        firstUnavailable ??= Date.now()
-        lastUnavailable = Date.now()
-      } else counts.other++
-    }
-  })()
-  return {
-    counts,
-    async stop() {
-      running = false
-      await loop
-      const gapMs = firstUnavailable === undefined ? 0 : (lastUnavailable as number) - firstUnavailable
-      return { ...counts, gapMs }
-    },
-  }
-}
+/** Reads random keys through random instances until stopped, judging each answer. */
+const readLoop = (through: () => Reachable[]) =>
+  checkedReads({ through, ids, saldoOf, partitionOf, headers: auth, clients: 1, randomInt })
 
 describe('MODE=partitioned', () => {
   it('spreads the keys over the instances, answers every key everywhere, and survives a kill -9 and a join', async () => {
@@ -147,12 +115,15 @@ describe('MODE=partitioned', () => {
 
     // kill -9 c under read load: its keys are answered by a standby, then by their new owners.
     const killed = readLoop(() => [a, b])
-    await waitFor(() => killed.counts.ok > 200, { what: 'reads before the kill' })
+    await waitFor(() => killed.counts.right > 200, { what: 'reads before the kill' })
+    const killedAt = performance.now()
     c.proc.kill(9)
     const after = await settled([a, b])
-    await waitFor(() => killed.counts.ok > 2000, { what: 'reads after the move' })
-    const duringKill = await killed.stop()
-    console.log('reads while c was killed and its partitions moved:', duringKill)
+    await waitFor(() => killed.counts.right > 2000, { what: 'reads after the move' })
+    const { counts: duringKill, reads } = await killed.stop()
+    console.log('reads while c was killed and its partitions moved:', duringKill, {
+      gapMs: missesAfter(reads, killedAt).lastMs,
+    })
     expect(duringKill.wrong).toBe(0)
     expect(duringKill.notFound).toBe(0)
     expect(duringKill.other).toBe(0)
@@ -163,7 +134,7 @@ describe('MODE=partitioned', () => {
     const joining = readLoop(() => [a, b])
     const d = startService(topic, SETTINGS)
     const spread = await settled([a, b, d])
-    const duringJoin = await joining.stop()
+    const { counts: duringJoin } = await joining.stop()
     console.log('reads while d joined:', duringJoin)
     expect(duringJoin.wrong).toBe(0)
     expect(duringJoin.notFound).toBe(0)
