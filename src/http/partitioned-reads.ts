@@ -20,7 +20,7 @@ const ANSWERED = ['content-type', 'etag', 'retry-after', POSITION_HEADER, SERVED
 const PASSED_ON = ['authorization', MIN_POSITION_HEADER]
 
 export interface PartitionedReadsDeps {
-  ownership: Pick<OwnershipSource, 'url' | 'ownerOf' | 'standbysOf'>
+  ownership: Pick<OwnershipSource, 'url' | 'ownerOf' | 'holdersOf'>
   progress: Pick<ReplayProgress, 'caughtUp'>
   store: Pick<BalanceStore, 'origin' | 'writeError' | 'get'>
   access: Pick<StateAccess, 'reach'>
@@ -74,11 +74,12 @@ export function partitionedReads({
     headers[SERVED_BY_HEADER] = ownership.url
     headers[SERVED_AS_HEADER] = partitions.every((p) => ownership.ownerOf(p)?.self) ? 'owner' : 'standby'
   }
-  /** Where a key of `partition` is asked, in order: its owner, then its standbys (never this instance). */
+  /**
+   * Where a key of `partition` is asked, in order: its owner, then its standbys (never this instance);
+   * while the instances rebalance, those of the last assignment, which hold their copies meanwhile.
+   */
   const targets = (partition: number): PartitionOwner[] =>
-    [ownership.ownerOf(partition), ...ownership.standbysOf(partition)].filter(
-      (t): t is PartitionOwner => t !== undefined && !t.self,
-    )
+    ownership.holdersOf(partition).filter((t) => !t.self)
 
   /** One hop to `url`; undefined when it cannot answer (refused, too slow, or a 503 of its own). */
   const ask = async (url: string, request: Request, path: string, body?: string) => {
@@ -106,10 +107,20 @@ export function partitionedReads({
     }
   }
 
-  /** The first of `partition`'s owner and standbys to answer, or a 503 naming the partition. */
-  const askHolders = async (partition: number, request: Request, path: string, body?: string) => {
-    const tried: string[] = []
+  /**
+   * The first of `partition`'s owner and standbys to answer, or a 503 naming the partition; `failed`
+   * is one already asked in vain (a /saldos group's owner), not asked again.
+   */
+  const askHolders = async (
+    partition: number,
+    request: Request,
+    path: string,
+    body?: string,
+    failed?: string,
+  ) => {
+    const tried = failed === undefined ? [] : [failed]
     for (const target of targets(partition)) {
+      if (target.url === failed) continue
       const answer = await ask(target.url, request, path, body)
       if (answer) return answer
       tried.push(target.url)
@@ -117,7 +128,7 @@ export function partitionedReads({
     throw moving(
       [partition],
       tried.length === 0
-        ? 'no owner is known (the instances are rebalancing)'
+        ? 'no other instance is known to hold it (no assignment has given it out yet)'
         : `neither its owner nor a standby answered (${tried.join(', ')})`,
     )
   }
@@ -197,7 +208,9 @@ export function partitionedReads({
           if (answer) return [answer]
           // The owner did not answer: each partition of the group from its standbys.
           return Promise.all(
-            partitions.map((p) => askHolders(p, request, '/saldos', JSON.stringify({ ids: away.get(p) }))),
+            partitions.map((p) =>
+              askHolders(p, request, '/saldos', JSON.stringify({ ids: away.get(p) }), url),
+            ),
           )
         }),
       )
@@ -218,7 +231,7 @@ export function partitionedReads({
   function groupByOwner(away: ReadonlyMap<number, string[]>): Array<[string | undefined, number[]]> {
     const groups = new Map<string | undefined, number[]>()
     for (const partition of away.keys()) {
-      const owner = ownership.ownerOf(partition)
+      const owner = ownership.holdersOf(partition)[0]
       const url = owner && !owner.self ? owner.url : undefined
       groups.set(url, [...(groups.get(url) ?? []), partition])
     }

@@ -66,5 +66,10 @@ export interface OwnershipSource extends OwnershipView {
   readonly url: string
   /** MODE=partitioned: the instances holding a standby copy of a partition (empty while unknown / moving). */
   standbysOf(partition: number): PartitionOwner[]
+  /**
+   * MODE=partitioned: where a read of a partition may be asked, owner first, then its standbys; while
+   * a rebalance is in progress, those of the last completed assignment (they read on meanwhile).
+   */
+  holdersOf(partition: number): PartitionOwner[]
   status(): OwnershipStatus
 }

@@ -43,6 +43,8 @@ export class OwnershipGroup implements OwnershipSource {
   #owned: ReadonlySet<number> = new Set()
   /** The last assignment's map; undefined while none is valid (rebalancing, stopped). */
   #map: OwnerMap | undefined
+  /** The last completed assignment's map, kept through a rebalance: where reads go meanwhile. */
+  #lastMap: OwnerMap | undefined
   /** What this member tells the leader it held, and since when: kept through a rebalance (sticky). */
   #claim = { owned: [] as number[], generation: -1, standbys: [] as number[] }
   /** Partitions the last completed assignment gave this member as standby. */
@@ -93,9 +95,7 @@ export class OwnershipGroup implements OwnershipSource {
   }
 
   ownerOf(partition: number): PartitionOwner | undefined {
-    const index = this.#map?.owners[partition]
-    const member = index === undefined ? undefined : this.#map?.members[index]
-    return member && { ...member, self: member.memberId === this.#memberId }
+    return this.#ownerIn(this.#map, partition)
   }
 
   onChange(listener: (change: OwnershipChange) => void): void {
@@ -109,13 +109,33 @@ export class OwnershipGroup implements OwnershipSource {
 
   /** The standbys of a partition in the current generation (empty while unknown / moving). */
   standbysOf(partition: number): PartitionOwner[] {
-    const map = this.#map
-    return (map?.standbys?.[partition] ?? []).flatMap((index) => {
-      const member = map?.members[index]
-      return member
-        ? [{ memberId: member.memberId, url: member.url, self: member.memberId === this.#memberId }]
-        : []
-    })
+    return this.#standbysIn(this.#map, partition)
+  }
+
+  /**
+   * Where a read of `partition` may be asked: its owner, then its standbys. While a rebalance is in
+   * progress, those of the last completed assignment: every member reads on what it held until an
+   * assignment gives it to others (see onHeld), so their copies stay caught up meanwhile, and one
+   * that is gone (the reason for the rebalance, often) refuses and the next is asked.
+   */
+  holdersOf(partition: number): PartitionOwner[] {
+    const map = this.#map ?? this.#lastMap
+    const owner = this.#ownerIn(map, partition)
+    return [...(owner ? [owner] : []), ...this.#standbysIn(map, partition)]
+  }
+
+  #ownerIn(map: OwnerMap | undefined, partition: number): PartitionOwner | undefined {
+    const index = map?.owners[partition]
+    return index === undefined ? undefined : this.#member(map, index)
+  }
+
+  #standbysIn(map: OwnerMap | undefined, partition: number): PartitionOwner[] {
+    return (map?.standbys?.[partition] ?? []).flatMap((index) => this.#member(map, index) ?? [])
+  }
+
+  #member(map: OwnerMap | undefined, index: number): PartitionOwner | undefined {
+    const member = map?.members[index]
+    return member && { memberId: member.memberId, url: member.url, self: member.memberId === this.#memberId }
   }
 
   /**
@@ -243,6 +263,7 @@ export class OwnershipGroup implements OwnershipSource {
     this.assignments++
     this.#memberId = memberId
     this.#map = map
+    this.#lastMap = map
     this.#owned = new Set(owned)
     const index = map.members.findIndex((member) => member.memberId === memberId)
     const standbys = (map.standbys ?? []).flatMap((copies, p) => (copies.includes(index) ? [p] : []))

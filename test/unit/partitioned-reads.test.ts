@@ -101,11 +101,30 @@ describe('MODE=partitioned reads', () => {
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('3')
     expect(((await res.json()) as { error: string }).error).toContain('partition 1 cannot be read now')
-    // A rebalance in progress: no owner, no standby known.
+    // A rebalance in progress: the last generation's holders are asked, and are down.
     at(A).ownership.set(undefined)
     const moving = await at(A).get('/saldo/k0', auth)
     expect(moving.status).toBe(503)
-    expect(((await moving.json()) as { error: string }).error).toContain('no owner is known')
+    expect(((await moving.json()) as { error: string }).error).toContain(
+      `neither its owner nor a standby answered (${B}, ${C})`,
+    )
+  })
+
+  it("reads on from the last assignment's owner and standbys while the instances rebalance", async () => {
+    const { at, down, calls } = cluster()
+    at(A).ownership.set(undefined)
+    const fromOwner = await at(A).get('/saldo/k0', auth)
+    expect(fromOwner.status).toBe(200)
+    expect(servedBy(fromOwner)).toEqual([B, 'owner'])
+    // B is gone (what the rebalance is about): its standby answers, /saldos too.
+    down.add(B)
+    const fromStandby = await at(A).get('/saldo/k1', auth)
+    expect(((await fromStandby.json()) as { saldo: number }).saldo).toBe(1)
+    expect(servedBy(fromStandby)).toEqual([C, 'standby'])
+    const many = await at(A).get('/saldos?ids=k0,k3', auth)
+    expect(many.status).toBe(200)
+    expect(many.headers.get('x-saldo-served-by')).toBe(`${A}, ${C}`)
+    expect(calls).toEqual([`${B}/saldo/k0`, `${B}/saldo/k1`, `${C}/saldo/k1`, `${B}/saldos`, `${C}/saldos`])
   })
 
   it('answers a forwarded read only from a caught-up copy: one hop at most', async () => {

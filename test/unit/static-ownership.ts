@@ -14,19 +14,25 @@ export class StaticOwnership implements OwnershipSource {
   assignments = 1
   readonly #listeners: Array<(change: OwnershipChange) => void> = []
   #owners: ReadonlyMap<number, string> | undefined
+  /** The owners of the last generation, kept through a rebalance as the ownership group keeps its map. */
+  #lastOwners: ReadonlyMap<number, string>
 
   constructor(
     readonly url: string,
     owners: Record<number, string>,
   ) {
     this.#owners = new Map(Object.entries(owners).map(([p, url]) => [Number(p), url]))
+    this.#lastOwners = this.#owners
   }
 
   /** A new generation with these owners (undefined: rebalancing); listeners are told as the group tells them. */
   set(owners: Record<number, string> | undefined): void {
     const before = this.owned()
     this.#owners = owners && new Map(Object.entries(owners).map(([p, url]) => [Number(p), url]))
-    if (owners) this.generation++
+    if (this.#owners) {
+      this.generation++
+      this.#lastOwners = this.#owners
+    }
     const after = this.owned()
     const change = {
       generation: this.generation,
@@ -45,11 +51,20 @@ export class StaticOwnership implements OwnershipSource {
 
   standbysOf(partition: number): PartitionOwner[] {
     if (this.#owners === undefined) return []
-    return (this.standbys[partition] ?? []).map((url) => ({ memberId: url, url, self: url === this.url }))
+    return (this.standbys[partition] ?? []).map((url) => this.#member(url) as PartitionOwner)
   }
 
   ownerOf(partition: number): PartitionOwner | undefined {
-    const url = this.#owners?.get(partition)
+    return this.#member(this.#owners?.get(partition))
+  }
+
+  holdersOf(partition: number): PartitionOwner[] {
+    const owner = this.#member((this.#owners ?? this.#lastOwners).get(partition))
+    const standbys = (this.standbys[partition] ?? []).map((url) => this.#member(url) as PartitionOwner)
+    return [...(owner ? [owner] : []), ...standbys]
+  }
+
+  #member(url: string | undefined): PartitionOwner | undefined {
     return url === undefined ? undefined : { memberId: url, url, self: url === this.url }
   }
 
