@@ -41,6 +41,8 @@ export async function until<T>(
 }
 
 export const NODES = [1, 2, 3] as const
+/** The broker's own topics that transactions and consumer groups write to. */
+const INTERNAL_TOPICS = ['__transaction_state', '__consumer_offsets']
 
 /** A private 3-node KRaft cluster (scripts/kafka.sh start --brokers 3), for a test file or the bench. */
 export interface PrivateCluster {
@@ -53,7 +55,7 @@ export interface PrivateCluster {
   node(command: 'start' | 'stop' | 'kill', node: number): Promise<void>
   /** The node id that leads `partition` of `topic` now. */
   leaderOf(topic: string, partition: number): Promise<number>
-  /** Waits until every replica of every partition of `topic` is in sync again. */
+  /** Waits until every replica of every partition of `topic`, and of Kafka's own topics, is in sync again. */
   inSync(topic: string, timeoutMs?: number): Promise<void>
   /** Stops every node and removes the cluster's folder. */
   destroy(): Promise<void>
@@ -71,11 +73,22 @@ export function privateCluster(basePort: number): PrivateCluster {
     retry: { retries: 10, maxRetryTime: 2_000 },
   })
   const sh = (...args: string[]) => kafkaScript(env, ...args)
-  const metadata = async (topic: string) => {
+  const metadata = async (topic: string) => (await topicsMetadata([topic]))[0]?.partitions ?? []
+  const topicsMetadata = async (topics: string[]) => {
     const admin = kafka.admin()
     await admin.connect()
     try {
-      return (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? []
+      return (await admin.fetchTopicMetadata({ topics })).topics
+    } finally {
+      await admin.disconnect()
+    }
+  }
+  const existing = async (topics: readonly string[]) => {
+    const admin = kafka.admin()
+    await admin.connect()
+    try {
+      const listed = new Set(await admin.listTopics())
+      return topics.filter((topic) => listed.has(topic))
     } finally {
       await admin.disconnect()
     }
@@ -99,10 +112,17 @@ export function privateCluster(basePort: number): PrivateCluster {
       )
     },
     async inSync(topic, timeoutMs = 60_000) {
+      // Kafka's own topics too: a node restarted a moment ago may still be catching up on the
+      // transaction log, and killing another node then leaves its partitions under
+      // min.insync.replicas, which stops every transaction (seen in CI: 0 of 65 writes acknowledged).
+      const topics = [topic, ...(await existing(INTERNAL_TOPICS))]
       await until(
-        async () => (await metadata(topic)).every((p) => p.isr.length === p.replicas.length && p.leader > 0),
+        async () =>
+          (await topicsMetadata(topics)).every((t) =>
+            t.partitions.every((p) => p.isr.length === p.replicas.length && p.leader > 0),
+          ),
         timeoutMs,
-        `every replica of ${topic} in sync`,
+        `every replica of ${topics.join(', ')} in sync`,
       )
     },
     async destroy() {

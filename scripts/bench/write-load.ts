@@ -15,6 +15,8 @@ export interface WriteOutcome {
   at: number
   partition?: number
   offset?: number
+  /** The error an answer other than 200 gave (its JSON `error`), to say why a write failed. */
+  error?: string
 }
 
 export interface ReadOutcome {
@@ -88,6 +90,8 @@ export async function runLoad(
       if (answer.status === 200) {
         const [partition, end] = String(JSON.parse(answer.body).position).split(':').map(Number)
         Object.assign(outcome, { partition, offset: (end ?? 0) - 1 })
+      } else if (answer.status !== 0) {
+        outcome.error = errorOf(answer.body)
       }
       writes.push(outcome)
     }
@@ -103,6 +107,17 @@ export async function runLoad(
     ...Array.from({ length: options.readers }, reader),
   ])
   return { writes, reads }
+}
+
+/** The `error` of a JSON error answer, or the start of whatever else came. */
+function errorOf(body: string): string {
+  try {
+    const error = (JSON.parse(body) as { error?: unknown }).error
+    if (typeof error === 'string') return error
+  } catch {
+    // Not JSON (a proxy's page, a cut answer): its start says enough.
+  }
+  return body.slice(0, 200)
 }
 
 export interface LogRecord {

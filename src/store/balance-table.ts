@@ -1,4 +1,4 @@
-import type { Balance } from '../balance.ts'
+import { type Balance, balanceJson } from '../balance.ts'
 
 const EMPTY = 0
 const DELETED = -1
@@ -6,6 +6,12 @@ const MIN_CAPACITY = 1024
 const MAX_FIELD_BYTES = 255
 /** In `#records`, an entry that holds no key (deleted, on the free list). */
 const FREE = 0xffffffff
+
+/** What GET /saldo/:id answers for a key: its record's JSON, and the record's version as an ETag. */
+export interface BalanceAnswer {
+  readonly json: string
+  readonly etag: string
+}
 
 /** A key's row as the snapshot writes it. */
 export interface TableRow {
@@ -69,7 +75,19 @@ export class BalanceTable {
   /** The version of `key`'s record as a strong entity tag, `"partition-offset"`, or undefined. */
   etag(key: string): string | undefined {
     const entry = this.#entryOf(key)
-    return entry < 0 ? undefined : `"${this.#partitions[entry]}-${this.#offsets[entry]}"`
+    return entry < 0 ? undefined : this.#etagAt(entry)
+  }
+
+  /** `key`'s answer in one lookup: a second one for the ETag was about 5% of a GET's time. */
+  answer(key: string): BalanceAnswer | undefined {
+    const entry = this.#entryOf(key)
+    return entry < 0
+      ? undefined
+      : { json: balanceJson(this.#balanceAt(entry, key)), etag: this.#etagAt(entry) }
+  }
+
+  #etagAt(entry: number): string {
+    return `"${this.#partitions[entry]}-${this.#offsets[entry]}"`
   }
 
   /** The balance of `key` and the partition and offset of the record that set it, in one lookup. */

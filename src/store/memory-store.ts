@@ -1,5 +1,5 @@
 import type { Balance } from '../balance.ts'
-import { BalanceTable, type TableRow } from './balance-table.ts'
+import { type BalanceAnswer, BalanceTable, type TableRow } from './balance-table.ts'
 import type { BalanceStore, Change, StoreOrigin } from './store.ts'
 
 /** The query path: the latest balance of every client in a compact table, and the position per partition. */
@@ -10,6 +10,10 @@ export class MemoryStore implements BalanceStore {
 
   get(clienteId: string): Balance | undefined {
     return this.#rows.get(clienteId)
+  }
+
+  answer(clienteId: string): BalanceAnswer | undefined {
+    return this.#rows.answer(clienteId)
   }
 
   get size(): number {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Balance } from '../balance.ts'
 import type { Logger } from '../log.ts'
+import type { BalanceAnswer } from './balance-table.ts'
 import { StateDirError } from './errors.ts'
 import { MemoryStore } from './memory-store.ts'
 import { SqliteSnapshot } from './sqlite-snapshot.ts'
@@ -106,6 +107,10 @@ export class PersistentStore implements BalanceStore {
 
   get(clienteId: string): Balance | undefined {
     return this.#memory.get(clienteId)
+  }
+
+  answer(clienteId: string): BalanceAnswer | undefined {
+    return this.#memory.answer(clienteId)
   }
 
   etag(clienteId: string): string | undefined {

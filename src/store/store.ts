@@ -1,4 +1,5 @@
 import type { Balance, Decoded } from '../balance.ts'
+import type { BalanceAnswer } from './balance-table.ts'
 
 /** A change to apply: a new balance for a client, or its deletion (a tombstone). */
 export type Change = Exclude<Decoded, { kind: 'reject' }>
@@ -23,6 +24,8 @@ export interface StoreOrigin {
  */
 export interface BalanceStore {
   get(clienteId: string): Balance | undefined
+  /** What GET /saldo/:id answers: the balance's JSON and its ETag (see `etag`), in one lookup. */
+  answer(clienteId: string): BalanceAnswer | undefined
   /**
    * The version of the client's balance as a strong entity tag, `"partition-offset"` (the record that
    * set it), or undefined without one: what conditional writes compare.

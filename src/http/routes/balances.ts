@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import { Balance, balanceJson } from '../../balance.ts'
+import { Balance } from '../../balance.ts'
 import type { PositionWatch } from '../../store/position-watch.ts'
 import type { BalanceStore } from '../../store/store.ts'
 import { auth } from '../auth.ts'
@@ -53,10 +53,10 @@ export function balanceRoutes({
   const answerOne = (id: string, set: AnswerSet) => {
     set.headers[POSITION_HEADER] = watch.text
     set.headers['content-type'] = JSON_CONTENT_TYPE
-    const balance = store.get(id)
-    if (balance) {
-      set.headers.etag = store.etag(id)
-      return balanceJson(balance)
+    const answer = store.answer(id)
+    if (answer) {
+      set.headers.etag = answer.etag
+      return answer.json
     }
     set.status = 404
     return NOT_FOUND_BODY
