@@ -78,7 +78,7 @@ export class BalanceTable {
     return entry < 0 ? undefined : this.#etagAt(entry)
   }
 
-  /** `key`'s answer in one lookup: a second one for the ETag was about 5% of a GET's time. */
+  /** `key`'s answer in one lookup, where `get` then `etag` made two. */
   answer(key: string): BalanceAnswer | undefined {
     const entry = this.#entryOf(key)
     return entry < 0

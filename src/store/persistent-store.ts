@@ -21,9 +21,9 @@ export interface GroupLimits {
 /**
  * A batch of the replay is ~11k records (1 MiB fetches); over 1M keys, a transaction of that many
  * random keys rewrites most leaf pages of the table, so a group of many batches writes each page about
- * once instead of once per batch. (Into an empty table the whole replay is one group: see `#due`.) A group costs no memory of its own (memory's table marks the keys it
- * set, a byte per key), so the cap is the write's size; the age bounds what a crash loses (it is read
- * again from Kafka). 1M records or 5 s instead of 250k or 2 s: the replay's CPU with a STATE_DIR fell
+ * once instead of once per batch (into an empty table the whole replay is one group: see `#due`). A
+ * group costs no memory of its own (memory's table marks the keys it set, a byte per key), so the cap
+ * is the write's size; the age bounds what a crash loses (it is read again from Kafka). 1M records or 5 s instead of 250k or 2 s: the replay's CPU with a STATE_DIR fell
  * from 5.2-5.8 s to 4.1-4.7 s (memory alone 3.4-4.4 s) on 1M records over 100k keys, 3 partitions.
  */
 export const REPLAY_GROUP: GroupLimits = { rows: 1_000_000, ms: 5000 }
