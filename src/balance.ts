@@ -1,5 +1,4 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
 
 /** A client's id: what the topic's key and the URL carry. */
 export const ClienteId = Type.String({ minLength: 1, maxLength: 128, description: 'the client id' })
@@ -45,7 +44,7 @@ export type Decoded =
 
 /** A balance JSON is under 200 bytes; anything far larger is not one of ours. */
 export const MAX_VALUE_BYTES = 64 * 1024
-const MAX_ID_BYTES = 128
+export const MAX_ID_BYTES = 128
 
 // Date and time, optional seconds and fraction, optional zone: 2025-10-14T10:30:45, …45.123Z, …45+01:00.
 // The ranges (month 01-12, day 01-31, hour 00-23, minute 00-59, second 00-60, zone ±00:00-23:59) are
@@ -80,64 +79,4 @@ export function clienteIdProblem(id: string): string | undefined {
   if (Buffer.byteLength(id) > MAX_ID_BYTES) return `cliente_id is longer than ${MAX_ID_BYTES} bytes`
   if (CONTROL.test(id)) return 'cliente_id contains control characters'
   return undefined
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
-const checkBalance = TypeCompiler.Compile(Balance)
-
-/** UTF-8 text, or undefined when the bytes are not valid UTF-8. */
-function utf8(bytes: Buffer): string | undefined {
-  const text = bytes.toString('utf8')
-  // toString replaces bad bytes with U+FFFD; only then pay for the strict decoder to tell them apart.
-  if (!text.includes('\uFFFD')) return text
-  try {
-    return strictUtf8.decode(bytes)
-  } catch {
-    return undefined
-  }
-}
-
-const reject = (reason: RejectReason, detail: string): Decoded => ({ kind: 'reject', reason, detail })
-
-/**
- * Turns one Kafka record of the topic into a change: key = cliente_id, value = Balance JSON,
- * null value = delete. Never throws: anything else is a reject with its reason.
- */
-export function decodeRecord(key: Buffer | null, value: Buffer | null): Decoded {
-  if (key === null || key.length === 0) return reject('key_missing', 'the record has no key')
-  const id = utf8(key)
-  if (id === undefined) return reject('key_invalid', 'the key is not valid UTF-8')
-  const idProblem = clienteIdProblem(id)
-  if (idProblem) return reject('key_invalid', idProblem)
-  if (value === null) return { kind: 'delete', clienteId: id }
-  if (value.length > MAX_VALUE_BYTES) {
-    return reject('value_too_large', `the value has ${value.length} bytes; at most ${MAX_VALUE_BYTES}`)
-  }
-  const text = utf8(value)
-  if (text === undefined) return reject('value_not_utf8', 'the value is not valid UTF-8')
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (error) {
-    return reject('value_not_json', (error as Error).message)
-  }
-  // JSON has no NaN or Infinity, but 1e999 parses to Infinity; the schema check would call that a wrong type.
-  const saldo = (parsed as { saldo?: unknown } | null)?.saldo
-  if (typeof saldo === 'number' && !Number.isFinite(saldo))
-    return reject('saldo_not_finite', `saldo is ${saldo}`)
-  if (!checkBalance.Check(parsed)) {
-    const first = checkBalance.Errors(parsed).First()
-    return reject('value_wrong_shape', first ? `${first.path || '/'}: ${first.message}` : 'not a balance')
-  }
-  if (parsed.cliente_id !== id) {
-    return reject(
-      'key_mismatch',
-      `key ${JSON.stringify(id)} ≠ cliente_id ${JSON.stringify(parsed.cliente_id)}`,
-    )
-  }
-  if (!isIsoTimestamp(parsed.timestamp)) {
-    return reject('timestamp_invalid', `timestamp ${JSON.stringify(parsed.timestamp)} is not ISO-8601`)
-  }
-  // Only the public fields: extra fields a producer adds are not part of the contract.
-  return { kind: 'put', balance: { cliente_id: id, saldo: parsed.saldo, timestamp: parsed.timestamp } }
 }

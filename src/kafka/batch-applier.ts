@@ -1,7 +1,7 @@
 import type { Batch, KafkaMessage } from 'kafkajs'
-import { decodeRecord } from '../balance.ts'
 import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
+import { decodeRecord } from '../record.ts'
 import type { BalanceStore, Change } from '../store/store.ts'
 import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import type { ApplyNumbers } from './apply-numbers.ts'

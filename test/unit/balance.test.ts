@@ -2,11 +2,11 @@ import { describe, expect, it } from 'bun:test'
 import {
   balanceJson,
   clienteIdProblem,
-  decodeRecord,
   isIsoTimestamp,
   MAX_VALUE_BYTES,
   type RejectReason,
 } from '../../src/balance.ts'
+import { decodeRecord } from '../../src/record.ts'
 
 const bytes = (text: string) => Buffer.from(text)
 const json = (value: unknown) => bytes(JSON.stringify(value))

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'bun:test'
 import type { Message } from 'kafkajs'
-import { decodeRecord } from '../../src/balance.ts'
 import { sendBulk } from '../../src/kafka/bulk.ts'
 import { balanceAt, balanceMessage, tombstoneMessage } from '../../src/kafka/producer.ts'
+import { decodeRecord } from '../../src/record.ts'
 
 const asBuffer = (value: Message['value'] | Message['key']) =>
   value === null || value === undefined ? null : Buffer.from(value as string)

@@ -1,0 +1,128 @@
+import { type Decoded, isIsoTimestamp, MAX_ID_BYTES, MAX_VALUE_BYTES } from './balance.ts'
+
+/**
+ * The record every producer of ours writes, read straight from its bytes: the key is 1-128 bytes
+ * of printable ASCII, and the value is `{"cliente_id":…,"saldo":…,"timestamp":…}` in that order, with
+ * the same id, plain ASCII strings without escapes, a number without an exponent and of at most 15
+ * digits, and JSON whitespace anywhere between tokens (Python's `json.dumps` puts spaces). Anything
+ * else returns undefined, and the full decoder (UTF-8, JSON.parse, the schema) judges it: this path
+ * only ever accepts what that one accepts, with the same result, at about a sixth of its CPU (it runs
+ * for every record replayed).
+ */
+export function decodeCommonRecord(key: Buffer, value: Buffer): Decoded | undefined {
+  const keyLength = key.length
+  if (keyLength === 0 || keyLength > MAX_ID_BYTES || value.length > MAX_VALUE_BYTES) return undefined
+  let at = skipSpace(value, 0)
+  if (value[at] !== OPEN_BRACE) return undefined
+  at = field(value, at + 1, CLIENTE_ID)
+  if (at < 0 || value[at] !== QUOTE) return undefined
+  const idStart = at + 1
+  // The id must be the key, byte for byte; a key of printable ASCII is its own UTF-8 and never a
+  // control character.
+  for (let i = 0; i < keyLength; i++) {
+    const byte = key[i] as number
+    if (byte < 0x20 || byte > 0x7e || byte === QUOTE || byte === BACKSLASH) return undefined
+    if (value[idStart + i] !== byte) return undefined
+  }
+  at = idStart + keyLength
+  if (value[at] !== QUOTE) return undefined
+  at = comma(value, at + 1)
+  if (at < 0) return undefined
+  at = field(value, at, SALDO)
+  if (at < 0) return undefined
+  const saldoEnd = scanNumber(value, at)
+  if (saldoEnd < 0) return undefined
+  const saldo = parsed
+  at = comma(value, saldoEnd)
+  if (at < 0) return undefined
+  at = field(value, at, TIMESTAMP)
+  if (at < 0 || value[at] !== QUOTE) return undefined
+  const tsStart = at + 1
+  at = tsStart
+  for (let byte = value[at]; byte !== QUOTE; byte = value[++at]) {
+    if (byte === undefined || byte < 0x20 || byte > 0x7e || byte === BACKSLASH) return undefined
+  }
+  const timestamp = value.toString('latin1', tsStart, at)
+  at = skipSpace(value, at + 1)
+  if (value[at] !== CLOSE_BRACE || skipSpace(value, at + 1) !== value.length) return undefined
+  if (!isIsoTimestamp(timestamp)) return undefined
+  const id = key.toString('latin1')
+  return { kind: 'put', balance: { cliente_id: id, saldo, timestamp } }
+}
+
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COLON = 0x3a
+const COMMA = 0x2c
+const MINUS = 0x2d
+const DOT = 0x2e
+const ZERO = 0x30
+const NINE = 0x39
+const CLIENTE_ID = Buffer.from('"cliente_id"')
+const SALDO = Buffer.from('"saldo"')
+const TIMESTAMP = Buffer.from('"timestamp"')
+/** Below 2^53: every integer of 15 digits is exact in a double. */
+const MAX_DIGITS = 15
+/** 10^0 … 10^22, each exact in a double. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, exponent) => 10 ** exponent)
+
+/** The number `scanNumber` read last: a second return value without an object per record. */
+let parsed = 0
+
+function skipSpace(bytes: Buffer, at: number): number {
+  let byte = bytes[at]
+  while (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09) byte = bytes[++at]
+  return at
+}
+
+/** After whitespace, `name` then whitespace, `:` and whitespace: where the field's value starts, or -1. */
+function field(bytes: Buffer, at: number, name: Buffer): number {
+  at = skipSpace(bytes, at)
+  for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return -1
+  at = skipSpace(bytes, at + name.length)
+  return bytes[at] === COLON ? skipSpace(bytes, at + 1) : -1
+}
+
+/** After whitespace, a `,`: the position after it, or -1. */
+function comma(bytes: Buffer, at: number): number {
+  at = skipSpace(bytes, at)
+  return bytes[at] === COMMA ? at + 1 : -1
+}
+
+/**
+ * A JSON number without an exponent, of at most 15 digits and 22 decimals, into `parsed`: its end,
+ * or -1. The digits make an exact integer and 10^decimals is exact, so their quotient is the double
+ * nearest the decimal, as JSON.parse gives (IEEE division rounds correctly).
+ */
+function scanNumber(bytes: Buffer, at: number): number {
+  const negative = bytes[at] === MINUS
+  if (negative) at++
+  let mantissa = 0
+  let digits = 0
+  let byte = bytes[at] as number
+  if (byte === ZERO) byte = bytes[++at] as number
+  else if (byte > ZERO && byte <= NINE) {
+    do {
+      mantissa = mantissa * 10 + byte - ZERO
+      digits++
+      byte = bytes[++at] as number
+    } while (byte >= ZERO && byte <= NINE)
+  } else return -1
+  let decimals = 0
+  if (byte === DOT) {
+    byte = bytes[++at] as number
+    if (!(byte >= ZERO && byte <= NINE)) return -1
+    do {
+      mantissa = mantissa * 10 + byte - ZERO
+      digits++
+      decimals++
+      byte = bytes[++at] as number
+    } while (byte >= ZERO && byte <= NINE)
+  }
+  if (digits > MAX_DIGITS || decimals >= POWERS_OF_TEN.length) return -1
+  const magnitude = mantissa / (POWERS_OF_TEN[decimals] as number)
+  parsed = negative ? -magnitude : magnitude
+  return at
+}
