@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'bun:test'
+import { CompressionTypes, Partitioners } from 'kafkajs'
 import { murmur2Partition } from '../../src/kafka/partitioning.ts'
 import {
   balanceRecord,
   captureLog,
   createTopic,
   expectServesTopic,
+  kafka,
   produce,
   type RunningService,
   readEvents,
   readiness,
+  readTopicKcat,
   recreateTopic,
   startService,
   waitFor,
@@ -56,6 +59,33 @@ describe('saldo-api against a real broker', () => {
       what: 'the new record',
     })
     expect((await balanceOf(service, 'new-client')).body).toMatchObject({ saldo: 99 })
+  })
+
+  it('reads records with headers and gzip-compressed batches to the values kcat reads', async () => {
+    const topic = await createTopic({ partitions: 1 })
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
+    await producer.connect()
+    try {
+      const batch = (round: number, headers?: Record<string, string | string[]>) =>
+        Array.from({ length: 100 }, (_, i) => ({ ...balanceRecord(`h${i}`, round * 1000 + i), headers }))
+      await producer.send({ topic, compression: CompressionTypes.GZIP, messages: batch(1) })
+      await producer.send({ topic, messages: batch(2, { trace: 'abc', hop: ['a', 'b'] }) })
+      await producer.send({ topic, compression: CompressionTypes.GZIP, messages: batch(3, { trace: 'z' }) })
+      await producer.send({ topic, messages: batch(4).slice(0, 50) })
+    } finally {
+      await producer.disconnect()
+    }
+    const latest = new Map((await readTopicKcat(topic)).map((record) => [record.key, record.value]))
+    expect(latest.size).toBe(100)
+
+    const service = startService(topic)
+    await waitUntilReady(service)
+    expect((await readiness(service)).keys).toBe(100)
+    for (const [id, value] of latest) {
+      expect(await balanceOf(service, id ?? '')).toEqual({ status: 200, body: JSON.parse(value ?? 'null') })
+    }
+    expect((await balanceOf(service, 'h7')).body).toMatchObject({ saldo: 4007 })
+    expect((await balanceOf(service, 'h70')).body).toMatchObject({ saldo: 3070 })
   })
 
   it('deletes a client on a tombstone: 404 with the contract text', async () => {
