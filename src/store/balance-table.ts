@@ -47,7 +47,8 @@ export class BalanceTable {
   #partitions = new Int32Array(MIN_CAPACITY)
   // Float64, not Uint32: an offset may pass 2^32; a double holds it exactly up to 2^53.
   #offsets = new Float64Array(MIN_CAPACITY)
-  #arena = new Uint8Array(MIN_CAPACITY * 32)
+  /** A Buffer rather than a bare Uint8Array: ASCII fields are read from it as Latin-1. */
+  #arena = Buffer.alloc(MIN_CAPACITY * 32)
   #arenaUsed = 0
   #garbage = 0
   #entries = 0
@@ -191,7 +192,7 @@ export class BalanceTable {
     const entries = this.#entries + keys
     if (entries > this.#hashes.length) this.#growEntries(entries)
     const arena = this.#arenaUsed + bytes + 2 * keys
-    if (arena > this.#arena.length) this.#arena = grow(this.#arena, new Uint8Array(arena))
+    if (arena > this.#arena.length) this.#arena = grow(this.#arena, Buffer.alloc(arena))
     // As #insertSlot keeps them: at most half full once the keys are in, so none of them rehashes.
     if ((this.#size + this.#tombstones + keys + 1) * 2 > this.#slots.length)
       this.#rehash((this.#size + keys + 1) * 2)
@@ -248,7 +249,7 @@ export class BalanceTable {
     this.#records = new Uint32Array(MIN_CAPACITY)
     this.#partitions = new Int32Array(MIN_CAPACITY)
     this.#offsets = new Float64Array(MIN_CAPACITY)
-    this.#arena = new Uint8Array(MIN_CAPACITY * 32)
+    this.#arena = Buffer.alloc(MIN_CAPACITY * 32)
     this.#arenaUsed = this.#garbage = this.#entries = this.#tombstones = this.#size = 0
     this.#free = []
     if (this.#marks) this.#marks = new Uint8Array(MIN_CAPACITY)
@@ -264,7 +265,7 @@ export class BalanceTable {
 
   #keyAt(entry: number): string {
     const at = this.#records[entry] as number
-    return decoder.decode(this.#arena.subarray(at + 1, at + 1 + (this.#arena[at] as number)))
+    return this.#text(at + 1, at + 1 + (this.#arena[at] as number))
   }
 
   #balanceAt(entry: number, knownKey?: string): Balance {
@@ -273,10 +274,22 @@ export class BalanceTable {
     const keyEnd = at + 1 + (arena[at] as number)
     const tsEnd = keyEnd + 1 + (arena[keyEnd] as number)
     return {
-      cliente_id: knownKey ?? decoder.decode(arena.subarray(at + 1, keyEnd)),
+      cliente_id: knownKey ?? this.#text(at + 1, keyEnd),
       saldo: this.#saldos[entry] as number,
-      timestamp: decoder.decode(arena.subarray(keyEnd + 1, tsEnd)),
+      timestamp: this.#text(keyEnd + 1, tsEnd),
     }
+  }
+
+  /**
+   * The arena's bytes from `start` to `end` as text: ASCII (the usual field) as Latin-1, which costs
+   * half of a TextDecoder with its subarray; anything else as UTF-8.
+   */
+  #text(start: number, end: number): string {
+    const arena = this.#arena
+    for (let i = start; i < end; i++) {
+      if ((arena[i] as number) > 0x7f) return decoder.decode(arena.subarray(start, end))
+    }
+    return arena.toString('latin1', start, end)
   }
 
   /** UTF-8 of `text` into the scratch buffer at `offset`: its length, or -1 when over MAX_FIELD_BYTES. */
@@ -322,10 +335,7 @@ export class BalanceTable {
   #append(keyBytes: number, tsBytes: number): number {
     const need = 2 + keyBytes + tsBytes
     if (this.#arenaUsed + need > this.#arena.length) {
-      this.#arena = grow(
-        this.#arena,
-        new Uint8Array(Math.max(this.#arena.length * 2, this.#arenaUsed + need)),
-      )
+      this.#arena = grow(this.#arena, Buffer.alloc(Math.max(this.#arena.length * 2, this.#arenaUsed + need)))
     }
     const at = this.#arenaUsed
     this.#arena[at] = keyBytes
@@ -387,7 +397,7 @@ export class BalanceTable {
 
   #compactIfWasteful(): void {
     if (this.#garbage < 1 << 20 || this.#garbage * 2 < this.#arenaUsed) return
-    const arena = new Uint8Array(Math.max(MIN_CAPACITY * 32, (this.#arenaUsed - this.#garbage) * 2))
+    const arena = Buffer.alloc(Math.max(MIN_CAPACITY * 32, (this.#arenaUsed - this.#garbage) * 2))
     let used = 0
     for (const value of this.#slots) {
       if (value <= 0) continue
