@@ -10,17 +10,38 @@ import { type Decoded, isIsoTimestamp, MAX_ID_BYTES, MAX_VALUE_BYTES } from './b
  * for every record replayed).
  */
 export function decodeCommonRecord(key: Buffer, value: Buffer): Decoded | undefined {
-  const keyLength = key.length
-  if (keyLength === 0 || keyLength > MAX_ID_BYTES || value.length > MAX_VALUE_BYTES) return undefined
-  let at = skipSpace(value, 0)
+  return decodeCommonRecordIn(key, 0, key.length, value, 0, value.length)
+}
+
+/**
+ * `decodeCommonRecord` of a key and a value that sit in larger buffers (a fetched batch, read in
+ * place): `key[keyStart, keyStart + keyLength)` and `value[valueStart, valueEnd)`. Nothing outside
+ * those ranges is read.
+ */
+export function decodeCommonRecordIn(
+  key: Buffer,
+  keyStart: number,
+  keyLength: number,
+  value: Buffer,
+  valueStart: number,
+  valueEnd: number,
+): Decoded | undefined {
+  if (keyLength === 0 || keyLength > MAX_ID_BYTES || valueEnd - valueStart > MAX_VALUE_BYTES) return undefined
+  // The value ends with `}` (then whitespace): every scan below stops at a byte that cannot be `}`
+  // or checks its bound, so none reads past it into the next record.
+  let close = valueEnd - 1
+  while (close >= valueStart && isSpace(value[close] as number)) close--
+  if (close < valueStart || value[close] !== CLOSE_BRACE) return undefined
+  let at = skipSpace(value, valueStart)
   if (value[at] !== OPEN_BRACE) return undefined
   at = field(value, at + 1, CLIENTE_ID)
   if (at < 0 || value[at] !== QUOTE) return undefined
   const idStart = at + 1
+  if (idStart + keyLength >= close) return undefined
   // The id must be the key, byte for byte; a key of printable ASCII is its own UTF-8 and never a
   // control character.
   for (let i = 0; i < keyLength; i++) {
-    const byte = key[i] as number
+    const byte = key[keyStart + i] as number
     if (byte < 0x20 || byte > 0x7e || byte === QUOTE || byte === BACKSLASH) return undefined
     if (value[idStart + i] !== byte) return undefined
   }
@@ -38,15 +59,14 @@ export function decodeCommonRecord(key: Buffer, value: Buffer): Decoded | undefi
   at = field(value, at, TIMESTAMP)
   if (at < 0 || value[at] !== QUOTE) return undefined
   const tsStart = at + 1
-  at = tsStart
-  for (let byte = value[at]; byte !== QUOTE; byte = value[++at]) {
-    if (byte === undefined || byte < 0x20 || byte > 0x7e || byte === BACKSLASH) return undefined
+  for (at = tsStart; value[at] !== QUOTE; at++) {
+    const byte = value[at] as number
+    if (at >= close || byte < 0x20 || byte > 0x7e || byte === BACKSLASH) return undefined
   }
   const timestamp = value.toString('latin1', tsStart, at)
-  at = skipSpace(value, at + 1)
-  if (value[at] !== CLOSE_BRACE || skipSpace(value, at + 1) !== value.length) return undefined
+  if (skipSpace(value, at + 1) !== close) return undefined
   if (!isIsoTimestamp(timestamp)) return undefined
-  const id = key.toString('latin1')
+  const id = key.toString('latin1', keyStart, keyStart + keyLength)
   return { kind: 'put', balance: { cliente_id: id, saldo, timestamp } }
 }
 
@@ -71,9 +91,10 @@ const POWERS_OF_TEN = Array.from({ length: 23 }, (_, exponent) => 10 ** exponent
 /** The number `scanNumber` read last: a second return value without an object per record. */
 let parsed = 0
 
+const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09
+
 function skipSpace(bytes: Buffer, at: number): number {
-  let byte = bytes[at]
-  while (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09) byte = bytes[++at]
+  while (isSpace(bytes[at] as number)) at++
   return at
 }
 

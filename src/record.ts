@@ -7,7 +7,7 @@ import {
   MAX_VALUE_BYTES,
   type RejectReason,
 } from './balance.ts'
-import { decodeCommonRecord } from './common-record.ts'
+import { decodeCommonRecord, decodeCommonRecordIn } from './common-record.ts'
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 const checkBalance = TypeCompiler.Compile(Balance)
@@ -32,6 +32,32 @@ const reject = (reason: RejectReason, detail: string): Decoded => ({ kind: 'reje
  */
 export function decodeRecord(key: Buffer | null, value: Buffer | null): Decoded {
   return (key !== null && value !== null && decodeCommonRecord(key, value)) || decodeAnyRecord(key, value)
+}
+
+/**
+ * A fetched record as kafkajs with saldo's patch hands it over: its key and value still in the
+ * fetched bytes, from `keyStart` and `valueStart` (a length of -1 is null); `key` and `value` slice
+ * them on first use.
+ */
+export interface RecordInPlace {
+  readonly bytes: Buffer
+  readonly keyStart: number
+  readonly keyLength: number
+  readonly valueStart: number
+  readonly valueLength: number
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+}
+
+/** `decodeRecord` of a record read in place: the usual record costs no Buffer of its own. */
+export function decodeRecordInPlace(record: RecordInPlace): Decoded {
+  const { bytes, keyStart, keyLength, valueStart, valueLength } = record
+  return (
+    (keyLength > 0 &&
+      valueLength >= 0 &&
+      decodeCommonRecordIn(bytes, keyStart, keyLength, bytes, valueStart, valueStart + valueLength)) ||
+    decodeAnyRecord(record.key, record.value)
+  )
 }
 
 /** `decodeRecord` by the general path alone: UTF-8, JSON.parse and the schema check. */

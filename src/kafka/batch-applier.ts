@@ -1,7 +1,7 @@
 import type { Batch, KafkaMessage } from 'kafkajs'
 import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
-import { decodeRecord } from '../record.ts'
+import { decodeRecord, decodeRecordInPlace, type RecordInPlace } from '../record.ts'
 import type { BalanceStore, Change } from '../store/store.ts'
 import type { TombstoneOutcomes } from '../store/tombstone-outcomes.ts'
 import type { ApplyNumbers } from './apply-numbers.ts'
@@ -19,9 +19,12 @@ export type ApplyListener = (
   offsets: readonly number[],
 ) => void
 
-/** What the applier reads of a fetched batch: a kafkajs Batch, or a test's records. */
+/**
+ * What the applier reads of a fetched batch: a kafkajs Batch, whose records our patch leaves in the
+ * fetched bytes (RecordInPlace), or a test's records.
+ */
 export type FetchedBatch = Pick<Batch, 'topic' | 'partition' | 'highWatermark' | 'lastOffset'> & {
-  messages: ReadonlyArray<Pick<KafkaMessage, 'offset' | 'key' | 'value'>>
+  messages: ReadonlyArray<Pick<KafkaMessage, 'offset' | 'key' | 'value'> & Partial<RecordInPlace>>
 }
 
 export interface PartitionApplierDeps {
@@ -43,6 +46,8 @@ export interface PartitionApplierDeps {
    */
   replayAgain: (what: string) => Error
 }
+
+const isInPlace = (message: Partial<RecordInPlace>): message is RecordInPlace => message.bytes !== undefined
 
 /**
  * Applies the batches of one partition to the store, in offset order: decodes and validates each
@@ -88,11 +93,14 @@ export class PartitionApplier {
       // After a rejoin or reconnect a fetch may repeat what was applied; applying it again would
       // briefly serve older values.
       if (offset < from) continue
-      let decoded = decodeRecord(message.key, message.value)
+      const inPlace = isInPlace(message)
+      let decoded = inPlace ? decodeRecordInPlace(message) : decodeRecord(message.key, message.value)
       // A decoded record has a key. Its partition must be the one murmur2 gives (one hash of the key
       // bytes): elsewhere, the same client lives on two partitions and the replay's order decides.
       if (decoded.kind !== 'reject') {
-        const expected = murmur2Partition(message.key as Buffer, partitions)
+        const expected = inPlace
+          ? murmur2Partition(message.bytes, partitions, message.keyStart, message.keyLength)
+          : murmur2Partition(message.key as Buffer, partitions)
         if (expected !== partition) {
           this.#foreign(decoded, expected)
           if (this.#rejectForeign) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { decodeCommonRecord } from '../../src/common-record.ts'
+import { decodeCommonRecord, decodeCommonRecordIn } from '../../src/common-record.ts'
 import { decodeAnyRecord, decodeRecord } from '../../src/record.ts'
 
 const bytes = (text: string) => Buffer.from(text)
@@ -95,9 +95,14 @@ function randomRecord(next: () => number): { key: string; value: string } {
   if (next() < 0.05) fields.reverse()
   if (next() < 0.03) fields.push(`"saldo":${saldo}`)
   const body = fields.map((field) => `${space()}${field}${space()}`).join(',')
-  const value = `${space()}{${body}}${space()}${next() < 0.03 ? pick(['}', ',', 'x', '\u0000']) : ''}`
+  const whole = `${space()}{${body}}${space()}${next() < 0.03 ? pick(['}', ',', 'x', '\u0000']) : ''}`
+  // Cut short now and then: the value ends early, as a batch read in place would not show.
+  const value = next() < 0.05 ? whole.slice(0, Math.floor(next() * whole.length)) : whole
   return { key, value }
 }
+
+const AROUND = ['', '}', '"}', '0"}', ' }', '5,"timestamp":"2025-10-14T10:30:45"}', '"', 'x']
+const pickAround = (next: () => number) => AROUND[Math.floor(next() * AROUND.length)] as string
 
 describe('decodeCommonRecord', () => {
   it('reads what our producer and a Python one write, and the numbers as JSON.parse does', () => {
@@ -151,6 +156,23 @@ describe('decodeCommonRecord', () => {
           `${value}: saldo ${decoded.balance.saldo} ≠ ${(general as typeof decoded).balance.saldo}`,
         )
       if (decodeCommonRecord(keyBytes, valueBytes)) common++
+      // Read in place, between bytes that would complete a cut-off value: the same answer.
+      const around = pickAround(next)
+      const batch = Buffer.concat([bytes(around), keyBytes, bytes(around), valueBytes, bytes(around)])
+      const keyStart = Buffer.byteLength(around)
+      const valueStart = keyStart * 2 + keyBytes.length
+      const inPlace = decodeCommonRecordIn(
+        batch,
+        keyStart,
+        keyBytes.length,
+        batch,
+        valueStart,
+        valueStart + valueBytes.length,
+      )
+      if (!Bun.deepEquals(inPlace, decodeCommonRecord(keyBytes, valueBytes), true))
+        throw new Error(
+          `in place ${JSON.stringify(key)} ${JSON.stringify(value)} between ${JSON.stringify(around)}: ${JSON.stringify(inPlace)}`,
+        )
     }
     // Most of them are balances, and the common path read them: the comparison is not empty.
     expect(common).toBeGreaterThan(8_000)

@@ -27,7 +27,13 @@ describe('murmur2Partition', () => {
     for (let i = 0; i < 20_000; i++) {
       const key = Buffer.from(Array.from({ length: i % 41 }, () => next() & 0xff))
       const partitions = 1 + (next() % 64)
-      if (murmur2Partition(key, partitions) !== kafkajsPartition(key, partitions)) {
+      const expected = kafkajsPartition(key, partitions)
+      // And read in place, between other bytes, as a fetched record's key is hashed.
+      const around = Buffer.concat([Buffer.from([next() & 0xff, 7]), key, Buffer.from([next() & 0xff])])
+      if (
+        murmur2Partition(key, partitions) !== expected ||
+        murmur2Partition(around, partitions, 2, key.length) !== expected
+      ) {
         differ.push(`${key.toString('hex')} over ${partitions}`)
       }
     }
