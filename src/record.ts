@@ -36,10 +36,11 @@ export function decodeRecord(key: Buffer | null, value: Buffer | null): Decoded 
 
 /**
  * A fetched record as kafkajs with saldo's patch hands it over: its key and value still in the
- * fetched bytes, from `keyStart` and `valueStart` (a length of -1 is null); `key` and `value` slice
- * them on first use.
+ * fetched bytes, from `keyStart` and `valueStart` (a length of -1 is null), and its offset as a
+ * number (NaN when not exact); `key`, `value` and `offset` make a Buffer or text on first use.
  */
 export interface RecordInPlace {
+  readonly offsetNumber: number
   readonly bytes: Buffer
   readonly keyStart: number
   readonly keyLength: number

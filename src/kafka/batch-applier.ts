@@ -89,11 +89,11 @@ export class PartitionApplier {
     const offsets: number[] = []
     let puts = 0
     for (const message of batch.messages) {
-      const offset = Number(message.offset)
+      const inPlace = isInPlace(message)
+      const offset = inPlace && message.offsetNumber >= 0 ? message.offsetNumber : Number(message.offset)
       // After a rejoin or reconnect a fetch may repeat what was applied; applying it again would
       // briefly serve older values.
       if (offset < from) continue
-      const inPlace = isInPlace(message)
       let decoded = inPlace ? decodeRecordInPlace(message) : decodeRecord(message.key, message.value)
       // A decoded record has a key. Its partition must be the one murmur2 gives (one hash of the key
       // bytes): elsewhere, the same client lives on two partitions and the replay's order decides.
