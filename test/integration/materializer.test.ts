@@ -86,6 +86,32 @@ describe('saldo-api against a real broker', () => {
     }
     expect((await balanceOf(service, 'h7')).body).toMatchObject({ saldo: 4007 })
     expect((await balanceOf(service, 'h70')).body).toMatchObject({ saldo: 3070 })
+
+    // The patched decoder leaves headers, offsets and timestamps to be decoded when asked for: a
+    // kafkajs consumer still sees them as upstream gives them.
+    const consumer = kafka.consumer({ groupId: `headers-${topic}`, maxWaitTimeInMs: 100 })
+    await consumer.connect()
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true })
+      const seen: Array<{ offset: string; timestamp: string; headers: unknown }> = []
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          const { offset, timestamp, headers } = message
+          seen.push({ offset, timestamp, headers })
+        },
+      })
+      await waitFor(() => seen.length === 350, { what: 'every record through a kafkajs consumer' })
+      expect(seen.map((record) => record.offset)).toEqual(Array.from({ length: 350 }, (_, i) => String(i)))
+      for (const { timestamp } of seen) expect(Math.abs(Number(timestamp) - Date.now())).toBeLessThan(600_000)
+      expect(seen[0]?.headers).toEqual({})
+      expect(seen[150]?.headers).toEqual({
+        trace: Buffer.from('abc'),
+        hop: [Buffer.from('a'), Buffer.from('b')],
+      })
+      expect(seen[250]?.headers).toEqual({ trace: Buffer.from('z') })
+    } finally {
+      await consumer.disconnect()
+    }
   })
 
   it('deletes a client on a tombstone: 404 with the contract text', async () => {
