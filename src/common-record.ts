@@ -26,7 +26,8 @@ export function decodeCommonRecordIn(
   valueStart: number,
   valueEnd: number,
 ): Decoded | undefined {
-  if (keyLength === 0 || keyLength > MAX_ID_BYTES || valueEnd - valueStart > MAX_VALUE_BYTES) return undefined
+  // A length of 0 (empty) or -1 (null, in place) is for the general path to judge.
+  if (keyLength <= 0 || keyLength > MAX_ID_BYTES || valueEnd - valueStart > MAX_VALUE_BYTES) return undefined
   // The value ends with `}` (then whitespace): every scan below stops at a byte that cannot be `}`
   // or checks its bound, so none reads past it into the next record.
   let close = valueEnd - 1

@@ -53,10 +53,9 @@ export interface RecordInPlace {
 /** `decodeRecord` of a record read in place: the usual record costs no Buffer of its own. */
 export function decodeRecordInPlace(record: RecordInPlace): Decoded {
   const { bytes, keyStart, keyLength, valueStart, valueLength } = record
+  // A null value (length -1) ends before it starts: decodeCommonRecordIn leaves it to the general path.
   return (
-    (keyLength > 0 &&
-      valueLength >= 0 &&
-      decodeCommonRecordIn(bytes, keyStart, keyLength, bytes, valueStart, valueStart + valueLength)) ||
+    decodeCommonRecordIn(bytes, keyStart, keyLength, bytes, valueStart, valueStart + valueLength) ||
     decodeAnyRecord(record.key, record.value)
   )
 }
