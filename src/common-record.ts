@@ -64,9 +64,9 @@ export function decodeCommonRecordIn(
     const byte = value[at] as number
     if (at >= close || byte < 0x20 || byte > 0x7e || byte === BACKSLASH) return undefined
   }
-  const timestamp = value.toString('latin1', tsStart, at)
   if (skipSpace(value, at + 1) !== close) return undefined
-  if (!isIsoTimestamp(timestamp)) return undefined
+  const timestamp = timestampText(value, tsStart, at)
+  if (timestamp === undefined) return undefined
   const id = key.toString('latin1', keyStart, keyStart + keyLength)
   return { kind: 'put', balance: { cliente_id: id, saldo, timestamp } }
 }
@@ -91,6 +91,34 @@ const POWERS_OF_TEN = Array.from({ length: 23 }, (_, exponent) => 10 ** exponent
 
 /** The number `scanNumber` read last: a second return value without an object per record. */
 let parsed = 0
+
+/**
+ * The last valid timestamp read, as bytes and as text. Consecutive records of a partition usually
+ * carry the same one (a producer's clock in seconds or milliseconds against thousands of records per
+ * second), and reusing it saves a string and the ISO check: about a tenth of a replay's CPU.
+ */
+const lastTimestampBytes = Buffer.alloc(64)
+let lastTimestampLength = -1
+let lastTimestamp = ''
+
+/** The printable ASCII `bytes[start, end)` as a timestamp when it is a valid one, or undefined. */
+function timestampText(bytes: Buffer, start: number, end: number): string | undefined {
+  const length = end - start
+  if (length === lastTimestampLength) {
+    // From the end: timestamps that differ, differ in their last digits.
+    let i = length - 1
+    while (i >= 0 && bytes[start + i] === lastTimestampBytes[i]) i--
+    if (i < 0) return lastTimestamp
+  }
+  const text = bytes.toString('latin1', start, end)
+  if (!isIsoTimestamp(text)) return undefined
+  if (length <= lastTimestampBytes.length) {
+    for (let i = 0; i < length; i++) lastTimestampBytes[i] = bytes[start + i] as number
+    lastTimestampLength = length
+    lastTimestamp = text
+  }
+  return text
+}
 
 const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09
 

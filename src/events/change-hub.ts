@@ -165,10 +165,13 @@ export class ChangeHub {
   /** Records an applied batch and sends it to every client it concerns. */
   publish(partition: number, changes: readonly Change[], offsets: readonly number[]): void {
     if (changes.length === 0) return
-    const batch = { firstSeq: this.#window.nextSeq, partition, changes, offsets }
-    for (let i = 0; i < changes.length; i++) {
-      this.#window.push(partition, offsets[i] as number, changes[i] as Change)
-    }
+    const window = this.#window
+    const batch = { firstSeq: window.nextSeq, partition, changes, offsets }
+    // A replay's batches hold thousands of changes: only the window's last ones would stay.
+    const skipped = Math.max(0, changes.length - window.capacity)
+    window.skip(skipped)
+    for (let i = skipped; i < changes.length; i++)
+      window.push(partition, offsets[i] as number, changes[i] as Change)
     let everything: Uint8Array | undefined
     for (const client of this.#clients) {
       let bytes: Uint8Array

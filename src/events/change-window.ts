@@ -65,6 +65,22 @@ export class ChangeWindow {
     return this.#bytes
   }
 
+  /** The most changes kept. */
+  get capacity(): number {
+    return this.#capacity
+  }
+
+  /**
+   * Numbers the next `count` changes without keeping them, and forgets every change kept: what a
+   * batch longer than the window does to it, without the cost of pushing what would fall out.
+   */
+  skip(count: number): void {
+    if (count <= 0) return
+    while (this.#count > 0) this.#dropOldest()
+    this.#start = 0
+    this.#nextSeq += count
+  }
+
   /** Keeps `change`, applied at `offset` of `partition`, as change number `nextSeq`. */
   push(partition: number, offset: number, change: Change): void {
     if (this.#count === this.#capacity) this.#dropOldest()

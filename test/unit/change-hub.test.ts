@@ -127,6 +127,32 @@ describe('ChangeHub', () => {
     }
   })
 
+  it('numbers every change of a batch longer than the window, and keeps its last ones', async () => {
+    const changes = hub({ bufferSize: 3 })
+    const live = readEvents(changes.open())
+    publishMany(changes, [1, 2])
+    changes.publish(
+      0,
+      [3, 4, 5, 6, 7].map((saldo) => put('k', saldo)),
+      [3, 4, 5, 6, 7],
+    )
+    await waitFor(() => live.events.length === 7, { what: 'every change, live' })
+    expect(live.events.map((e) => Number(e.id?.split('-')[1]))).toEqual([1, 2, 3, 4, 5, 6, 7])
+    const run = changes.lastEventId.split('-')[0]
+
+    const resumed = readEvents(changes.open({ lastEventId: `${run}-4` }))
+    await waitFor(() => resumed.events.length === 3, { what: 'the last three changes' })
+    expect(saldos(resumed)).toEqual([5, 6, 7])
+    // Change 4 went through the window without being kept: a resume after 3 cannot be served.
+    const stale = readEvents(changes.open({ lastEventId: `${run}-3` }))
+    await waitFor(() => stale.events.length === 1, { what: 'a reset for a change not kept' })
+    expect(stale.events[0]?.event).toBe('reset')
+    publishMany(changes, [8])
+    const after = readEvents(changes.open({ lastEventId: `${run}-6` }))
+    await waitFor(() => after.events.length === 2, { what: 'the window after one more change' })
+    expect(saldos(after)).toEqual([7, 8])
+  })
+
   it('keeps the resume window within its bytes too: the oldest changes go first', async () => {
     // One change of id 'k' and a 19-character timestamp is estimated at 64 + 2 * 20 = 104 bytes.
     const changes = hub({ bufferSize: 100, bufferBytes: 104 * 4 })
