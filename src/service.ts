@@ -117,7 +117,8 @@ export function createService(config: Config, log: Logger) {
     persistent?.beginReplay()
     numbers.progress.onReady(() => {
       replaying = false
-      // The replay's last group of batches goes to disk before /ready answers 200.
+      // The replay's last group of batches goes to disk in slices, while reads are served, and
+      // before any batch of the tail.
       persistent?.endReplay()
       // A replay leaves hundreds of MB of fetched batches as garbage; collect it once, not on the GC's clock.
       Bun.gc(true)

@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts'
 import { StateDirError } from './errors.ts'
 import type { MemoryStore } from './memory-store.ts'
 import type { StoreOrigin } from './store.ts'
-import type { SnapshotWrite } from './write-group.ts'
+import type { SnapshotRow, SnapshotWrite } from './write-group.ts'
 
 /** Raise it when the tables change: a file of another version is thrown away and rebuilt. */
 export const SCHEMA_VERSION = 2
@@ -64,7 +64,7 @@ const isCorrupt = (error: unknown) =>
  */
 export class SqliteSnapshot {
   readonly #db: Database
-  readonly #write: (write: SnapshotWrite) => void
+  readonly #statements: WriteStatements
   readonly #setOrigin: Statement
 
   private constructor(db: Database) {
@@ -73,29 +73,12 @@ export class SqliteSnapshot {
       db.prepare(
         `INSERT OR REPLACE INTO balances (cliente_id, saldo, timestamp, partition, offset) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}`,
       )
-    const putOne = insert(1)
-    const putMany = insert(ROWS_PER_INSERT)
-    const remove = db.prepare('DELETE FROM balances WHERE cliente_id = ?')
-    const checkpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (partition, next_offset) VALUES (?, ?)')
-    // The values of ROWS_PER_INSERT rows, bound to one statement; a write names each key once, so
-    // puts held back here and deletions run at once cannot overtake one another on the same key.
-    const values: Array<string | number> = []
-    this.#write = db.transaction((write: SnapshotWrite) => {
-      values.length = 0
-      for (const { partition, clienteId, balance, offset } of write.rows()) {
-        if (!balance) {
-          remove.run(clienteId)
-          continue
-        }
-        values.push(clienteId, balance.saldo, balance.timestamp, partition, offset)
-        if (values.length === ROWS_PER_INSERT * COLUMNS) {
-          putMany.run(...values)
-          values.length = 0
-        }
-      }
-      for (let at = 0; at < values.length; at += COLUMNS) putOne.run(...values.slice(at, at + COLUMNS))
-      for (const [partition, nextOffset] of write.checkpoints()) checkpoint.run(partition, nextOffset)
-    })
+    this.#statements = {
+      putOne: insert(1),
+      putMany: insert(ROWS_PER_INSERT),
+      remove: db.prepare('DELETE FROM balances WHERE cliente_id = ?'),
+      checkpoint: db.prepare('INSERT OR REPLACE INTO checkpoints (partition, next_offset) VALUES (?, ?)'),
+    }
     this.#setOrigin = db.prepare(
       'INSERT OR REPLACE INTO meta (id, topic, cluster_id, partitions) VALUES (1, ?, ?, ?)',
     )
@@ -219,7 +202,15 @@ export class SqliteSnapshot {
 
   /** One transaction: the rows and their partitions' next offsets, or nothing. */
   write(write: SnapshotWrite): void {
-    this.#write(write)
+    this.begin(write).step(Number.POSITIVE_INFINITY)
+  }
+
+  /**
+   * `write`, a slice of rows at a time: one transaction, begun now and committed by the `step` that
+   * writes its last row and its checkpoints. Nothing else may use the snapshot until then, or `abort`.
+   */
+  begin(write: SnapshotWrite): SlicedWrite {
+    return new Transaction(this.#db, this.#statements, write)
   }
 
   setOrigin({ topic, clusterId, partitions }: StoreOrigin): void {
@@ -243,6 +234,82 @@ export class SqliteSnapshot {
   /** Closing the last connection checkpoints the WAL into the file. */
   close(): void {
     this.#db.close(true)
+  }
+}
+
+interface WriteStatements {
+  putOne: Statement
+  putMany: Statement
+  remove: Statement
+  checkpoint: Statement
+}
+
+/** A write of the snapshot in slices (see `SqliteSnapshot.begin`). */
+export interface SlicedWrite {
+  /**
+   * Writes up to `rows` more rows; true once every row and the checkpoints are written and the
+   * transaction committed. A failure rolls the whole transaction back and throws.
+   */
+  step(rows: number): boolean
+  /** Rolls back what was written: none of it reaches the file. */
+  abort(): void
+}
+
+class Transaction implements SlicedWrite {
+  readonly #db: Database
+  readonly #statements: WriteStatements
+  readonly #write: SnapshotWrite
+  readonly #rows: Iterator<SnapshotRow>
+  /**
+   * The values of up to ROWS_PER_INSERT puts, bound to one statement; a write names each key once,
+   * so puts held back here and deletions run at once cannot overtake one another on the same key.
+   */
+  readonly #values: Array<string | number> = []
+
+  constructor(db: Database, statements: WriteStatements, write: SnapshotWrite) {
+    this.#db = db
+    this.#statements = statements
+    this.#write = write
+    db.run('BEGIN')
+    this.#rows = write.rows()[Symbol.iterator]()
+  }
+
+  step(rows: number): boolean {
+    try {
+      return this.#step(rows)
+    } catch (error) {
+      this.abort()
+      throw error
+    }
+  }
+
+  #step(rows: number): boolean {
+    const { putOne, putMany, remove, checkpoint } = this.#statements
+    const values = this.#values
+    for (let written = 0; written < rows; written++) {
+      const next = this.#rows.next()
+      if (next.done) {
+        for (let at = 0; at < values.length; at += COLUMNS) putOne.run(...values.slice(at, at + COLUMNS))
+        for (const [partition, nextOffset] of this.#write.checkpoints()) checkpoint.run(partition, nextOffset)
+        this.#db.run('COMMIT')
+        return true
+      }
+      const { partition, clienteId, balance, offset } = next.value
+      if (!balance) {
+        remove.run(clienteId)
+        continue
+      }
+      values.push(clienteId, balance.saldo, balance.timestamp, partition, offset)
+      if (values.length === ROWS_PER_INSERT * COLUMNS) {
+        putMany.run(...values)
+        values.length = 0
+      }
+    }
+    return false
+  }
+
+  abort(): void {
+    if (this.#db.inTransaction) this.#db.run('ROLLBACK')
   }
 }
 

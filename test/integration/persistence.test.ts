@@ -164,6 +164,36 @@ describe('durable state in STATE_DIR', () => {
     }
   })
 
+  it('is ready before the replay is on disk; a kill -9 meanwhile leaves the snapshot as it was', async () => {
+    const topic = await createTopic({ partitions: 3 })
+    const env = { STATE_DIR: tempDir() }
+    // 150,000 keys: the group written at readiness takes ten slices, a few hundred ms on any machine.
+    const keys = 150_000
+    await produce(
+      topic,
+      Array.from({ length: keys }, (_, i) => balanceRecord(`k${i}`, i / 100)),
+    )
+    const victim = spawnService(topic, env)
+    await waitFor(async () => (await readiness(victim)).ready, { intervalMs: 5, what: 'the first ready' })
+    // Killed mid-write: the restart finds no rows and replays the whole topic.
+    expect(victim.stderr()).not.toContain("the replay's last group is in the local snapshot")
+    await killSoon(victim)
+    const restarted = spawnService(topic, env)
+    await waitUntilReady(restarted)
+    expect(await readiness(restarted)).toMatchObject({ loadedFromSnapshot: 0, replayedOffsets: keys })
+    await expectServesTopic(restarted, topic)
+    // Left to finish, the write lands: the next start loads every key and replays nothing.
+    await waitFor(() => restarted.stderr().includes("the replay's last group is in the local snapshot"), {
+      what: 'the group written',
+    })
+    restarted.proc.kill(9)
+    await restarted.proc.exited
+    const third = spawnService(topic, env)
+    await waitUntilReady(third)
+    expect(await readiness(third)).toMatchObject({ loadedFromSnapshot: keys, replayedOffsets: 0 })
+    await expectServesTopic(third, topic)
+  })
+
   it('replays only the records that came after the snapshot', async () => {
     const { topic, stateDir, before } = await stoppedWithSnapshot(records(3000, 1000))
     expect(before).toMatchObject({ loadedFromSnapshot: 0, replayedOffsets: 3000 })

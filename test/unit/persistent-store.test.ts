@@ -3,10 +3,15 @@ import { describe, expect, it } from 'bun:test'
 import { closeSync, openSync, readdirSync, statSync, truncateSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { StateDirError } from '../../src/store/errors.ts'
-import { type GroupLimits, PersistentStore, SNAPSHOT_FILE } from '../../src/store/persistent-store.ts'
+import {
+  type GroupLimits,
+  PersistentStore,
+  REPLAY_GROUP,
+  SNAPSHOT_FILE,
+} from '../../src/store/persistent-store.ts'
 import { SCHEMA_VERSION } from '../../src/store/sqlite-snapshot.ts'
 import type { Change } from '../../src/store/store.ts'
-import { captureLog, offsetsBefore, onCleanup, tempDir } from '../helpers.ts'
+import { captureLog, offsetsBefore, onCleanup, tempDir, waitFor } from '../helpers.ts'
 
 const origin = { topic: 'contas', clusterId: 'cluster-a', partitions: 2 }
 const put = (id: string, saldo: number): Change => ({
@@ -14,9 +19,9 @@ const put = (id: string, saldo: number): Change => ({
   balance: { cliente_id: id, saldo, timestamp: '2025-10-14T10:30:45' },
 })
 
-function open(dir: string, limits?: GroupLimits) {
+function open(dir: string, limits: Partial<GroupLimits> = {}) {
   const { log, lines } = captureLog()
-  const store = PersistentStore.open(dir, log, limits)
+  const store = PersistentStore.open(dir, log, { ...REPLAY_GROUP, ...limits })
   onCleanup(() => store.close())
   return { store, lines }
 }
@@ -191,6 +196,78 @@ describe('PersistentStore', () => {
         [0, 3],
         [1, 1],
       ],
+    })
+  })
+
+  describe('the group left at readiness, written in slices', () => {
+    /** A replay of `ids` into an empty table, partition 0, ended: its group is being written 2 rows a turn. */
+    function endedReplay(ids: readonly string[], saldo = (i: number) => i) {
+      const dir = tempDir()
+      const { store, lines } = open(dir, { sliceRows: 2 })
+      store.apply(
+        0,
+        ids.map((id, i) => put(id, saldo(i))),
+        ids.length,
+        offsetsBefore(ids.length, ids.length),
+      )
+      store.endReplay()
+      return { dir, store, lines }
+    }
+    const ids = ['a', 'b', 'c', 'd', 'e']
+
+    it('serves every key at once, and commits rows and checkpoint together, turns later', async () => {
+      const { dir, store, lines } = endedReplay(ids)
+      expect(ids.map((id) => store.get(id)?.saldo)).toEqual([0, 1, 2, 3, 4])
+      // Not committed yet: another connection sees none of it.
+      expect(onDisk(dir)).toEqual({ rows: [], checkpoints: [] })
+      await waitFor(() => onDisk(dir).rows.length === ids.length, { what: 'the group committed' })
+      expect(onDisk(dir)).toEqual({ rows: ids, checkpoints: [[0, 5]] })
+      expect(store.writeError).toBeUndefined()
+      expect(lines.find((l) => l.msg === "the replay's last group is in the local snapshot")).toMatchObject({
+        changes: 5,
+      })
+    })
+
+    it('is finished by the next batch, which is then on disk after it', () => {
+      const { dir, store } = endedReplay(ids)
+      store.apply(0, [put('a', 9), put('f', 5)], 7, [5, 6])
+      expect(onDisk(dir)).toEqual({ rows: [...ids, 'f'], checkpoints: [[0, 7]] })
+      store.close()
+      expect(open(dir).store.get('a')?.saldo).toBe(9)
+    })
+
+    it('is finished before a replay groups batches again, or the origin is written', () => {
+      const replay = endedReplay(ids)
+      replay.store.beginReplay()
+      expect(onDisk(replay.dir)).toEqual({ rows: ids, checkpoints: [[0, 5]] })
+      const origin = endedReplay(ids)
+      origin.store.setOrigin({ topic: 'contas', clusterId: 'c', partitions: 1 })
+      expect(onDisk(origin.dir)).toEqual({ rows: ids, checkpoints: [[0, 5]] })
+    })
+
+    it('is finished by close, and rolled back by clear', () => {
+      const closed = endedReplay(ids)
+      closed.store.close()
+      expect(onDisk(closed.dir)).toEqual({ rows: ids, checkpoints: [[0, 5]] })
+      const cleared = endedReplay(ids)
+      cleared.store.clear()
+      cleared.store.apply(0, [put('z', 1)], 1, [0])
+      cleared.store.close()
+      expect(onDisk(cleared.dir)).toEqual({ rows: ['z'], checkpoints: [[0, 1]] })
+    })
+
+    it('when a slice fails, keeps the cause for reads and writes nothing, until it is tried again', async () => {
+      // SQLite stores NaN as NULL, which the table refuses: the last slice cannot be written.
+      const { dir, store } = endedReplay(ids, (i) => (i === 4 ? Number.NaN : i))
+      expect(store.writeError).toBeUndefined()
+      await waitFor(() => store.writeError, { what: 'the failed slice' })
+      expect(store.writeError).toContain(`cannot write the local state in STATE_DIR=${dir} (NOT NULL`)
+      expect(onDisk(dir)).toEqual({ rows: [], checkpoints: [] })
+      expect(store.get('d')?.saldo).toBe(3)
+      // The group is kept: the next batch (whose own write would be fine) finds it due and fails on it.
+      expect(() => store.apply(0, [put('f', 5)], 6, [5])).toThrow('NOT NULL')
+      expect(store.get('f')).toBeUndefined()
+      expect(() => store.close()).toThrow('NOT NULL')
     })
   })
 
