@@ -16,7 +16,7 @@ export type Balance = Static<typeof Balance>
  * same in both, and an applied timestamp matched ISO_8601 (digits, `-:.T Z+`), which needs no
  * escaping. The id may hold `"` or `\\`, so it goes through JSON.stringify.
  */
-export function balanceJson({ cliente_id, saldo, timestamp }: Balance): string {
+export function balanceJson(cliente_id: string, saldo: number, timestamp: string): string {
   return `{"cliente_id":${JSON.stringify(cliente_id)},"saldo":${saldo},"timestamp":"${timestamp}"}`
 }
 

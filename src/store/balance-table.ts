@@ -23,10 +23,13 @@ export interface TableRow {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
+const FNV_OFFSET = 0x811c9dc5
+const FNV_PRIME = 0x01000193
+
 /** FNV-1a over UTF-16 code units: cheap, and needs no encoding to find a slot. */
 function hashOf(key: string): number {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193)
+  let hash = FNV_OFFSET
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), FNV_PRIME)
   return hash >>> 0
 }
 
@@ -60,6 +63,8 @@ export class BalanceTable {
   /** The entries marked, each once. */
   #marked: number[] = []
   readonly #scratch = new Uint8Array(MAX_FIELD_BYTES * 3)
+  /** The hash `#encodeKey` computed last: a second return value without an object per lookup. */
+  #keyHash = 0
   /** Where a key is encoded (one byte more than a field may have, to see it is too long), made once. */
   readonly #keyScratch = this.#scratch.subarray(0, MAX_FIELD_BYTES + 1)
 
@@ -68,8 +73,7 @@ export class BalanceTable {
   }
 
   get(key: string): Balance | undefined {
-    const keyBytes = this.#encode(key, 0)
-    const entry = keyBytes < 0 ? -1 : this.#find(hashOf(key), keyBytes)
+    const entry = this.#entryOf(key)
     return entry < 0 ? undefined : this.#balanceAt(entry, key)
   }
 
@@ -82,9 +86,7 @@ export class BalanceTable {
   /** `key`'s answer in one lookup, where `get` then `etag` made two. */
   answer(key: string): BalanceAnswer | undefined {
     const entry = this.#entryOf(key)
-    return entry < 0
-      ? undefined
-      : { json: balanceJson(this.#balanceAt(entry, key)), etag: this.#etagAt(entry) }
+    return entry < 0 ? undefined : { json: this.#jsonAt(entry, key), etag: this.#etagAt(entry) }
   }
 
   #etagAt(entry: number): string {
@@ -138,8 +140,8 @@ export class BalanceTable {
   }
 
   #entryOf(key: string): number {
-    const keyBytes = this.#encode(key, 0)
-    return keyBytes < 0 ? -1 : this.#find(hashOf(key), keyBytes)
+    const keyBytes = this.#encodeKey(key)
+    return keyBytes < 0 ? -1 : this.#find(this.#keyHash, keyBytes)
   }
 
   /** Sets `balance` as the record at `partition:offset`. */
@@ -149,8 +151,8 @@ export class BalanceTable {
 
   /** `set` from the fields themselves: a snapshot's load builds no object per row. */
   setFields(key: string, saldo: number, timestamp: string, partition: number, offset: number): void {
-    const hash = hashOf(key)
-    const keyBytes = this.#encode(key, 0)
+    const keyBytes = this.#encodeKey(key)
+    const hash = this.#keyHash
     const tsBytes = keyBytes < 0 ? -1 : this.#encode(timestamp, keyBytes)
     if (tsBytes < 0)
       throw new RangeError(
@@ -199,8 +201,8 @@ export class BalanceTable {
   }
 
   delete(key: string): boolean {
-    const hash = hashOf(key)
-    const keyBytes = this.#encode(key, 0)
+    const keyBytes = this.#encodeKey(key)
+    const hash = this.#keyHash
     if (keyBytes < 0) return false
     const mask = this.#slots.length - 1
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -269,15 +271,23 @@ export class BalanceTable {
   }
 
   #balanceAt(entry: number, knownKey?: string): Balance {
+    return {
+      cliente_id: knownKey ?? this.#keyAt(entry),
+      saldo: this.#saldos[entry] as number,
+      timestamp: this.#timestampAt(entry),
+    }
+  }
+
+  /** The balance's JSON straight from the entry: no Balance object per answer. */
+  #jsonAt(entry: number, key: string): string {
+    return balanceJson(key, this.#saldos[entry] as number, this.#timestampAt(entry))
+  }
+
+  #timestampAt(entry: number): string {
     const arena = this.#arena
     const at = this.#records[entry] as number
-    const keyEnd = at + 1 + (arena[at] as number)
-    const tsEnd = keyEnd + 1 + (arena[keyEnd] as number)
-    return {
-      cliente_id: knownKey ?? this.#text(at + 1, keyEnd),
-      saldo: this.#saldos[entry] as number,
-      timestamp: this.#text(keyEnd + 1, tsEnd),
-    }
+    const tsAt = at + 1 + (arena[at] as number)
+    return this.#text(tsAt + 1, tsAt + 1 + (arena[tsAt] as number))
   }
 
   /**
@@ -290,6 +300,28 @@ export class BalanceTable {
       if ((arena[i] as number) > 0x7f) return decoder.decode(arena.subarray(start, end))
     }
     return arena.toString('latin1', start, end)
+  }
+
+  /**
+   * `#encode` of a key at the start of the scratch buffer, hashing it in the same pass (one loop per
+   * lookup instead of two): its hash goes to `#keyHash`.
+   */
+  #encodeKey(key: string): number {
+    const length = key.length
+    if (length > MAX_FIELD_BYTES) return -1
+    const scratch = this.#scratch
+    let hash = FNV_OFFSET
+    for (let i = 0; i < length; i++) {
+      const code = key.charCodeAt(i)
+      if (code > 0x7f) {
+        this.#keyHash = hashOf(key)
+        return this.#encodeUtf8(key, 0)
+      }
+      scratch[i] = code
+      hash = Math.imul(hash ^ code, FNV_PRIME)
+    }
+    this.#keyHash = hash >>> 0
+    return length
   }
 
   /** UTF-8 of `text` into the scratch buffer at `offset`: its length, or -1 when over MAX_FIELD_BYTES. */

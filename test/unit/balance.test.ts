@@ -186,8 +186,9 @@ describe('balanceJson', () => {
     for (const cliente_id of ids)
       for (const saldo of saldos)
         for (const timestamp of timestamps) {
-          const balance = { cliente_id, saldo, timestamp }
-          expect(balanceJson(balance)).toBe(JSON.stringify(balance))
+          expect(balanceJson(cliente_id, saldo, timestamp)).toBe(
+            JSON.stringify({ cliente_id, saldo, timestamp }),
+          )
         }
   })
 })
