@@ -17,6 +17,8 @@ ensure_debian_tool promtool prometheus
 ensure_debian_tool wrk wrk
 # The dashboard is tested in a real headless Chromium, driven by playwright-core (which downloads none).
 ensure_debian_tool chromium chromium
+# kcat (librdkafka) is the independent reader the integration and fault tests compare saldo with.
+ensure_debian_tool kcat kcat
 
 step "lint (biome)"
 bun run lint
