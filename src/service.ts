@@ -113,8 +113,8 @@ export function createService(config: Config, log: Logger) {
   /** Until ready, the store writes the replay's batches in groups (at boot, and for each rebuild). */
   const groupUntilReady = () => {
     if (replaying) return
-    replaying = true
     persistent?.beginReplay()
+    replaying = true
     numbers.progress.onReady(() => {
       replaying = false
       // The replay's last group of batches goes to disk in slices, while reads are served, and

@@ -30,7 +30,7 @@ export interface GroupLimits {
  */
 export const REPLAY_GROUP: GroupLimits = { rows: 1_000_000, ms: 5000, sliceRows: 16_384 }
 
-/** How often a group that could not be written at readiness is tried again, with no batch to carry it. */
+/** How often a group that could not be written after the replay is tried again, with no batch to carry it. */
 const RETRY_MS = 1000
 
 /**
@@ -38,8 +38,9 @@ const RETRY_MS = 1000
  * snapshot in STATE_DIR and replays only what came after it. In the tail, every batch is written
  * before memory takes it (a write answers once it is on disk). During the replay, batches are grouped:
  * memory takes each at once, and a group is written in one transaction, rows with their checkpoints,
- * when it is big or old enough and when the replay ends (`endReplay`). A crash loses only whole
- * groups, read again from Kafka; reads answer 503 until the replay ends anyway.
+ * when it is big or old enough, and the last one from the end of the replay on, in the background
+ * (`endReplay`). A crash loses only whole groups, read again from Kafka; reads answer 503 until the
+ * replay ends anyway.
  */
 export class PersistentStore implements BalanceStore {
   readonly #memory: MemoryStore
@@ -51,13 +52,14 @@ export class PersistentStore implements BalanceStore {
   #loaded: number
   #writeError: string | undefined
   #replaying = true
-  /** The replay began on an empty table: its one group is written at readiness (see `#due`). */
+  /** The replay began on an empty table: its one group is written once the replay ends (see `#due`). */
   #intoEmpty: boolean
   /** A group is written before memory takes another batch: memory then holds the group's values. */
   #group: WriteGroup
   /**
    * The group left at readiness, being written a slice per turn of the event loop. Memory does not
-   * change meanwhile: whatever would change it (a batch, a dropped partition) finishes the write first.
+   * change meanwhile: whatever would change it or the file (a batch, a dropped partition, a new origin
+   * or replay, close) finishes the write first, and `clear` rolls it back.
    */
   #slices: SlicedWrite | undefined
   #slicesStartedAt = 0
@@ -174,29 +176,38 @@ export class PersistentStore implements BalanceStore {
    * million rows take ~1.7 s) is written in the background, `sliceRows` per turn of the event loop,
    * in one transaction: reads are served meanwhile, from a memory that took every batch of the group,
    * and a batch that comes first writes the rest at once. A crash before the commit leaves the
-   * snapshot as it was, as a crash during the replay does. A group that cannot be written keeps
-   * `writeError` set (reads answer 503) and is tried again every second, or by the next batch,
-   * until it is.
+   * snapshot as it was, as a crash during the replay does. A group that cannot be written (a disk
+   * already full is found here, after /ready answered 200) keeps `writeError` set (reads answer 503)
+   * and is tried again every second, or by the next batch, until it is.
    */
   endReplay(): void {
     this.#replaying = false
-    if (this.#group.isEmpty) return
+    if (!this.#group.isEmpty) this.#beginSlices()
+  }
+
+  #beginSlices(): void {
     this.#slicesStartedAt = performance.now()
     try {
-      this.#slices = this.#toDisk(() => this.#journal.begin(this.#group))
-    } catch {
+      this.#slices = this.#journal.begin(this.#group)
+    } catch (error) {
+      this.#failed(error)
       this.#retryGroup()
       return
     }
     this.#writeSlice()
   }
 
+  /**
+   * One slice. Only the commit clears `writeError`: rows that SQLite took in its cache are not on disk
+   * yet (a full disk refuses them when the cache spills, or at the commit).
+   */
   #writeSlice(): void {
     const slices = this.#slices as SlicedWrite
     let done: boolean
     try {
-      done = this.#toDisk(() => slices.step(this.#limits.sliceRows))
-    } catch {
+      done = slices.step(this.#limits.sliceRows)
+    } catch (error) {
+      this.#failed(error)
       this.#slices = undefined
       this.#retryGroup()
       return
@@ -206,6 +217,8 @@ export class PersistentStore implements BalanceStore {
       return
     }
     this.#slices = undefined
+    this.#writeError = undefined
+    this.#stopRetry()
     this.#slicesWritten()
   }
 
@@ -217,9 +230,11 @@ export class PersistentStore implements BalanceStore {
     this.#groupWritten()
   }
 
+  /** Tries the group again every second, in slices as well, until it is written (or a batch writes it). */
   #retryGroup(): void {
     this.#retry ??= setInterval(() => {
-      if (this.#group.isEmpty || this.#tryWriteGroup()) this.#stopRetry()
+      if (this.#group.isEmpty) this.#stopRetry()
+      else if (!this.#slices) this.#beginSlices()
     }, RETRY_MS)
     this.#retry.unref()
   }
@@ -259,17 +274,6 @@ export class PersistentStore implements BalanceStore {
     clearImmediate(this.#nextSlice)
     this.#slices?.abort()
     this.#slices = undefined
-  }
-
-  /** Writes the group, or keeps it (and why it failed, in `writeError`) for a later try. */
-  #tryWriteGroup(): boolean {
-    try {
-      this.#writeGroup()
-      return true
-    } catch {
-      // #toDisk kept the cause for /ready and reads; the group stays until a write succeeds.
-      return false
-    }
   }
 
   #stopRetry(): void {
@@ -321,11 +325,15 @@ export class PersistentStore implements BalanceStore {
     try {
       result = write()
     } catch (error) {
-      this.#writeError = `cannot write the local state in STATE_DIR=${this.#folder} (${(error as Error).message}): free space there or fix its permissions; the batch is retried until it is written`
+      this.#failed(error)
       throw error
     }
     this.#writeError = undefined
     return result
+  }
+
+  #failed(error: unknown): void {
+    this.#writeError = `cannot write the local state in STATE_DIR=${this.#folder} (${(error as Error).message}): free space there or fix its permissions; the batch is retried until it is written`
   }
 
   /** Writes what the replay grouped so far (a stop loses nothing it has applied), then lets go. */

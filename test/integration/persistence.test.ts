@@ -175,9 +175,10 @@ describe('durable state in STATE_DIR', () => {
     )
     const victim = spawnService(topic, env)
     await waitFor(async () => (await readiness(victim)).ready, { intervalMs: 5, what: 'the first ready' })
-    // Killed mid-write: the restart finds no rows and replays the whole topic.
+    // Killed mid-write, at once: the restart finds no rows and replays the whole topic.
+    victim.proc.kill(9)
+    await victim.proc.exited
     expect(victim.stderr()).not.toContain("the replay's last group is in the local snapshot")
-    await killSoon(victim)
     const restarted = spawnService(topic, env)
     await waitUntilReady(restarted)
     expect(await readiness(restarted)).toMatchObject({ loadedFromSnapshot: 0, replayedOffsets: keys })

@@ -256,6 +256,26 @@ describe('PersistentStore', () => {
       expect(onDisk(cleared.dir)).toEqual({ rows: ['z'], checkpoints: [[0, 1]] })
     })
 
+    it('when another writer holds the file, tries again every second, and clears the cause once committed', async () => {
+      const dir = tempDir()
+      const { store, lines } = open(dir, { sliceRows: 2 })
+      store.apply(0, [put('a', 1), put('b', 2), put('c', 3)], 3, offsetsBefore(3, 3))
+      // SQLITE_BUSY: a transient failure, as a disk that fills and is freed again.
+      const holder = new Database(join(dir, SNAPSHOT_FILE))
+      holder.run('BEGIN EXCLUSIVE')
+      store.endReplay()
+      await waitFor(() => store.writeError, { what: 'the refused write' })
+      expect(store.writeError).toContain('locked')
+      expect(store.get('c')?.saldo).toBe(3)
+      holder.run('ROLLBACK')
+      holder.close()
+      await waitFor(() => store.writeError === undefined, { what: 'the retry', timeoutMs: 10_000 })
+      expect(onDisk(dir)).toEqual({ rows: ['a', 'b', 'c'], checkpoints: [[0, 3]] })
+      expect(lines.find((l) => l.msg === "the replay's last group is in the local snapshot")).toMatchObject({
+        changes: 3,
+      })
+    })
+
     it('when a slice fails, keeps the cause for reads and writes nothing, until it is tried again', async () => {
       // SQLite stores NaN as NULL, which the table refuses: the last slice cannot be written.
       const { dir, store } = endedReplay(ids, (i) => (i === 4 ? Number.NaN : i))
