@@ -173,7 +173,7 @@ export class PersistentStore implements BalanceStore {
   /**
    * The replay is complete: every batch from here on is written before memory takes it, and the last
    * group of the replay first. That group (the whole table, after a replay into an empty one: a
-   * million rows take ~1.7 s) is written in the background, `sliceRows` per turn of the event loop,
+   * million rows take ~2 s) is written in the background, `sliceRows` per turn of the event loop,
    * in one transaction: reads are served meanwhile, from a memory that took every batch of the group,
    * and a batch that comes first writes the rest at once. A crash before the commit leaves the
    * snapshot as it was, as a crash during the replay does. A group that cannot be written (a disk
