@@ -169,7 +169,7 @@ export class ChangeHub {
     const batch = { firstSeq: window.nextSeq, partition, changes, offsets }
     // A replay's batches hold thousands of changes: only the window's last ones would stay.
     const skipped = Math.max(0, changes.length - window.capacity)
-    window.skip(skipped)
+    window.advance(skipped)
     for (let i = skipped; i < changes.length; i++)
       window.push(partition, offsets[i] as number, changes[i] as Change)
     let everything: Uint8Array | undefined

@@ -74,7 +74,7 @@ export class ChangeWindow {
    * Numbers the next `count` changes without keeping them, and forgets every change kept: what a
    * batch longer than the window does to it, without the cost of pushing what would fall out.
    */
-  skip(count: number): void {
+  advance(count: number): void {
     if (count <= 0) return
     while (this.#count > 0) this.#dropOldest()
     this.#start = 0

@@ -23,13 +23,10 @@ export interface TableRow {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-const FNV_OFFSET = 0x811c9dc5
-const FNV_PRIME = 0x01000193
-
 /** FNV-1a over UTF-16 code units: cheap, and needs no encoding to find a slot. */
 function hashOf(key: string): number {
-  let hash = FNV_OFFSET
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), FNV_PRIME)
+  let hash = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193)
   return hash >>> 0
 }
 
@@ -63,8 +60,6 @@ export class BalanceTable {
   /** The entries marked, each once. */
   #marked: number[] = []
   readonly #scratch = new Uint8Array(MAX_FIELD_BYTES * 3)
-  /** The hash `#encodeKey` computed last: a second return value without an object per lookup. */
-  #keyHash = 0
   /** Where a key is encoded (one byte more than a field may have, to see it is too long), made once. */
   readonly #keyScratch = this.#scratch.subarray(0, MAX_FIELD_BYTES + 1)
 
@@ -140,8 +135,8 @@ export class BalanceTable {
   }
 
   #entryOf(key: string): number {
-    const keyBytes = this.#encodeKey(key)
-    return keyBytes < 0 ? -1 : this.#find(this.#keyHash, keyBytes)
+    const keyBytes = this.#encode(key, 0)
+    return keyBytes < 0 ? -1 : this.#find(hashOf(key), keyBytes)
   }
 
   /** Sets `balance` as the record at `partition:offset`. */
@@ -151,8 +146,8 @@ export class BalanceTable {
 
   /** `set` from the fields themselves: a snapshot's load builds no object per row. */
   setFields(key: string, saldo: number, timestamp: string, partition: number, offset: number): void {
-    const keyBytes = this.#encodeKey(key)
-    const hash = this.#keyHash
+    const hash = hashOf(key)
+    const keyBytes = this.#encode(key, 0)
     const tsBytes = keyBytes < 0 ? -1 : this.#encode(timestamp, keyBytes)
     if (tsBytes < 0)
       throw new RangeError(
@@ -201,8 +196,8 @@ export class BalanceTable {
   }
 
   delete(key: string): boolean {
-    const keyBytes = this.#encodeKey(key)
-    const hash = this.#keyHash
+    const hash = hashOf(key)
+    const keyBytes = this.#encode(key, 0)
     if (keyBytes < 0) return false
     const mask = this.#slots.length - 1
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -300,28 +295,6 @@ export class BalanceTable {
       if ((arena[i] as number) > 0x7f) return decoder.decode(arena.subarray(start, end))
     }
     return arena.toString('latin1', start, end)
-  }
-
-  /**
-   * `#encode` of a key at the start of the scratch buffer, hashing it in the same pass (one loop per
-   * lookup instead of two): its hash goes to `#keyHash`.
-   */
-  #encodeKey(key: string): number {
-    const length = key.length
-    if (length > MAX_FIELD_BYTES) return -1
-    const scratch = this.#scratch
-    let hash = FNV_OFFSET
-    for (let i = 0; i < length; i++) {
-      const code = key.charCodeAt(i)
-      if (code > 0x7f) {
-        this.#keyHash = hashOf(key)
-        return this.#encodeUtf8(key, 0)
-      }
-      scratch[i] = code
-      hash = Math.imul(hash ^ code, FNV_PRIME)
-    }
-    this.#keyHash = hash >>> 0
-    return length
   }
 
   /** UTF-8 of `text` into the scratch buffer at `offset`: its length, or -1 when over MAX_FIELD_BYTES. */

@@ -252,10 +252,8 @@ export class PersistentStore implements BalanceStore {
 
   /** Writes the group now: what is left of it when it is being written in slices. */
   #writeGroup(): void {
-    const slices = this.#slices
+    const slices = this.#takeSlices()
     if (slices) {
-      clearImmediate(this.#nextSlice)
-      this.#slices = undefined
       this.#toDisk(() => slices.step(Number.POSITIVE_INFINITY))
       this.#slicesWritten()
     } else {
@@ -269,11 +267,12 @@ export class PersistentStore implements BalanceStore {
     this.#group = new WriteGroup(this.#memory)
   }
 
-  /** Rolls back the group being written in slices, if one is: the state it holds is thrown away. */
-  #abortSlices(): void {
+  /** The write in slices, if one is under way, stopped where it is: the caller ends it. */
+  #takeSlices(): SlicedWrite | undefined {
     clearImmediate(this.#nextSlice)
-    this.#slices?.abort()
+    const slices = this.#slices
     this.#slices = undefined
+    return slices
   }
 
   #stopRetry(): void {
@@ -310,7 +309,8 @@ export class PersistentStore implements BalanceStore {
   }
 
   clear(): void {
-    this.#abortSlices()
+    // The state the write holds is thrown away.
+    this.#takeSlices()?.abort()
     this.#toDisk(() => this.#journal.clear())
     this.#stopRetry()
     this.#memory.clear()
@@ -320,16 +320,14 @@ export class PersistentStore implements BalanceStore {
   }
 
   /** Runs a write of the snapshot, keeping why it failed (until one succeeds) for /ready and reads. */
-  #toDisk<T>(write: () => T): T {
-    let result: T
+  #toDisk(write: () => void): void {
     try {
-      result = write()
+      write()
     } catch (error) {
       this.#failed(error)
       throw error
     }
     this.#writeError = undefined
-    return result
   }
 
   #failed(error: unknown): void {

@@ -11,17 +11,17 @@ function kept(window: ChangeWindow): Array<[number, number | undefined]> {
 }
 
 describe('ChangeWindow', () => {
-  it('skips changes by numbering them and forgetting what it kept: no older change looks newer', () => {
+  it('advances by numbering changes and forgetting what it kept: no older change looks newer', () => {
     const window = new ChangeWindow(3, 1024 * 1024)
     window.push(0, 0, put(1))
     window.push(0, 1, put(2))
-    window.skip(2)
+    window.advance(2)
     expect(window.size).toBe(0)
     expect(window.bytes).toBe(0)
     expect(window.oldestSeq).toBe(5)
     window.push(0, 4, put(5))
     expect(kept(window)).toEqual([[5, 5]])
-    window.skip(0)
+    window.advance(0)
     expect(kept(window)).toEqual([[5, 5]])
   })
 })
