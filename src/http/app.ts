@@ -14,9 +14,10 @@ import { SECURITY_SCHEMES } from './auth.ts'
 import { ApiError, answerError } from './errors.ts'
 import { type ForwardingDeps, OwnerAnswer, writeForwarding } from './forwarding.ts'
 import { frameworkError, routeMethods } from './framework-errors.ts'
+import { BALANCE_ROUTE, nativeRead, routeHandler } from './native-read.ts'
 import { partitionedReads } from './partitioned-reads.ts'
 import { requestMetrics } from './request-metrics.ts'
-import { balanceRoutes } from './routes/balances.ts'
+import { balanceAnswer, balanceRoutes } from './routes/balances.ts'
 import { dashboardRoutes } from './routes/dashboard.ts'
 import { docsRoutes } from './routes/docs.ts'
 import { type EventRoutesDeps, eventRoutes } from './routes/events.ts'
@@ -99,7 +100,19 @@ export function createApp(deps: AppDeps) {
     writeWaitMs: settings.WRITE_WAIT_MS,
     fetch: deps.fetch,
   })
-  const app = new Elysia()
+  // MODE=partitioned: a read may be the key owner's to answer; those reads stay Elysia's alone.
+  const native: ReturnType<typeof nativeRead> | undefined =
+    settings.MODE === 'replica'
+      ? nativeRead({
+          token: settings.SALDO_API_TOKEN,
+          access,
+          answerOne: balanceAnswer(store, watch),
+          count: http.count,
+          // Asked for on the first request it hands over: the app is complete by then.
+          elysiaRoute: () => routeHandler(app, 'GET', BALANCE_ROUTE),
+        })
+      : undefined
+  const app = new Elysia(native ? { serve: { routes: { [BALANCE_ROUTE]: { GET: native } } } } : {})
     .onError(({ code, error: thrown, request, set }) => {
       // Elysia wraps what a parse hook throws in a ParseError; ours is its cause.
       const cause = (thrown as { cause?: unknown }).cause

@@ -1,4 +1,5 @@
 import type { ValidationError } from 'elysia'
+import { HOW_TO_ENCODE } from './ids.ts'
 
 export interface ErrorAnswer {
   status: number
@@ -28,9 +29,10 @@ export function routeMethods(
 function validationMessage(error: ValidationError): string {
   const first = error.all[0]
   const where = first && 'path' in first && first.path ? first.path.slice(1) : error.type
-  // A path segment that is not valid percent-encoded UTF-8 reaches the route as null.
+  // A path segment that is not valid percent-encoded UTF-8 reaches the route as null (app.handle;
+  // Bun's router hands the route the raw segment, which readId refuses in the same words).
   if (error.type === 'params' && first && 'value' in first && first.value === null) {
-    return `${where} is not valid percent-encoded UTF-8; encode the id with encodeURIComponent`
+    return `${where} is not valid percent-encoded UTF-8; ${HOW_TO_ENCODE}`
   }
   // A schema may carry its own sentence saying what to send (an OpenAPI extension keyword, `x-error`).
   const own = first && 'schema' in first ? (first.schema as { 'x-error'?: unknown })['x-error'] : undefined

@@ -16,7 +16,7 @@ import { ApiError } from './errors.ts'
 
 export const MAX_IDS_PER_REQUEST = 1000
 
-const HOW_TO_ENCODE = 'percent-encode the id with encodeURIComponent'
+export const HOW_TO_ENCODE = 'percent-encode the id with encodeURIComponent'
 const EMPTY_PATH_ID =
   'cliente_id is empty; use /saldo/{cliente_id}. The ids "." and ".." cannot travel in a URL path ' +
   '(URLs resolve them away): read them with GET /saldos?ids=. or POST /saldos'

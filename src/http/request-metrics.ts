@@ -58,19 +58,23 @@ export function requestMetrics() {
   }
   let inFlight = 0
 
+  /** One answer of `code`, in the series of its method and route; `started`: performance.now() on arrival. */
+  const count = (method: string, route: string, code: number, started: number | undefined) => {
+    const series = seriesOf(method, route || UNMATCHED_ROUTE)
+    let counter = series.byStatus.get(code)
+    if (!counter) {
+      counter = requests.bind({ method, route: route || UNMATCHED_ROUTE, status: String(code) })
+      series.byStatus.set(code, counter)
+    }
+    counter.value++
+    if (started !== undefined) series.latency((performance.now() - started) / 1000)
+  }
+
   const observe = (method: string, route: string, set: AnswerSet & Timed, answer: unknown) => {
     inFlight--
     const status = answer instanceof Response ? answer.status : set.status
     const code = typeof status === 'number' ? status : StatusMap[(status ?? 'OK') as keyof StatusMap]
-    const series = seriesOf(method, route || UNMATCHED_ROUTE)
-    let count = series.byStatus.get(code)
-    if (!count) {
-      count = requests.bind({ method, route: route || UNMATCHED_ROUTE, status: String(code) })
-      series.byStatus.set(code, count)
-    }
-    count.value++
-    const started = set[STARTED_AT]
-    if (started !== undefined) series.latency((performance.now() - started) / 1000)
+    count(method, route, code, set[STARTED_AT])
   }
 
   /** A synchronous handler's wait (min_position): counted once it settles, with the status it set. */
@@ -94,6 +98,8 @@ export function requestMetrics() {
     })
   return {
     plugin,
+    /** Counts an answer given without Elysia (the native read, native-read.ts), in the same series. */
+    count,
     metrics: (): MetricFamily[] => [
       requests.family(),
       latency.family(),

@@ -13,6 +13,7 @@ import {
   IdsBody,
   JSON_CONTENT_TYPE,
 } from '../models.ts'
+import { BALANCE_ROUTE } from '../native-read.ts'
 import type { PartitionedReads } from '../partitioned-reads.ts'
 import { readBalances } from '../read-balances.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
@@ -32,12 +33,31 @@ export const MinPosition = t.Optional(
 )
 const ManyResponses = { 200: BalancesBody, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody }
 const NOT_FOUND_BODY = JSON.stringify({ error: CLIENT_NOT_FOUND })
-type AnswerSet = { headers: Record<string, unknown>; status?: number | string }
+export type AnswerSet = { headers: Record<string, unknown>; status?: number | string }
 interface OneContext {
   path: string
   query: { min_position?: string }
   request: Request
   set: AnswerSet
+}
+
+/**
+ * The answer of GET /saldo/:cliente_id once the id is read and the store may answer: the record's
+ * JSON as it is, or the 404, with its status and headers onto `set`. Elysia's route and the native
+ * read (native-read.ts) both answer with it.
+ */
+export function balanceAnswer(store: Pick<BalanceStore, 'answer'>, watch: Pick<PositionWatch, 'text'>) {
+  return (id: string, set: AnswerSet): string => {
+    set.headers[POSITION_HEADER] = watch.text
+    set.headers['content-type'] = JSON_CONTENT_TYPE
+    const answer = store.answer(id)
+    if (answer) {
+      set.headers.etag = answer.etag
+      return answer.json
+    }
+    set.status = 404
+    return NOT_FOUND_BODY
+  }
 }
 
 /** Reads of balances. Each answer carries the position it reflects in X-Saldo-Position. */
@@ -49,18 +69,7 @@ export function balanceRoutes({
   maxBodyBytes,
   partitioned,
 }: BalanceRoutesDeps) {
-  /** The answer of GET /saldo/:cliente_id: the record's JSON as it is, or the 404. */
-  const answerOne = (id: string, set: AnswerSet) => {
-    set.headers[POSITION_HEADER] = watch.text
-    set.headers['content-type'] = JSON_CONTENT_TYPE
-    const answer = store.answer(id)
-    if (answer) {
-      set.headers.etag = answer.etag
-      return answer.json
-    }
-    set.status = 404
-    return NOT_FOUND_BODY
-  }
+  const answerOne = balanceAnswer(store, watch)
 
   /** The answer of GET and POST /saldos, once the store is ready and has reached min_position. */
   const readReplica = async (
@@ -110,7 +119,7 @@ export function balanceRoutes({
 
   const reads = new Elysia()
     .use(auth(apiToken))
-    .get('/saldo/:cliente_id', partitioned ? readOnePartitioned : readOneReplica, {
+    .get(BALANCE_ROUTE, partitioned ? readOnePartitioned : readOneReplica, {
       access: 'token',
       params: t.Object({ cliente_id: t.String() }),
       query: t.Object({ min_position: MinPosition }),
