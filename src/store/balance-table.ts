@@ -1,4 +1,5 @@
 import { type Balance, balanceJson } from '../balance.ts'
+import { inKeyOrder, type KeyBytes } from './key-order.ts'
 
 const EMPTY = 0
 const DELETED = -1
@@ -113,11 +114,23 @@ export class BalanceTable {
     return this.#marked.length
   }
 
-  /** The keys set since `clearMarks` and still present, sorted (the default sort of strings is the fastest). */
-  markedKeys(): string[] {
-    const keys: string[] = []
-    for (const entry of this.#marked) if (this.#records[entry] !== FREE) keys.push(this.#keyAt(entry))
-    return keys.sort()
+  /**
+   * The keys set since `clearMarks` and still present, in the order of their bytes, a bucket at a time
+   * (key-order.ts). The table must not change until the last is read.
+   */
+  markedKeys(): Iterable<string> {
+    const present = new Uint32Array(this.#marked.length)
+    let count = 0
+    for (const entry of this.#marked) if (this.#records[entry] !== FREE) present[count++] = entry
+    return inKeyOrder(present.subarray(0, count), this.#keyBytes)
+  }
+
+  readonly #keyBytes: KeyBytes = {
+    byteAt: (entry, depth) => {
+      const at = this.#records[entry] as number
+      return depth < (this.#arena[at] as number) ? (this.#arena[at + 1 + depth] as number) : -1
+    },
+    keyAt: (entry) => this.#keyAt(entry),
   }
 
   clearMarks(): void {

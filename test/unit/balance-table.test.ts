@@ -122,7 +122,7 @@ describe('BalanceTable', () => {
     table.delete('gone')
     // A freed entry taken by another key is that key's.
     at('z')
-    expect(table.markedKeys()).toEqual(['a', 'b', 'c', 'z'])
+    expect([...table.markedKeys()]).toEqual(['a', 'b', 'c', 'z'])
     expect(table.row('a')).toEqual({
       balance: { cliente_id: 'a', saldo: 1, timestamp: '2025-10-14' },
       partition: 0,
@@ -130,7 +130,7 @@ describe('BalanceTable', () => {
     })
     table.clearMarks()
     at('before', 2)
-    expect(table.markedKeys()).toEqual(['before'])
+    expect([...table.markedKeys()]).toEqual(['before'])
   })
 
   it('takes the keys a reservation was made for without growing again', () => {
