@@ -11,15 +11,6 @@ export const Balance = Type.Object({
 })
 export type Balance = Static<typeof Balance>
 
-/**
- * A balance's JSON, exactly as JSON.stringify writes it, built as text: a finite number prints the
- * same in both, and an applied timestamp matched ISO_8601 (digits, `-:.T Z+`), which needs no
- * escaping. The id may hold `"` or `\\`, so it goes through JSON.stringify.
- */
-export function balanceJson(cliente_id: string, saldo: number, timestamp: string): string {
-  return `{"cliente_id":${JSON.stringify(cliente_id)},"saldo":${saldo},"timestamp":"${timestamp}"}`
-}
-
 /** Why a record from the topic was not applied; each is a label of the rejected-records metric. */
 export const REJECT_REASONS = [
   'key_missing',

@@ -1,7 +1,9 @@
 import type { AnyElysia } from 'elysia'
 import { createBunRouteHandler } from 'elysia/adapter/bun/compose'
+import type { Balance } from '../balance.ts'
 import { tokenCheck } from './auth.ts'
 import { pathId } from './ids.ts'
+import type { ErrorBody } from './models.ts'
 import type { AnswerSet } from './routes/balances.ts'
 import { MIN_POSITION_HEADER, type StateAccess } from './state-access.ts'
 
@@ -9,7 +11,7 @@ export interface NativeReadDeps {
   token: string | undefined
   access: Pick<StateAccess, 'requireReady'>
   /** The answer of a read the store may give (balances.ts, balanceAnswer): the one both paths send. */
-  answerOne: (id: string, set: AnswerSet) => string
+  answerOne: (id: string, set: AnswerSet) => Balance | ErrorBody
   /** Counts the answer in the request metrics (request-metrics.ts, count). */
   count: (method: string, route: string, code: number, started: number) => void
   /** Elysia's own handler of the route (routeHandler): every answer but the usual read. */
@@ -62,7 +64,7 @@ export function nativeRead({ token, access, answerOne, count, elysiaRoute }: Nat
     const set = { headers: {}, status: 200 }
     const body = answerOne(id, set)
     count('GET', BALANCE_ROUTE, set.status, started)
-    return new Response(body, set)
+    return Response.json(body, set)
   }
 }
 

@@ -1,4 +1,4 @@
-import { type Balance, balanceJson } from '../balance.ts'
+import type { Balance } from '../balance.ts'
 import { inKeyOrder, type KeyBytes } from './key-order.ts'
 
 const EMPTY = 0
@@ -8,9 +8,9 @@ const MAX_FIELD_BYTES = 255
 /** In `#records`, an entry that holds no key (deleted, on the free list). */
 const FREE = 0xffffffff
 
-/** What GET /saldo/:id answers for a key: its record's JSON, and the record's version as an ETag. */
+/** What GET /saldo/:id answers for a key: its balance, and the record's version as an ETag. */
 export interface BalanceAnswer {
-  readonly json: string
+  readonly balance: Balance
   readonly etag: string
 }
 
@@ -82,7 +82,7 @@ export class BalanceTable {
   /** `key`'s answer in one lookup, where `get` then `etag` made two. */
   answer(key: string): BalanceAnswer | undefined {
     const entry = this.#entryOf(key)
-    return entry < 0 ? undefined : { json: this.#jsonAt(entry, key), etag: this.#etagAt(entry) }
+    return entry < 0 ? undefined : { balance: this.#balanceAt(entry, key), etag: this.#etagAt(entry) }
   }
 
   #etagAt(entry: number): string {
@@ -284,11 +284,6 @@ export class BalanceTable {
       saldo: this.#saldos[entry] as number,
       timestamp: this.#timestampAt(entry),
     }
-  }
-
-  /** The balance's JSON straight from the entry: no Balance object per answer. */
-  #jsonAt(entry: number, key: string): string {
-    return balanceJson(key, this.#saldos[entry] as number, this.#timestampAt(entry))
   }
 
   #timestampAt(entry: number): string {

@@ -100,15 +100,15 @@ describe('BalanceTable', () => {
     expect(table.etag('x'.repeat(300))).toBeUndefined()
   })
 
-  it("answers a key's JSON and ETag together, as GET /saldo sends them", () => {
+  it("answers a key's balance and ETag together, as GET /saldo sends them", () => {
     const table = new BalanceTable()
     table.set({ cliente_id: 'a"é', saldo: 150.5, timestamp: timestamps[1] as string }, 2, 41)
     table.set({ cliente_id: 'b', saldo: -0.1, timestamp: timestamps[0] as string }, 0, 7)
     expect(table.answer('a"é')).toEqual({
-      json: '{"cliente_id":"a\\"é","saldo":150.5,"timestamp":"2025-10-14T10:30:45.123Z"}',
+      balance: { cliente_id: 'a"é', saldo: 150.5, timestamp: '2025-10-14T10:30:45.123Z' },
       etag: '"2-41"',
     })
-    expect(JSON.parse(table.answer('b')?.json ?? '')).toEqual(table.get('b'))
+    expect(table.answer('b')?.balance).toEqual(table.get('b') as Balance)
     expect(table.answer('c')).toBeUndefined()
   })
 

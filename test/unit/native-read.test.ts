@@ -96,7 +96,7 @@ describe('nativeRead', () => {
       },
       answerOne: (id, set) => {
         set.status = id === '1' ? 200 : 404
-        return `answer of ${id}`
+        return { error: `answer of ${id}` }
       },
       count: (_method, route, code) => counted.push([route, code]),
       elysiaRoute: () => (request) => {
@@ -111,9 +111,9 @@ describe('nativeRead', () => {
 
   it('answers the usual read itself, decoded once, and counts it', async () => {
     const { get, counted, handedOver } = read()
-    expect(await get('/saldo/1').text()).toBe('answer of 1')
+    expect(await get('/saldo/1').json()).toEqual({ error: 'answer of 1' })
     expect((await get('/saldo/%C3%A9')).status).toBe(404)
-    expect(await get('/saldo/%C3%A9').text()).toBe('answer of é')
+    expect(await get('/saldo/%C3%A9').json()).toEqual({ error: 'answer of é' })
     expect(counted).toEqual([
       [BALANCE_ROUTE, 200],
       [BALANCE_ROUTE, 404],
