@@ -24,7 +24,7 @@ export const BALANCE_ROUTE = '/saldo/:cliente_id'
 
 /**
  * GET /saldo/:cliente_id as Bun's router hands it to saldo, for Elysia's `serve.routes`: the usual read
- * (no query, no X-Saldo-Min-Position, the right token, the replay done, the id well formed) answered
+ * (a GET, no query, no X-Saldo-Min-Position, the right token, the replay done, the id well formed) answered
  * here with the very answer Elysia's route gives (`answerOne`), and every other request handed to
  * Elysia, which answers it as it answers without this handler (401, 503, 400, min_position…).
  *
@@ -47,7 +47,9 @@ export function nativeRead({ token, access, answerOne, count, elysiaRoute }: Nat
     const started = performance.now()
     const url = request.url
     const headers = request.headers
+    // HEAD comes here too (Bun answers it with the GET route); Elysia counts it under its own method.
     if (
+      request.method !== 'GET' ||
       url.includes('?') ||
       headers.get(MIN_POSITION_HEADER) !== null ||
       (carries !== undefined && !carries(headers.get('authorization')))

@@ -106,7 +106,7 @@ describe('nativeRead', () => {
     })
     const get = (path: string, headers: Record<string, string> = BEARER) =>
       handler(new Request(`http://localhost${path}`, { headers })) as Response
-    return { get, counted, handedOver }
+    return { handler, get, counted, handedOver }
   }
 
   it('answers the usual read itself, decoded once, and counts it', async () => {
@@ -123,7 +123,7 @@ describe('nativeRead', () => {
   })
 
   it('hands Elysia every other request, uncounted (Elysia counts it)', async () => {
-    const { get, counted, handedOver } = read()
+    const { handler, get, counted, handedOver } = read()
     const others = [
       get('/saldo/1?min_position=0:1'),
       get('/saldo/1', { ...BEARER, 'x-saldo-min-position': '0:1' }),
@@ -131,6 +131,8 @@ describe('nativeRead', () => {
       get('/saldo/1', { authorization: 'Bearer nope' }),
       get('/saldo/%ff'),
       get('/saldo/'),
+      get('/saldo/1', { ...BEARER, 'x-saldo-min-position': '' }),
+      handler(new Request('http://localhost/saldo/1', { method: 'HEAD', headers: BEARER })) as Response,
     ]
     for (const answer of others) expect(await answer.text()).toBe('elysia')
     expect(handedOver).toHaveLength(others.length)

@@ -32,7 +32,7 @@ export const MinPosition = t.Optional(
   t.String({ description: 'wait (bounded) until this instance reached this position, e.g. 0:42,1:17' }),
 )
 const ManyResponses = { 200: BalancesBody, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody }
-const NOT_FOUND_BODY: ErrorBody = { error: CLIENT_NOT_FOUND }
+const NOT_FOUND_BODY: ErrorBody = Object.freeze({ error: CLIENT_NOT_FOUND })
 export type AnswerSet = { headers: Record<string, unknown>; status?: number | string }
 interface OneContext {
   path: string
@@ -100,8 +100,8 @@ export function balanceRoutes({
     )
   }
 
-  // The hot path: synchronous unless a min_position is asked, and its answer is the record's
-  // JSON, built from the table with no object to validate (it was validated when applied).
+  // The hot path: synchronous unless a min_position is asked, and its answer is the balance as the
+  // table holds it, with no response schema to check it against (it was validated when applied).
   // Elysia composes an async handler for a function whose source has `async`, `await`, or a call
   // right after `return` or `=>`: this one has none (the handler-source test pins it).
   const readOneReplica = ({ path, query, request, set }: OneContext) => {
