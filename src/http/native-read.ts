@@ -4,7 +4,7 @@ import type { Balance } from '../balance.ts'
 import { tokenCheck } from './auth.ts'
 import { pathId } from './ids.ts'
 import type { ErrorBody } from './models.ts'
-import type { AnswerSet } from './routes/balances.ts'
+import { type AnswerSet, BALANCE_ROUTE } from './routes/balances.ts'
 import { MIN_POSITION_HEADER, type StateAccess } from './state-access.ts'
 
 export interface NativeReadDeps {
@@ -20,8 +20,6 @@ export interface NativeReadDeps {
 
 type RouteHandler = (request: Request) => Response | Promise<Response>
 
-export const BALANCE_ROUTE = '/saldo/:cliente_id'
-
 /**
  * GET /saldo/:cliente_id as Bun's router hands it to saldo, for Elysia's `serve.routes`: the usual read
  * (a GET, no query, no X-Saldo-Min-Position, the right token, the replay done, the id well formed) answered
@@ -31,10 +29,9 @@ export const BALANCE_ROUTE = '/saldo/:cliente_id'
  * Why: Elysia's composed route runs its hooks per request (the request metrics' onRequest and
  * mapResponse, the auth macro's transform, the params and query validators with TypeBox's Clean) and
  * builds a context object for them. For this one route, the hottest of the API, answering here took
- * saturation ÷ a bare Bun.serve from 0.84 to 0.94 x, side by side (README, tuning notes). The route
- * stays declared in Elysia, with its schemas, so
- * /openapi.json, the typed client and app.handle see it unchanged; native-read.test.ts compares the two
- * paths answer by answer.
+ * saturation ÷ a bare Bun.serve from 0.84 to 0.94 x in a side-by-side run (README, tuning notes). The
+ * route stays declared in Elysia, with its schemas, so /openapi.json, the typed client and app.handle
+ * see it unchanged; native-read.test.ts compares the two paths answer by answer.
  */
 export function nativeRead({ token, access, answerOne, count, elysiaRoute }: NativeReadDeps): RouteHandler {
   const carries = token === undefined ? undefined : tokenCheck(token)

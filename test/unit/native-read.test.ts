@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test'
-import { BALANCE_ROUTE, nativeRead } from '../../src/http/native-read.ts'
+import { nativeRead } from '../../src/http/native-read.ts'
+import { BALANCE_ROUTE } from '../../src/http/routes/balances.ts'
 import { onCleanup } from '../helpers.ts'
 import { type SetupOptions, setup, TOKEN } from './app-fixture.ts'
 

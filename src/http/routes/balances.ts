@@ -13,7 +13,6 @@ import {
   IdsBody,
   JSON_CONTENT_TYPE,
 } from '../models.ts'
-import { BALANCE_ROUTE } from '../native-read.ts'
 import type { PartitionedReads } from '../partitioned-reads.ts'
 import { readBalances } from '../read-balances.ts'
 import { POSITION_HEADER, type StateAccess } from '../state-access.ts'
@@ -33,6 +32,8 @@ export const MinPosition = t.Optional(
 )
 const ManyResponses = { 200: BalancesBody, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody }
 const NOT_FOUND_BODY: ErrorBody = Object.freeze({ error: CLIENT_NOT_FOUND })
+/** The route of one client's balance; the native read (native-read.ts) serves its usual GET. */
+export const BALANCE_ROUTE = '/saldo/:cliente_id'
 export type AnswerSet = { headers: Record<string, unknown>; status?: number | string }
 interface OneContext {
   path: string
