@@ -42,13 +42,24 @@ function newQueue(maxInFlightRequests: number | null = null): RequestQueue {
   return queue
 }
 
-/** Pushes a request whose sending is recorded in `sent`; resolves when its response is fulfilled. */
-function push(queue: RequestQueue, correlationId: number, sent: number[]): Promise<unknown> {
+/**
+ * Pushes a request whose sending is recorded in `sent` (and its time in `sentAt`); resolves when its
+ * response is fulfilled.
+ */
+function push(
+  queue: RequestQueue,
+  correlationId: number,
+  sent: number[],
+  sentAt?: Map<number, number>,
+): Promise<unknown> {
   const { promise, resolve, reject } = Promise.withResolvers<unknown>()
   queue.push({
     entry: { correlationId, apiName: 'Fetch', resolve, reject },
     expectResponse: true,
-    sendRequest: () => sent.push(correlationId),
+    sendRequest: () => {
+      sent.push(correlationId)
+      sentAt?.set(correlationId, Date.now())
+    },
   })
   return promise
 }
@@ -91,7 +102,26 @@ describe("kafkajs' request queue", () => {
     expect(sent).toEqual([1, 2])
     answer(queue, 2)
     await second
-    // The check armed while the second waited fires once and arms no other (unpatched: never null).
+    // The check armed while the second waited fires and arms no other (unpatched: never null).
+    await waitFor(() => queue.throttleCheckTimeoutId === null, { timeoutMs: 2_000, what: 'no check armed' })
+  })
+
+  it('holds a request that waits for a slot while a throttle lands until the throttle ends', async () => {
+    const queue = newQueue(1)
+    const sentAt = new Map<number, number>()
+    const sent: number[] = []
+    const first = push(queue, 1, sent)
+    const second = push(queue, 2, sent, sentAt)
+    // A response that carries a throttle time: the queue learns of it before the slot frees.
+    queue.maybeThrottle(60)
+    const throttleEnds = Date.now() + 60
+    answer(queue, 1)
+    await first
+    expect(sent).toEqual([1])
+    await waitFor(() => sent.length === 2, { timeoutMs: 2_000, what: 'the second request sent' })
+    expect(sentAt.get(2)).toBeGreaterThanOrEqual(throttleEnds - 1)
+    answer(queue, 2)
+    await second
     await waitFor(() => queue.throttleCheckTimeoutId === null, { timeoutMs: 2_000, what: 'no check armed' })
   })
 })
