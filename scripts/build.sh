@@ -8,6 +8,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${1:-$ROOT}
 mkdir -p "$OUT"
 cd "$ROOT"
+# A binary built from a node_modules that is not what the patches make would run other code than this tree's.
+bun scripts/check-patches.ts
 for name in saldo-api saldo-produce; do
   # bunfig.toml is this repo's install settings, nothing a deployed binary should pick up from its folder.
   bun build --compile --compile-autoload-dotenv --no-compile-autoload-bunfig \

@@ -28,7 +28,7 @@ if pid=$(api_pid); then die "saldo-api already runs (pid $pid, log $API_LOG_FILE
 
 step "toolchain"
 ensure_bun
-bun install --frozen-lockfile
+install_dependencies
 
 # The settings exactly as the API will read them (environment, .env, defaults); a bad value stops here.
 config() {

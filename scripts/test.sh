@@ -10,7 +10,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "toolchain"
 ensure_bun
-bun install --frozen-lockfile
+install_dependencies
 # Prometheus' own parser checks what /metrics answers.
 ensure_debian_tool promtool prometheus
 # wrk drives the fixed-rate load test and the HTTP figures of the benchmark.

@@ -15,6 +15,13 @@ ensure_bun() {
   [ "$(bun --version)" = "$BUN_VERSION" ] || { echo "bun --version is not $BUN_VERSION after installing it" >&2; return 1; }
 }
 
+# The locked dependencies, then a check that each file our patches touch is as the patch makes it
+# (scripts/check-patches.ts: an edit in node_modules also edits Bun's install cache).
+install_dependencies() {
+  bun install --frozen-lockfile
+  bun scripts/check-patches.ts
+}
+
 # Installs a Debian package when the command it provides is missing: CI machines start without it.
 ensure_debian_tool() {
   local command=$1 package=$2
