@@ -19,7 +19,7 @@ ensure_bun() {
 # (scripts/check-patches.ts: an edit in node_modules also edits Bun's install cache).
 install_dependencies() {
   bun install --frozen-lockfile
-  bun scripts/check-patches.ts
+  bun "$(dirname "${BASH_SOURCE[0]}")/../check-patches.ts"
 }
 
 # Installs a Debian package when the command it provides is missing: CI machines start without it.
