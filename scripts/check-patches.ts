@@ -44,10 +44,10 @@ export function patchProblems(root: string): string[] {
     const name = pkg.slice(0, pkg.lastIndexOf('@'))
     for (const { path, blob } of patchedFiles(readFileSync(join(root, patchPath), 'utf8'))) {
       const file = join(root, 'node_modules', name, path)
-      const found = existsSync(file) ? blobId(readFileSync(file)) : 'no file'
-      if (found.startsWith(blob)) continue
+      const found = existsSync(file) ? blobId(readFileSync(file)) : undefined
+      if (found?.startsWith(blob)) continue
       problems.push(
-        `node_modules/${name}/${path} is ${found === 'no file' ? 'missing' : `blob ${found}`}, where ${patchPath} makes blob ${blob}. ` +
+        `node_modules/${name}/${path} is ${found === undefined ? 'missing' : `blob ${found}`}, where ${patchPath} makes blob ${blob}. ` +
           `If you edited it in node_modules, Bun's install cache was edited too (hardlinks): delete ` +
           `~/.bun/install/cache/${pkg}* and node_modules/${name}, then run bun install --frozen-lockfile. ` +
           'If you changed the patch, set its index line to the new file: git hash-object <file>.',
