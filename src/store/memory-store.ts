@@ -43,11 +43,7 @@ export class MemoryStore implements BalanceStore {
   }
 
   apply(partition: number, changes: readonly Change[], nextOffset: number, offsets: readonly number[]): void {
-    for (let i = 0; i < changes.length; i++) {
-      const change = changes[i] as Change
-      if (change.kind === 'put') this.#rows.set(change.balance, partition, offsets[i] as number)
-      else this.#rows.delete(change.clienteId)
-    }
+    this.#rows.apply(changes, partition, offsets)
     this.#positions.set(partition, nextOffset)
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import type { Balance } from '../../src/balance.ts'
 import { BalanceTable } from '../../src/store/balance-table.ts'
+import type { Change } from '../../src/store/store.ts'
 
 /** A small deterministic generator, so a failure can be replayed. */
 function random(seed: number) {
@@ -18,27 +19,44 @@ const timestamps = [
   '2025-10-14T10:30:45+01:00',
 ]
 
+/** One balance set, as a batch of one change. */
+const put = (table: BalanceTable, balance: Balance, partition: number, offset: number) =>
+  table.apply([{ kind: 'put', balance }], partition, [offset])
+
+/** One key deleted, as a batch of one tombstone. */
+const remove = (table: BalanceTable, clienteId: string) =>
+  table.apply([{ kind: 'delete', clienteId }], 0, [0])
+
 describe('BalanceTable', () => {
-  it('behaves like a Map under a long random mix of sets, updates and deletes', () => {
+  it('behaves like a Map under a long random mix of sets, updates and deletes, applied in batches', () => {
     const next = random(42)
     const table = new BalanceTable()
     const reference = new Map<string, Balance>()
     const ids = ['ü', '客户-7', 'a'.repeat(128), ...Array.from({ length: 5000 }, (_, i) => String(i))]
-    for (let step = 0; step < 200_000; step++) {
-      const id = ids[Math.floor(next() * ids.length)] as string
-      if (next() < 0.2) {
-        expect(table.delete(id)).toBe(reference.delete(id))
-      } else {
-        const balance = {
-          cliente_id: id,
-          saldo: Math.round(next() * 1e6) / 100 - 5000,
-          timestamp: timestamps[Math.floor(next() * timestamps.length)] as string,
+    let step = 0
+    while (step < 200_000) {
+      // Batches of 1 to 100 changes: across the read-ahead's groups, with a key often twice in one.
+      const changes: Change[] = []
+      const offsets: number[] = []
+      for (let size = 1 + Math.floor(next() * 100); size > 0; size--, step++) {
+        const id = ids[Math.floor(next() * ids.length)] as string
+        if (next() < 0.2) {
+          changes.push({ kind: 'delete', clienteId: id })
+          reference.delete(id)
+        } else {
+          const balance = {
+            cliente_id: id,
+            saldo: Math.round(next() * 1e6) / 100 - 5000,
+            timestamp: timestamps[Math.floor(next() * timestamps.length)] as string,
+          }
+          changes.push({ kind: 'put', balance })
+          reference.set(id, balance)
         }
-        table.set(balance, 0, step)
-        reference.set(id, balance)
+        offsets.push(step)
       }
+      table.apply(changes, 0, offsets)
+      expect(table.size).toBe(reference.size)
     }
-    expect(table.size).toBe(reference.size)
     for (const id of ids) expect(table.get(id)).toEqual(reference.get(id))
     expect([...table.values()].sort((a, b) => a.cliente_id.localeCompare(b.cliente_id))).toEqual(
       [...reference.values()].sort((a, b) => a.cliente_id.localeCompare(b.cliente_id)),
@@ -47,13 +65,13 @@ describe('BalanceTable', () => {
 
   it('drops the keys of one partition and keeps the others, reusing their room', () => {
     const table = new BalanceTable()
-    for (let i = 0; i < 3000; i++) table.set({ cliente_id: `k${i}`, saldo: i, timestamp: 't' }, i % 3, i)
+    for (let i = 0; i < 3000; i++) put(table, { cliente_id: `k${i}`, saldo: i, timestamp: 't' }, i % 3, i)
     expect(table.dropPartition(1)).toBe(1000)
     expect(table.size).toBe(2000)
     expect(table.get('k1')).toBeUndefined()
     expect(table.get('k3')?.saldo).toBe(3)
     expect(table.etag('k5')).toBe('"2-5"')
-    table.set({ cliente_id: 'k1', saldo: -1, timestamp: 't' }, 1, 9000)
+    put(table, { cliente_id: 'k1', saldo: -1, timestamp: 't' }, 1, 9000)
     expect(table.get('k1')?.saldo).toBe(-1)
     expect(table.dropPartition(7)).toBe(0)
   })
@@ -62,10 +80,10 @@ describe('BalanceTable', () => {
     const table = new BalanceTable()
     for (let round = 0; round < 4; round++) {
       for (let i = 0; i < 50_000; i++) {
-        table.set({ cliente_id: `client-${i}`, saldo: round, timestamp: timestamps[round] as string }, 0, i)
+        put(table, { cliente_id: `client-${i}`, saldo: round, timestamp: timestamps[round] as string }, 0, i)
       }
     }
-    for (let i = 0; i < 50_000; i += 2) table.delete(`client-${i}`)
+    for (let i = 0; i < 50_000; i += 2) remove(table, `client-${i}`)
     expect(table.size).toBe(25_000)
     expect(table.get('client-1')).toEqual({
       cliente_id: 'client-1',
@@ -78,11 +96,11 @@ describe('BalanceTable', () => {
   it('answers undefined for keys it cannot hold, refuses to store them, and can be cleared', () => {
     const table = new BalanceTable()
     expect(table.get('x'.repeat(300))).toBeUndefined()
-    expect(table.delete('x'.repeat(300))).toBe(false)
+    remove(table, 'x'.repeat(300))
     expect(() =>
-      table.set({ cliente_id: 'x'.repeat(300), saldo: 1, timestamp: timestamps[0] as string }, 0, 0),
+      put(table, { cliente_id: 'x'.repeat(300), saldo: 1, timestamp: timestamps[0] as string }, 0, 0),
     ).toThrow(RangeError)
-    table.set({ cliente_id: '1', saldo: 1, timestamp: timestamps[0] as string }, 0, 0)
+    put(table, { cliente_id: '1', saldo: 1, timestamp: timestamps[0] as string }, 0, 0)
     table.clear()
     expect(table.size).toBe(0)
     expect(table.get('1')).toBeUndefined()
@@ -91,9 +109,9 @@ describe('BalanceTable', () => {
   it('names the record that set each key as "partition-offset", past growth, updates and deletes', () => {
     const table = new BalanceTable()
     for (let i = 0; i < 5000; i++)
-      table.set({ cliente_id: `c${i}`, saldo: i, timestamp: timestamps[0] as string }, i % 7, i)
-    table.set({ cliente_id: 'c3', saldo: 1, timestamp: timestamps[1] as string }, 3, 2 ** 40)
-    table.delete('c4')
+      put(table, { cliente_id: `c${i}`, saldo: i, timestamp: timestamps[0] as string }, i % 7, i)
+    put(table, { cliente_id: 'c3', saldo: 1, timestamp: timestamps[1] as string }, 3, 2 ** 40)
+    remove(table, 'c4')
     expect(table.etag('c3')).toBe(`"3-${2 ** 40}"`)
     expect(table.etag('c4999')).toBe('"1-4999"')
     expect(table.etag('c4')).toBeUndefined()
@@ -102,8 +120,8 @@ describe('BalanceTable', () => {
 
   it("answers a key's balance and ETag together, as GET /saldo sends them", () => {
     const table = new BalanceTable()
-    table.set({ cliente_id: 'a"é', saldo: 150.5, timestamp: timestamps[1] as string }, 2, 41)
-    table.set({ cliente_id: 'b', saldo: -0.1, timestamp: timestamps[0] as string }, 0, 7)
+    put(table, { cliente_id: 'a"é', saldo: 150.5, timestamp: timestamps[1] as string }, 2, 41)
+    put(table, { cliente_id: 'b', saldo: -0.1, timestamp: timestamps[0] as string }, 0, 7)
     expect(table.answer('a"é')).toEqual({
       balance: { cliente_id: 'a"é', saldo: 150.5, timestamp: '2025-10-14T10:30:45.123Z' },
       etag: '"2-41"',
@@ -114,12 +132,12 @@ describe('BalanceTable', () => {
 
   it('marks the keys set since clearMarks, once each and in key order, leaving out those deleted since', () => {
     const table = new BalanceTable()
-    const at = (id: string, saldo = 1) => table.set({ cliente_id: id, saldo, timestamp: '2025-10-14' }, 0, 1)
+    const at = (id: string, saldo = 1) => put(table, { cliente_id: id, saldo, timestamp: '2025-10-14' }, 0, 1)
     at('before')
     expect(table.marked).toBe(0)
     table.trackChanges()
     for (const id of ['c', 'a', 'b', 'a', 'gone']) at(id)
-    table.delete('gone')
+    remove(table, 'gone')
     // A freed entry taken by another key is that key's.
     at('z')
     expect([...table.markedKeys()]).toEqual(['a', 'b', 'c', 'z'])
@@ -135,7 +153,7 @@ describe('BalanceTable', () => {
 
   it('takes the keys a reservation was made for without growing again', () => {
     const table = new BalanceTable()
-    table.set({ cliente_id: 'x', saldo: 1, timestamp: 't' }, 0, 0)
+    put(table, { cliente_id: 'x', saldo: 1, timestamp: 't' }, 0, 0)
     table.reserve(5000, 5000 * 12)
     for (let i = 0; i < 5000; i++) table.setFields(`key-${i}`, i, '2025-10-14', 1, i)
     expect(table.size).toBe(5001)
