@@ -6,6 +6,8 @@ const EMPTY = 0
 const DELETED = -1
 const MIN_CAPACITY = 1024
 const MAX_FIELD_BYTES = 255
+/** Where in the scratch buffer a timestamp is encoded: after the longest key and the byte that shows it too long. */
+const TIMESTAMP_AT = MAX_FIELD_BYTES + 1
 /** In `#records`, an entry that holds no key (deleted, on the free list). */
 const FREE = 0xffffffff
 /**
@@ -68,6 +70,9 @@ export class BalanceTable {
   /** The entries marked, each once. */
   #marked: number[] = []
   readonly #scratch = new Uint8Array(MAX_FIELD_BYTES * 3)
+  /** The timestamp whose bytes the scratch buffer holds at TIMESTAMP_AT, and their length. */
+  #encodedTimestamp: string | undefined
+  #encodedTimestampBytes = -1
   /** Where a key is encoded (one byte more than a field may have, to see it is too long), made once. */
   readonly #keyScratch = this.#scratch.subarray(0, MAX_FIELD_BYTES + 1)
   /** The hashes of the changes `#readAhead` read for. */
@@ -212,7 +217,7 @@ export class BalanceTable {
 
   #set(hash: number, key: string, saldo: number, timestamp: string, partition: number, offset: number): void {
     const keyBytes = this.#encode(key, 0)
-    const tsBytes = keyBytes < 0 ? -1 : this.#encode(timestamp, keyBytes)
+    const tsBytes = keyBytes < 0 ? -1 : this.#encodeTimestamp(timestamp)
     if (tsBytes < 0)
       throw new RangeError(
         `cliente_id or timestamp of ${JSON.stringify(key.slice(0, 40))} is over ${MAX_FIELD_BYTES} bytes`,
@@ -226,7 +231,7 @@ export class BalanceTable {
       const at = this.#records[found] as number
       const tsAt = at + 1 + keyBytes
       if (this.#arena[tsAt] === tsBytes) {
-        this.#copyScratch(keyBytes, tsBytes, tsAt + 1)
+        this.#copyScratch(TIMESTAMP_AT, tsBytes, tsAt + 1)
         return
       }
       this.#garbage += 2 + keyBytes + (this.#arena[tsAt] as number)
@@ -367,6 +372,19 @@ export class BalanceTable {
     return length
   }
 
+  /**
+   * The timestamp's UTF-8 into the scratch buffer at TIMESTAMP_AT: its length, or -1 when over
+   * MAX_FIELD_BYTES. Records in a row mostly carry the same timestamp (the decoder hands over the
+   * same string), which is then not encoded again.
+   */
+  #encodeTimestamp(timestamp: string): number {
+    if (timestamp === this.#encodedTimestamp) return this.#encodedTimestampBytes
+    const bytes = this.#encode(timestamp, TIMESTAMP_AT)
+    this.#encodedTimestamp = bytes < 0 ? undefined : timestamp
+    this.#encodedTimestampBytes = bytes
+    return bytes
+  }
+
   #encodeUtf8(text: string, offset: number): number {
     const into =
       offset === 0 ? this.#keyScratch : this.#scratch.subarray(offset, offset + MAX_FIELD_BYTES + 1)
@@ -401,7 +419,7 @@ export class BalanceTable {
     this.#arena[at] = keyBytes
     this.#copyScratch(0, keyBytes, at + 1)
     this.#arena[at + 1 + keyBytes] = tsBytes
-    this.#copyScratch(keyBytes, tsBytes, at + 2 + keyBytes)
+    this.#copyScratch(TIMESTAMP_AT, tsBytes, at + 2 + keyBytes)
     this.#arenaUsed += need
     return at
   }
