@@ -65,11 +65,12 @@ export class BalanceTable {
   #tombstones = 0
   #free: number[] = []
   #size = 0
-  /** Per entry, 1 once `set` touched it since `clearMarks`; undefined unless `trackChanges` was called. */
+  /** Per entry, 1 once a put touched it since `clearMarks`; undefined unless `trackChanges` was called. */
   #marks: Uint8Array | undefined
   /** The entries marked, each once. */
   #marked: number[] = []
-  readonly #scratch = new Uint8Array(MAX_FIELD_BYTES * 3)
+  /** A key at 0 and a timestamp at TIMESTAMP_AT, each with the byte that shows it too long. */
+  readonly #scratch = new Uint8Array(TIMESTAMP_AT + MAX_FIELD_BYTES + 1)
   /** The timestamp whose bytes the scratch buffer holds at TIMESTAMP_AT, and their length. */
   #encodedTimestamp: string | undefined
   #encodedTimestampBytes = -1
@@ -117,7 +118,7 @@ export class BalanceTable {
   }
 
   /**
-   * From now on, remembers the entries `set` touches (one byte per entry, each listed once) until
+   * From now on, remembers the entries a put touches (one byte per entry, each listed once) until
    * `clearMarks`: what a write group of the snapshot must write, without a Map of key strings
    * (hashing every replayed key a second time was 8% of a replay's CPU).
    */
@@ -169,7 +170,7 @@ export class BalanceTable {
   }
 
   /** Applies `changes` of `partition` in order; `offsets[i]` is the offset of `changes[i]`. */
-  apply(changes: readonly Change[], partition: number, offsets: readonly number[]): void {
+  apply(partition: number, changes: readonly Change[], offsets: readonly number[]): void {
     const hashes = this.#aheadHashes
     for (let from = 0; from < changes.length; from += READ_AHEAD) {
       const to = Math.min(changes.length, from + READ_AHEAD)
@@ -206,11 +207,13 @@ export class BalanceTable {
       const entry = (slots[(hashes[i - from] as number) & mask] as number) - 1
       if (entry >= 0)
         read[i - from] =
-          (this.#arena[this.#records[entry] as number] as number) + (this.#offsets[entry] as number)
+          (read[i - from] as number) +
+          (this.#arena[this.#records[entry] as number] as number) +
+          (this.#offsets[entry] as number)
     }
   }
 
-  /** `set` from the fields themselves: a snapshot's load builds no object per row. */
+  /** One put from its fields: a snapshot's load builds no object per row. */
   setFields(key: string, saldo: number, timestamp: string, partition: number, offset: number): void {
     this.#set(hashOf(key), key, saldo, timestamp, partition, offset)
   }
@@ -266,17 +269,10 @@ export class BalanceTable {
 
   #delete(hash: number, key: string): void {
     const keyBytes = this.#encode(key, 0)
-    if (keyBytes < 0) return
-    const mask = this.#slots.length - 1
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const value = this.#slots[slot] as number
-      if (value === EMPTY) return
-      if (value > 0 && this.#matches(value - 1, hash, keyBytes)) {
-        this.#release(slot)
-        this.#compactIfWasteful()
-        return
-      }
-    }
+    const slot = keyBytes < 0 ? -1 : this.#slotOf(hash, keyBytes)
+    if (slot < 0) return
+    this.#release(slot)
+    this.#compactIfWasteful()
   }
 
   /** Deletes every key whose record came from `partition`; returns how many. */
@@ -379,8 +375,9 @@ export class BalanceTable {
    */
   #encodeTimestamp(timestamp: string): number {
     if (timestamp === this.#encodedTimestamp) return this.#encodedTimestampBytes
+    // Also when it is refused (-1): the bytes it left are then never taken for another timestamp's.
     const bytes = this.#encode(timestamp, TIMESTAMP_AT)
-    this.#encodedTimestamp = bytes < 0 ? undefined : timestamp
+    this.#encodedTimestamp = timestamp
     this.#encodedTimestampBytes = bytes
     return bytes
   }
@@ -394,11 +391,17 @@ export class BalanceTable {
 
   /** The entry whose key is the `keyBytes` bytes at the start of the scratch buffer, or -1. */
   #find(hash: number, keyBytes: number): number {
+    const slot = this.#slotOf(hash, keyBytes)
+    return slot < 0 ? -1 : (this.#slots[slot] as number) - 1
+  }
+
+  /** The slot of the entry whose key is the `keyBytes` bytes at the start of the scratch buffer, or -1. */
+  #slotOf(hash: number, keyBytes: number): number {
     const mask = this.#slots.length - 1
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const value = this.#slots[slot] as number
       if (value === EMPTY) return -1
-      if (value > 0 && this.#matches(value - 1, hash, keyBytes)) return value - 1
+      if (value > 0 && this.#matches(value - 1, hash, keyBytes)) return slot
     }
   }
 

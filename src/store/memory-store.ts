@@ -43,7 +43,7 @@ export class MemoryStore implements BalanceStore {
   }
 
   apply(partition: number, changes: readonly Change[], nextOffset: number, offsets: readonly number[]): void {
-    this.#rows.apply(changes, partition, offsets)
+    this.#rows.apply(partition, changes, offsets)
     this.#positions.set(partition, nextOffset)
   }
 

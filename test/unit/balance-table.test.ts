@@ -21,11 +21,11 @@ const timestamps = [
 
 /** One balance set, as a batch of one change. */
 const put = (table: BalanceTable, balance: Balance, partition: number, offset: number) =>
-  table.apply([{ kind: 'put', balance }], partition, [offset])
+  table.apply(partition, [{ kind: 'put', balance }], [offset])
 
 /** One key deleted, as a batch of one tombstone. */
 const remove = (table: BalanceTable, clienteId: string) =>
-  table.apply([{ kind: 'delete', clienteId }], 0, [0])
+  table.apply(0, [{ kind: 'delete', clienteId }], [0])
 
 describe('BalanceTable', () => {
   it('behaves like a Map under a long random mix of sets, updates and deletes, applied in batches', () => {
@@ -54,7 +54,7 @@ describe('BalanceTable', () => {
         }
         offsets.push(step)
       }
-      table.apply(changes, 0, offsets)
+      table.apply(0, changes, offsets)
       expect(table.size).toBe(reference.size)
     }
     for (const id of ids) expect(table.get(id)).toEqual(reference.get(id))
@@ -96,14 +96,39 @@ describe('BalanceTable', () => {
   it('answers undefined for keys it cannot hold, refuses to store them, and can be cleared', () => {
     const table = new BalanceTable()
     expect(table.get('x'.repeat(300))).toBeUndefined()
-    remove(table, 'x'.repeat(300))
-    expect(() =>
-      put(table, { cliente_id: 'x'.repeat(300), saldo: 1, timestamp: timestamps[0] as string }, 0, 0),
-    ).toThrow(RangeError)
-    put(table, { cliente_id: '1', saldo: 1, timestamp: timestamps[0] as string }, 0, 0)
+    const at = (cliente_id: string): Change => ({
+      kind: 'put',
+      balance: { cliente_id, saldo: 1, timestamp: timestamps[0] as string },
+    })
+    // A key too long to hold is never there to delete: the batch goes on.
+    table.apply(0, [at('1'), { kind: 'delete', clienteId: 'x'.repeat(300) }, at('2')], [0, 1, 2])
+    expect(table.size).toBe(2)
+    // A put it cannot store throws: the changes before it are applied, those after it are not.
+    expect(() => table.apply(0, [at('3'), at('x'.repeat(300)), at('4')], [3, 4, 5])).toThrow(RangeError)
+    expect(table.get('3')?.saldo).toBe(1)
+    expect(table.get('4')).toBeUndefined()
     table.clear()
     expect(table.size).toBe(0)
     expect(table.get('1')).toBeUndefined()
+  })
+
+  it('stores each timestamp as given, after one it refused and between non-ASCII ones', () => {
+    const table = new BalanceTable()
+    const stamped = (cliente_id: string, timestamp: string) => ({ cliente_id, saldo: 1, timestamp })
+    put(table, stamped('a', '2025-10-14T10:30:45'), 0, 0)
+    // 256 bytes of UTF-8: refused, and what its encoding left behind is not taken for the next one.
+    expect(() => put(table, stamped('b', 'é'.repeat(128)), 0, 1)).toThrow(RangeError)
+    put(table, stamped('c', '2025-10-14T10:30:45'), 0, 2)
+    put(table, stamped('d', '2025-10-14T10:30:45ü'), 0, 3)
+    put(table, stamped('e', '2025-10-14T10:30:45ü'), 0, 4)
+    put(table, stamped('a', '2025-10-14T10:30:46'), 0, 5)
+    expect([...'acde'].map((id) => table.get(id)?.timestamp)).toEqual([
+      '2025-10-14T10:30:46',
+      '2025-10-14T10:30:45',
+      '2025-10-14T10:30:45ü',
+      '2025-10-14T10:30:45ü',
+    ])
+    expect(table.get('b')).toBeUndefined()
   })
 
   it('names the record that set each key as "partition-offset", past growth, updates and deletes', () => {
