@@ -17,7 +17,7 @@ import { frameworkError, routeMethods } from './framework-errors.ts'
 import { nativeRead, routeHandler } from './native-read.ts'
 import { partitionedReads } from './partitioned-reads.ts'
 import { requestMetrics } from './request-metrics.ts'
-import { BALANCE_ROUTE, balanceAnswer, balanceRoutes } from './routes/balances.ts'
+import { BALANCE_ROUTE, balanceRoutes } from './routes/balances.ts'
 import { dashboardRoutes } from './routes/dashboard.ts'
 import { docsRoutes } from './routes/docs.ts'
 import { type EventRoutesDeps, eventRoutes } from './routes/events.ts'
@@ -106,7 +106,8 @@ export function createApp(deps: AppDeps) {
       ? nativeRead({
           token: settings.SALDO_API_TOKEN,
           access,
-          answerOne: balanceAnswer(store, watch),
+          store,
+          watch,
           count: http.count,
           // Asked for on the first request it hands over: the app is complete by then.
           elysiaRoute: () => routeHandler(app, 'GET', BALANCE_ROUTE),

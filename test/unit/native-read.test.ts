@@ -5,6 +5,7 @@ import { onCleanup } from '../helpers.ts'
 import { type SetupOptions, setup, TOKEN } from './app-fixture.ts'
 
 const BEARER = { authorization: `Bearer ${TOKEN}` }
+const balanceOf = (id: string) => ({ cliente_id: id, saldo: 1, timestamp: '2025-10-14T10:30:45' })
 
 /** What an answer says: but Date and Content-Length, which Bun's HTTP layer adds on the wire only. */
 async function seen(answer: Response) {
@@ -88,6 +89,7 @@ describe('nativeRead', () => {
   const read = (ready = true) => {
     const counted: Array<[string, number]> = []
     const handedOver: string[] = []
+    const answers = { text: '0:1', etags: 1 }
     const handler = nativeRead({
       token: TOKEN,
       access: {
@@ -95,10 +97,11 @@ describe('nativeRead', () => {
           if (!ready) throw new Error('not ready')
         },
       },
-      answerOne: (id, set) => {
-        set.status = id === '1' ? 200 : 404
-        return { error: `answer of ${id}` }
+      store: {
+        answer: (id) =>
+          id === '404' ? undefined : { balance: balanceOf(id), etag: `"0-${answers.etags++}"` },
       },
+      watch: answers,
       count: (_method, route, code) => counted.push([route, code]),
       elysiaRoute: () => (request) => {
         handedOver.push(request.url)
@@ -107,20 +110,42 @@ describe('nativeRead', () => {
     })
     const get = (path: string, headers: Record<string, string> = BEARER) =>
       handler(new Request(`http://localhost${path}`, { headers })) as Response
-    return { handler, get, counted, handedOver }
+    return { handler, get, counted, handedOver, answers }
   }
 
   it('answers the usual read itself, decoded once, and counts it', async () => {
     const { get, counted, handedOver } = read()
-    expect(await get('/saldo/1').json()).toEqual({ error: 'answer of 1' })
-    expect((await get('/saldo/%C3%A9')).status).toBe(404)
-    expect(await get('/saldo/%C3%A9').json()).toEqual({ error: 'answer of é' })
+    expect(await get('/saldo/1').json()).toEqual(balanceOf('1'))
+    expect(await get('/saldo/%C3%A9').json()).toEqual(balanceOf('é'))
+    const missing = get('/saldo/404')
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toEqual({ error: 'cliente não encontrado' })
     expect(counted).toEqual([
       [BALANCE_ROUTE, 200],
-      [BALANCE_ROUTE, 404],
+      [BALANCE_ROUTE, 200],
       [BALANCE_ROUTE, 404],
     ])
     expect(handedOver).toEqual([])
+  })
+
+  it('gives each answer its own ETag and position, though their headers are built from shared ones', () => {
+    const { get, answers } = read()
+    const first = get('/saldo/1')
+    const missing = get('/saldo/404')
+    answers.text = '0:2'
+    const second = get('/saldo/2')
+    const missingLater = get('/saldo/404')
+    const headersOf = (answer: Response) => ({
+      etag: answer.headers.get('etag'),
+      position: answer.headers.get('x-saldo-position'),
+      type: answer.headers.get('content-type'),
+    })
+    expect([first, missing, second, missingLater].map(headersOf)).toEqual([
+      { etag: '"0-1"', position: '0:1', type: 'application/json' },
+      { etag: null, position: '0:1', type: 'application/json' },
+      { etag: '"0-2"', position: '0:2', type: 'application/json' },
+      { etag: null, position: '0:2', type: 'application/json' },
+    ])
   })
 
   it('hands Elysia every other request, uncounted (Elysia counts it)', async () => {

@@ -31,7 +31,7 @@ export const MinPosition = t.Optional(
   t.String({ description: 'wait (bounded) until this instance reached this position, e.g. 0:42,1:17' }),
 )
 const ManyResponses = { 200: BalancesBody, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody }
-const NOT_FOUND_BODY: ErrorBody = Object.freeze({ error: CLIENT_NOT_FOUND })
+export const NOT_FOUND_BODY: ErrorBody = Object.freeze({ error: CLIENT_NOT_FOUND })
 /** The route of one client's balance; the native read (native-read.ts) serves its usual GET. */
 export const BALANCE_ROUTE = '/saldo/:cliente_id'
 export type AnswerSet = { headers: Record<string, unknown>; status?: number | string }
