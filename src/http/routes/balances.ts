@@ -44,8 +44,9 @@ interface OneContext {
 
 /**
  * The answer of GET /saldo/:cliente_id once the id is read and the store may answer: the balance or
- * the 404 body, with its status and headers onto `set`, for `Response.json`. Elysia's route and the
- * native read (native-read.ts) both answer with it. An object, not JSON text built from the table:
+ * the 404 body, with its status and headers onto `set`, for `Response.json`. The native read
+ * (native-read.ts) gives the same answer with headers of its own, and native-read.test.ts compares the
+ * two answer by answer. An object, not JSON text built from the table:
  * with text, each young collection of the GC paused twice as long under load and the p99 doubled
  * (README, tuning notes), and the balance was validated when it was applied.
  */
