@@ -34,7 +34,7 @@ const ManyResponses = { 200: BalancesBody, 400: ErrorBody, 401: ErrorBody, 503: 
 export const NOT_FOUND_BODY: ErrorBody = Object.freeze({ error: CLIENT_NOT_FOUND })
 /** The route of one client's balance; the native read (native-read.ts) serves its usual GET. */
 export const BALANCE_ROUTE = '/saldo/:cliente_id'
-export type AnswerSet = { headers: Record<string, unknown>; status?: number | string }
+type AnswerSet = { headers: Record<string, unknown>; status?: number | string }
 interface OneContext {
   path: string
   query: { min_position?: string }
