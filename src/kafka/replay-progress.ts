@@ -36,6 +36,8 @@ export class ReplayProgress {
   readonly #positions = new Map<number, number>()
   #ready = false
   #begun = false
+  /** The state stopped matching the topic: not ready again before the next begin, whatever is applied. */
+  #interrupted = false
   /** MODE=partitioned: the partitions held are being decided (see awaitHoldings). */
   #unsettled = false
   #startedAt = 0
@@ -56,6 +58,7 @@ export class ReplayProgress {
       this.#positions.set(partition, starts.get(partition) ?? 0)
     }
     this.#begun = true
+    this.#interrupted = false
     this.#ready = false
     this.#readyAt = undefined
     this.#startedAt = now
@@ -114,8 +117,12 @@ export class ReplayProgress {
     return end !== undefined && (this.#positions.get(partition) ?? 0) >= end
   }
 
-  /** The state no longer matches the topic (it went backwards): reads wait for the next replay. */
+  /**
+   * The state no longer matches the topic (it went backwards): reads wait for the next replay. Batches
+   * of other partitions may still be applied before the consumer stops; they do not make it ready.
+   */
   interrupt(): void {
+    this.#interrupted = true
     this.#ready = false
     this.#readyAt = undefined
   }
@@ -184,7 +191,7 @@ export class ReplayProgress {
   }
 
   #check(now: number): void {
-    if (!this.#begun || this.#unsettled) return
+    if (!this.#begun || this.#unsettled || this.#interrupted) return
     for (const [partition, end] of this.#ends) {
       if ((this.#positions.get(partition) ?? 0) < end) return
     }

@@ -144,6 +144,42 @@ describe('ReplayProgress', () => {
     ])
   })
 
+  it('is not ready again after an interrupt until the next replay begins, whatever is applied meanwhile', () => {
+    const progress = new ReplayProgress()
+    progress.begin(
+      map([
+        [0, 10],
+        [1, 10],
+      ]),
+      map([
+        [0, 0],
+        [1, 0],
+      ]),
+    )
+    progress.advance(0, 10)
+    progress.advance(1, 10)
+    expect(progress.ready).toBe(true)
+    // Partition 0 went backwards; partition 1's batch of the same fetch is still applied after it.
+    progress.interrupt()
+    progress.advance(1, 12)
+    progress.holdingsSettled()
+    progress.add(2, 0, 0)
+    expect(progress.ready).toBe(false)
+    progress.begin(
+      map([
+        [0, 3],
+        [1, 12],
+      ]),
+      map([
+        [0, 0],
+        [1, 0],
+      ]),
+    )
+    progress.advance(0, 3)
+    progress.advance(1, 12)
+    expect(progress.ready).toBe(true)
+  })
+
   it('never moves a position backwards', () => {
     const progress = new ReplayProgress()
     progress.begin(map([[0, 10]]), map([[0, 0]]))
