@@ -26,9 +26,12 @@ export interface BootPlan extends Resume {
 /**
  * Where each partition resumes: from its checkpoint when the stored state can be continued (never
  * below the log start: compaction or retention may have moved it), else from the log start.
+ * `distrusted` is why the state must not be continued when that is known already: the consumer saw
+ * the topic go backwards, and by now it may have grown past the old positions again, where the
+ * offsets alone no longer show it.
  */
-export function resumeFrom(stored: StoredState, topic: TopicState): Resume {
-  const rebuild = distrustReason(stored, topic)
+export function resumeFrom(stored: StoredState, topic: TopicState, distrusted?: string): Resume {
+  const rebuild = distrusted ?? distrustReason(stored, topic)
   const from = new Map<number, number>()
   for (const [partition, start] of topic.starts) {
     from.set(partition, rebuild ? start : Math.max(start, stored.positions.get(partition) ?? 0))
@@ -41,10 +44,18 @@ export interface BootPlanDeps {
   store: Pick<BalanceStore, 'origin' | 'positions'>
   log: Logger
   config: Pick<Config, 'TOPIC' | 'TOPIC_PARTITIONS' | 'TOPIC_REPLICATION_FACTOR'>
+  /** Why the stored state must be rebuilt whatever the offsets say (see resumeFrom). */
+  distrusted?: string
 }
 
 /** Makes sure the topic exists and reads it (one admin connection), then decides where to resume. */
-export async function readBootPlan({ kafka, store, log, config }: BootPlanDeps): Promise<BootPlan> {
+export async function readBootPlan({
+  kafka,
+  store,
+  log,
+  config,
+  distrusted,
+}: BootPlanDeps): Promise<BootPlan> {
   const admin = kafka.admin()
   await admin.connect()
   try {
@@ -54,6 +65,7 @@ export async function readBootPlan({ kafka, store, log, config }: BootPlanDeps):
     const resume = resumeFrom(
       { origin: store.origin, positions: store.positions() },
       { topic: config.TOPIC, clusterId, starts, ends },
+      distrusted,
     )
     return {
       ...resume,

@@ -63,6 +63,8 @@ export class Materializer {
   readonly #held: HeldPartitions | undefined
   readonly #dropListeners: Array<(partition: number) => void> = []
   #session: ConsumerSession | undefined
+  /** The topic went backwards under this state: the next plan rebuilds, whatever the offsets say then. */
+  #historyChanged: string | undefined
   #sessions = 0
   readonly #life = new SessionLoop()
 
@@ -127,7 +129,10 @@ export class Materializer {
     })
     while (!this.#life.stopping) {
       try {
-        if (!this.#appliers) this.#appliers = this.#begin(await readBootPlan(this.#deps))
+        if (!this.#appliers)
+          this.#appliers = this.#begin(
+            await readBootPlan({ ...this.#deps, distrusted: this.#historyChanged }),
+          )
         if (this.#life.stopping) break
         const reason = await this.#consume(this.#appliers)
         if (!this.#life.stopping) this.#fail('consumer stopped', reason)
@@ -164,6 +169,7 @@ export class Materializer {
       numbers.rebuilt()
       for (const listener of this.#rebuildListeners) listener(plan.rebuild)
     }
+    this.#historyChanged = undefined
     store.setOrigin(plan.origin)
     const read = (partition: number) => this.#held?.holds(partition) ?? true
     const ends = new Map([...plan.ends].filter(([partition]) => read(partition)))
@@ -228,6 +234,7 @@ export class Materializer {
    */
   #replayAgain(what: string): Error {
     this.#appliers = undefined
+    this.#historyChanged = what
     this.#held?.forget()
     this.#deps.numbers.progress.interrupt()
     this.#deps.log.warn(`${what}; replaying it again`)

@@ -56,4 +56,17 @@ describe('where the replay resumes', () => {
     expect(resume.rebuild).toBeUndefined()
     expect(resume.from.get(1)).toBe(10)
   })
+
+  it('rebuilds when the consumer saw the topic go backwards, even once it has grown past the old positions again', () => {
+    // Partition 0 was at 40; the recreated topic ended behind it, and holds 100 by the time of the plan.
+    const stored = { origin, positions: new Map([[0, 40]]) }
+    expect(resumeFrom(stored, topic).rebuild).toBeUndefined()
+    const resume = resumeFrom(stored, topic, 'partition 0 ends at 20, behind the 40 already applied')
+    expect(resume.rebuild).toBe('partition 0 ends at 20, behind the 40 already applied')
+    expect([...resume.from]).toEqual([
+      [0, 0],
+      [1, 10],
+      [2, 0],
+    ])
+  })
 })
