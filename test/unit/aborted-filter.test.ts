@@ -3,6 +3,7 @@ import { describe, expect, it } from 'bun:test'
 interface Fetched {
   offset: string
   key: Buffer | null
+  isControlRecord: boolean
   batchContext: { producerId: string; inTransaction: boolean }
 }
 // kafkajs' read_committed filter (patched: scripts/patches/kafkajs@2.2.4.patch), as a fetch response
@@ -15,11 +16,13 @@ const filterAbortedMessages: (fetch: {
 const record = (offset: number, producerId: string, inTransaction = true): Fetched => ({
   offset: String(offset),
   key: Buffer.from('k'),
+  isControlRecord: false,
   batchContext: { producerId, inTransaction },
 })
 const abortMarker = (offset: number, producerId: string): Fetched => ({
   ...record(offset, producerId),
   key: Buffer.from([0, 0, 0, 0]),
+  isControlRecord: true,
 })
 
 describe('the read_committed filter of aborted transactions', () => {
@@ -42,5 +45,33 @@ describe('the read_committed filter of aborted transactions', () => {
       abortedTransactions: [{ producerId: '1', firstOffset: '2' }],
     })
     expect(kept.map((m) => Number(m.offset))).toEqual([0, 1, 3, 4])
+  })
+
+  it('drops an aborted transaction that began first but ended after another (the broker lists them as they ended)', () => {
+    // Producer 1 began at 5, producer 2 at 6; 2 aborted first (marker at 8), then 1 (marker at 10).
+    const kept = filterAbortedMessages({
+      messages: [
+        record(5, '1'),
+        record(6, '2'),
+        record(7, '1'),
+        abortMarker(8, '2'),
+        record(9, '1'),
+        abortMarker(10, '1'),
+      ],
+      abortedTransactions: [
+        { producerId: '2', firstOffset: '6' },
+        { producerId: '1', firstOffset: '5' },
+      ],
+    })
+    expect(kept.map((m) => Number(m.offset))).toEqual([8, 10])
+  })
+
+  it('ends an aborted transaction only at its control record, not at a data record keyed like one', () => {
+    const lookalike = { ...record(3, '1'), key: Buffer.from([0, 0, 0, 0]) }
+    const kept = filterAbortedMessages({
+      messages: [record(2, '1'), lookalike, record(4, '1'), abortMarker(5, '1'), record(6, '3', false)],
+      abortedTransactions: [{ producerId: '1', firstOffset: '2' }],
+    })
+    expect(kept.map((m) => Number(m.offset))).toEqual([5, 6])
   })
 })
