@@ -42,6 +42,10 @@ const RETRY_MS = 1000
  * (`endReplay`). A crash loses only whole groups, read again from Kafka; reads answer 503 until the
  * replay ends anyway.
  */
+/** What a write of the snapshot was for: a partition's batch, or the snapshot as a whole. */
+type WriteScope = number | typeof SNAPSHOT
+const SNAPSHOT = 'snapshot'
+
 export class PersistentStore implements BalanceStore {
   readonly #memory: MemoryStore
   readonly #journal: SqliteSnapshot
@@ -50,7 +54,12 @@ export class PersistentStore implements BalanceStore {
   readonly #limits: GroupLimits
   readonly #log: Logger
   #loaded: number
-  #writeError: string | undefined
+  /**
+   * Why the last write failed, per what it wrote: a partition's batch, or the snapshot as a whole (a
+   * replay's group, the origin). Only a later write of the same clears it: another partition's batch
+   * written fine says nothing of a batch that is still not (its partition is behind the topic).
+   */
+  readonly #writeErrors = new Map<WriteScope, string>()
   #replaying = true
   /** The replay began on an empty table: its one group is written once the replay ends (see `#due`). */
   #intoEmpty: boolean
@@ -154,7 +163,7 @@ export class PersistentStore implements BalanceStore {
       this.#memory.apply(partition, changes, nextOffset, offsets)
       return
     }
-    this.#toDisk(() => this.#journal.write(batchWrite(partition, changes, nextOffset, offsets)))
+    this.#toDisk(() => this.#journal.write(batchWrite(partition, changes, nextOffset, offsets)), partition)
     this.#memory.apply(partition, changes, nextOffset, offsets)
     // On disk already, and no group is pending (it was written first): nothing to write again.
     this.#memory.marks.clearMarks()
@@ -190,7 +199,7 @@ export class PersistentStore implements BalanceStore {
     try {
       this.#slices = this.#journal.begin(this.#group)
     } catch (error) {
-      this.#failed(error)
+      this.#failed(error, SNAPSHOT)
       this.#retryGroup()
       return
     }
@@ -207,7 +216,7 @@ export class PersistentStore implements BalanceStore {
     try {
       done = slices.step(this.#limits.sliceRows)
     } catch (error) {
-      this.#failed(error)
+      this.#failed(error, SNAPSHOT)
       this.#slices = undefined
       this.#retryGroup()
       return
@@ -217,7 +226,7 @@ export class PersistentStore implements BalanceStore {
       return
     }
     this.#slices = undefined
-    this.#writeError = undefined
+    this.#writeErrors.delete(SNAPSHOT)
     this.#stopRetry()
     this.#slicesWritten()
   }
@@ -281,7 +290,7 @@ export class PersistentStore implements BalanceStore {
   }
 
   get writeError(): string | undefined {
-    return this.#writeError
+    return this.#writeErrors.values().next().value
   }
 
   get origin(): StoreOrigin | undefined {
@@ -304,7 +313,7 @@ export class PersistentStore implements BalanceStore {
    */
   dropPartition(partition: number): number {
     if (!this.#group.isEmpty) this.#writeGroup()
-    this.#toDisk(() => this.#journal.dropPartition(partition))
+    this.#toDisk(() => this.#journal.dropPartition(partition), partition)
     return this.#memory.dropPartition(partition)
   }
 
@@ -312,6 +321,8 @@ export class PersistentStore implements BalanceStore {
     // The state the write holds is thrown away.
     this.#takeSlices()?.abort()
     this.#toDisk(() => this.#journal.clear())
+    // Every batch that failed is read again from the topic, into the empty state.
+    this.#writeErrors.clear()
     this.#stopRetry()
     this.#memory.clear()
     this.#group = new WriteGroup(this.#memory)
@@ -319,19 +330,25 @@ export class PersistentStore implements BalanceStore {
     this.#intoEmpty = true
   }
 
-  /** Runs a write of the snapshot, keeping why it failed (until one succeeds) for /ready and reads. */
-  #toDisk(write: () => void): void {
+  /**
+   * Runs a write of the snapshot, keeping why it failed (until a write of the same `scope` succeeds)
+   * for /ready and reads.
+   */
+  #toDisk(write: () => void, scope: WriteScope = SNAPSHOT): void {
     try {
       write()
     } catch (error) {
-      this.#failed(error)
+      this.#failed(error, scope)
       throw error
     }
-    this.#writeError = undefined
+    this.#writeErrors.delete(scope)
   }
 
-  #failed(error: unknown): void {
-    this.#writeError = `cannot write the local state in STATE_DIR=${this.#folder} (${(error as Error).message}): free space there or fix its permissions; the batch is retried until it is written`
+  #failed(error: unknown, scope: WriteScope): void {
+    this.#writeErrors.set(
+      scope,
+      `cannot write the local state in STATE_DIR=${this.#folder} (${(error as Error).message}): free space there or fix its permissions; the batch is retried until it is written`,
+    )
   }
 
   /** Writes what the replay grouped so far (a stop loses nothing it has applied), then lets go. */

@@ -143,6 +143,19 @@ describe('PersistentStore', () => {
     expect(store.position(0)).toBe(5)
   })
 
+  it("keeps a partition's failed batch in writeError until that partition's batch is written, whatever others write meanwhile", () => {
+    const { store } = open(tempDir())
+    store.endReplay()
+    store.apply(0, [put('a', 1)], 5, [4])
+    expect(() => store.apply(0, [put('a', 2), put('c', Number.NaN)], 9, [7, 8])).toThrow('NOT NULL')
+    // The same fetch's batch of partition 1 is written; partition 0 is still behind: 'a' is stale.
+    store.apply(1, [put('z', 1)], 3, [2])
+    expect(store.get('a')?.saldo).toBe(1)
+    expect(store.writeError).toContain('NOT NULL')
+    store.apply(0, [put('a', 2)], 9, [7])
+    expect(store.writeError).toBeUndefined()
+  })
+
   it('during the replay, writes a group of batches once it holds enough changes, and the rest when the replay ends', () => {
     const dir = holdingOneRow()
     const store = open(dir, { rows: 3, ms: Number.MAX_VALUE }).store
