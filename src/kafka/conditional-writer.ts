@@ -163,7 +163,9 @@ export class ConditionalWriter {
       )
     })
     for (const [topic, end] of ends) if (end > 0) this.#landed(topic, { partition, offset: end - 1 })
-    this.#unsure.delete(partition)
+    // Only what was read: a takeover (or a failed append) while the offsets were asked marked it
+    // again, and those ends were read before it; the next decision reads them again.
+    if (this.#unsure.get(partition) === topics) this.#unsure.delete(partition)
   }
 
   #landed(topic: string, at: Placement): Placement {
