@@ -111,8 +111,11 @@ export class OwnedPartitions {
       // acquired again. Fenced: another instance initialized the partition's transactional.id, so
       // this one's view of the group is stale, or the other one's is. Either way the group's
       // coordinator decides: taken over again (fence, read back) only if it says the partition is ours.
-      if (error instanceof Stopped || error instanceof Fenced) {
-        this.#again(partition, this.#acquisitions.get(partition))
+      // Only the acquisition the append ran under: one that fails after a newer takeover was fenced by
+      // that takeover, and taking the partition again would fence the newer one's writes.
+      const failed = this.#acquisitions.get(partition)
+      if ((error instanceof Stopped || error instanceof Fenced) && failed?.id === lease.acquisition) {
+        this.#again(partition, failed)
       }
       if (error instanceof NotOwner) throw this.#notOwned(partition)
       throw error

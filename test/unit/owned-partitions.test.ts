@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { OwnedPartitions, PartitionMoving } from '../../src/kafka/owned-partitions.ts'
-import { Stopped } from '../../src/kafka/transaction-errors.ts'
+import { Fenced, Stopped } from '../../src/kafka/transaction-errors.ts'
 import { captureLog, waitFor } from '../helpers.ts'
 import { MemoryTransactions } from '../memory-transactions.ts'
 import { StaticOwnership } from './static-ownership.ts'
@@ -29,17 +29,38 @@ class HeldTransactions extends MemoryTransactions {
   }
 }
 
-function owned(owners: Record<number, string>, waitMs = 200, confirmed = true) {
+/** Held transactions whose appends wait until the test fails them. */
+class FailingLater extends HeldTransactions {
+  #fail: Array<(error: Error) => void> = []
+
+  override append(): Promise<never> {
+    return new Promise((_, reject) => this.#fail.push(reject))
+  }
+
+  failAppends(error: Error): void {
+    for (const fail of this.#fail.splice(0)) fail(error)
+  }
+}
+
+function owned(
+  owners: Record<number, string>,
+  waitMs = 200,
+  confirmed = true,
+  transactions = new HeldTransactions(),
+) {
   const ownership = new StaticOwnership(ME, owners)
-  const transactions = new HeldTransactions()
   const caughtUp: number[] = []
+  const confirms: number[] = []
   const partitions = new OwnedPartitions({
     ownership,
     transactions,
     catchUp: (partition) => {
       caughtUp.push(partition)
     },
-    confirm: async (partition) => confirmed && ownership.owned().has(partition),
+    confirm: async (partition) => {
+      confirms.push(partition)
+      return confirmed && ownership.owned().has(partition)
+    },
     retryMs: 10,
     log: captureLog().log,
   })
@@ -47,6 +68,7 @@ function owned(owners: Record<number, string>, waitMs = 200, confirmed = true) {
     ownership,
     transactions,
     caughtUp,
+    confirms,
     partitions,
     take: (partition: number) => partitions.take(partition, waitMs),
   }
@@ -96,6 +118,25 @@ describe('OwnedPartitions', () => {
     expect(partitions.append(lease, [record])).rejects.toBeInstanceOf(Stopped)
     await waitFor(() => transactions.acquired.length === 2, { what: 'the partition taken over again' })
     expect(partitions.append(lease, [record])).rejects.toBeInstanceOf(PartitionMoving)
+  })
+
+  it('leaves the current acquisition alone when an append of an earlier one fails as fenced (by that very takeover)', async () => {
+    const transactions = new FailingLater()
+    const { ownership, confirms, partitions, take } = owned({ 0: ME }, 200, true, transactions)
+    transactions.letAcquire()
+    const inFlight = partitions.append(await take(0), [record])
+    // A rebalance takes the partition away and gives it back while the append is in flight; the new
+    // acquisition fences the old producer, whose append then fails.
+    ownership.set({ 0: OTHER })
+    ownership.set({ 0: ME })
+    transactions.letAcquire()
+    await take(0)
+    transactions.failAppends(new Fenced(0, 'consulta-saldo.contas.0'))
+    expect(inFlight).rejects.toBeInstanceOf(Fenced)
+    await inFlight.catch(() => {})
+    // Taking it over a third time would fence the second acquisition's writes, for nothing.
+    expect(confirms).toEqual([])
+    expect(transactions.acquired).toEqual([0, 0])
   })
 
   it('does not take a partition over again when the group no longer confirms it (a zombie would fence the owner)', async () => {
