@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts'
 import type { OwnershipView } from '../ownership/models.ts'
 import type { PartitionTransactions, TopicRecord } from './partition-transactions.ts'
 import type { Placement } from './producer.ts'
-import { Fenced, NotOwner, Stopped } from './transaction-errors.ts'
+import { NotOwner } from './transaction-errors.ts'
 
 /** The right to write a partition, as long as its acquisition is the current one. */
 export interface WriteLease {
@@ -107,16 +107,14 @@ export class OwnedPartitions {
     try {
       return await this.#deps.transactions.append(partition, records)
     } catch (error) {
-      // Stopped: Kafka did not say whether the transaction committed, and the writer stops until
-      // acquired again. Fenced: another instance initialized the partition's transactional.id, so
-      // this one's view of the group is stale, or the other one's is. Either way the group's
-      // coordinator decides: taken over again (fence, read back) only if it says the partition is ours.
-      // Only the acquisition the append ran under: one that fails after a newer takeover was fenced by
-      // that takeover, and taking the partition again would fence the newer one's writes.
+      // A failed transaction ends the lease (partition-lease.ts): another instance may have taken the
+      // partition meanwhile (Fenced says it did, or that this one's view of the group is stale). The
+      // group's coordinator decides: taken over again (fence, read back) only if it says the
+      // partition is ours. Only the acquisition the append ran under: one that fails after a newer
+      // takeover was fenced by that takeover, and taking the partition again would fence the newer
+      // one's writes.
       const failed = this.#acquisitions.get(partition)
-      if ((error instanceof Stopped || error instanceof Fenced) && failed?.id === lease.acquisition) {
-        this.#again(partition, failed)
-      }
+      if (!(error instanceof NotOwner) && failed?.id === lease.acquisition) this.#again(partition, failed)
       if (error instanceof NotOwner) throw this.#notOwned(partition)
       throw error
     }

@@ -17,26 +17,24 @@ export interface PartitionLeaseOptions {
 export type Reached = { stage: 'unsent' } | { stage: 'sent'; open: Transaction } | { stage: 'committing' }
 
 /**
- * One acquisition of a partition: its transactional producer, initialized at most once at a time,
- * replaced after a failure when that is safe, until Kafka fences it, it stops, or the partition is
- * released. Everything here is about never writing with a producer that should be gone, and never
- * fencing an instance that took the partition:
+ * One acquisition of a partition: its transactional producer, initialized once, until a transaction
+ * fails, Kafka fences it, or the partition is released. Everything here is about never writing with a
+ * producer that should be gone, and never fencing an instance that took the partition:
  * - fenced is final: a new producer with the same transactional.id would fence the instance that
  *   took the partition, a zombie fighting back. Only a new acquisition (the group gave the partition
  *   back) initializes one again;
- * - a producer whose transaction failed otherwise is never used again: kafkajs rolls sequence numbers
- *   back after a failed produce request even when the broker appended it (measured on a 3-node cluster
- *   with a leader killed: records applied twice, one acknowledged at another record's offset), and
- *   after a failed send, commit or abort its transaction state is stuck (tulios/kafkajs#1355, #1416:
- *   every later transaction() throws). The next append initializes a new producer with the same
- *   transactional.id (which fences the old one: whatever it still retries is refused) only when this
- *   one's epoch is known to be current: nothing was sent, or its transaction was aborted (and, like
- *   any acquisition, only as right as this instance's ownership: a partition it lost meanwhile must
- *   have been released by then). Otherwise (a failure while committing, an abort that failed)
- *   another instance may have taken the partition meanwhile; measured: a commit racing the new
- *   owner's initialization answered UNKNOWN_SERVER_ERROR, not a fencing error, and re-initializing
- *   then fenced the new owner. So the lease stops, as Kafka Streams goes back through its group after
- *   such a failure: acquiring again is ownership's call;
+ * - any other failed transaction ends the lease too (Stopped). Its producer is never used again:
+ *   kafkajs rolls sequence numbers back after a failed produce request even when the broker appended
+ *   it (measured on a 3-node cluster with a leader killed: records applied twice, one acknowledged at
+ *   another record's offset), and after a failed send, commit or abort its transaction state is stuck
+ *   (tulios/kafkajs#1355, #1416: every later transaction() throws). And no new producer is made here:
+ *   initializing one fences whoever holds the transactional.id, and by then that may be another
+ *   instance that took the partition (measured: a commit racing the new owner's initialization
+ *   answered UNKNOWN_SERVER_ERROR, not a fencing error, and re-initializing then fenced the new
+ *   owner); made lazily by the next append, it would also fence after that append's decision was
+ *   taken, from what was read before (a lost update). So the partition goes back through its group,
+ *   as Kafka Streams does after such a failure: OwnedPartitions asks the coordinator, then acquires
+ *   again (fence, read to the end, then decide);
  * - once released or superseded by a new acquisition, a lease creates no producer any more.
  * A transaction left open holds every read_committed reader of the partition until the next owner's
  * initialization or the broker's transaction timeout (WRITE_TIMEOUT_MS, plus up to the broker's 10 s
@@ -45,8 +43,6 @@ export type Reached = { stage: 'unsent' } | { stage: 'sent'; open: Transaction }
 export class PartitionLease {
   readonly #options: PartitionLeaseOptions
   #producer: Promise<Producer> | undefined
-  /** Settles once the last failed producer's transaction is aborted (or could not be): the next waits. */
-  #disposed: Promise<void> = Promise.resolve()
   /** Why appends are refused for good (Fenced, Stopped); undefined while the lease takes them. */
   #final: Fenced | Stopped | undefined
   #ended = false
@@ -58,7 +54,7 @@ export class PartitionLease {
   /** The producer to write with: initialized now if there is none; rejects once final or ended. */
   producer(): Promise<Producer> {
     if (!this.#producer) {
-      const pending = this.#disposed.then(() => this.#initialize())
+      const pending = this.#initialize()
       this.#producer = pending
       // A failed initialization fails the append waiting on it; the next append tries again.
       pending.catch(() => {
@@ -74,8 +70,7 @@ export class PartitionLease {
     if (this.#producer !== producer) return error
     if (isFencing(error))
       return this.#finish(producer, new Fenced(this.#partition, this.#id, { cause: error }))
-    this.#producer = undefined
-    this.#disposed = this.#dispose(producer, error, reached)
+    this.#finish(producer, new Stopped(this.#partition, this.#id, { cause: error }), reached)
     return error
   }
 
@@ -95,41 +90,33 @@ export class PartitionLease {
     return this.#options.transactionalId
   }
 
-  /** After the failed producer's cleanup, which may have made the lease final, or ended it. */
-  #initialize(): Promise<Producer> {
+  async #initialize(): Promise<Producer> {
     if (this.#final) throw this.#final
     if (this.#ended) throw new NotOwner(this.#options.topic, this.#partition)
     return this.#options.initialize()
   }
 
-  async #dispose(failed: Promise<Producer>, error: unknown, reached: Reached): Promise<void> {
+  /**
+   * Aborts what the failed producer left open (bounded: a coordinator away must not hold it), so that
+   * read_committed readers of the partition need not wait for the broker's transaction timeout, then
+   * disconnects it.
+   */
+  async #dispose(failed: Promise<Producer>, reached: Reached | undefined): Promise<void> {
     try {
-      if (reached.stage === 'committing') {
-        this.#finish(failed, new Stopped(this.#partition, this.#id, { cause: error }))
-        return
-      }
-      // Before the next initialization, which would otherwise race with it. Bounded: an abort that
-      // hangs (coordinator away) must not hold the partition.
-      if (reached.stage === 'sent') await withTimeout(reached.open.abort(), this.#options.abortTimeoutMs)
-      this.#options.log.warn('a transaction failed; the next append initializes a new producer', {
+      if (reached?.stage === 'sent') await withTimeout(reached.open.abort(), this.#options.abortTimeoutMs)
+    } catch (error) {
+      this.#options.log.warn('aborting a failed transaction failed; the broker aborts it at its timeout', {
         partition: this.#partition,
         transactionalId: this.#id,
         error,
       })
-    } catch (abortError) {
-      this.#finish(
-        failed,
-        isFencing(abortError)
-          ? new Fenced(this.#partition, this.#id, { cause: abortError })
-          : new Stopped(this.#partition, this.#id, { cause: abortError }),
-      )
     } finally {
       void disconnect(failed)
     }
   }
 
   /** Refuses appends for good from now on, for `reason` (the first one found stays). */
-  #finish(producer: Promise<Producer>, reason: Fenced | Stopped): Fenced | Stopped {
+  #finish(producer: Promise<Producer>, reason: Fenced | Stopped, reached?: Reached): Fenced | Stopped {
     this.#final ??= reason
     if (this.#producer === producer) this.#producer = undefined
     this.#options.log.warn(`partition ${this.#partition}: this instance stops writing it`, {
@@ -137,7 +124,7 @@ export class PartitionLease {
       transactionalId: this.#id,
       reason: this.#final.message,
     })
-    void disconnect(producer)
+    void this.#dispose(producer, reached)
     return this.#final
   }
 }

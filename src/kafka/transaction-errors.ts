@@ -37,9 +37,9 @@ export class Fenced extends Error {
 }
 
 /**
- * A transaction of this partition ended without Kafka saying whether it committed (it failed while
- * committing, or could not be aborted): this instance cannot tell whether another one took the
- * partition meanwhile, and a new producer for the id would fence that one. Final for this acquisition.
+ * A transaction of this partition failed: this instance cannot tell whether another one took the
+ * partition meanwhile (a failure while committing does not even say whether it committed), and a new
+ * producer for the id would fence that one. Final for this acquisition: the group is asked first.
  */
 export class Stopped extends Error {
   override readonly name = 'Stopped'
@@ -50,10 +50,10 @@ export class Stopped extends Error {
     options?: ErrorOptions,
   ) {
     super(
-      `partition ${partition} stopped taking writes here: a transaction on it ended without Kafka saying ` +
-        `whether it committed, and a new producer for transactional.id ${transactionalId} would fence any ` +
-        'instance that took the partition meanwhile; acquire the partition again if this instance still ' +
-        'owns it, else send the write to its owner',
+      `partition ${partition} stopped taking writes here: a transaction on it failed, and a new producer ` +
+        `for transactional.id ${transactionalId} would fence any instance that took the partition ` +
+        'meanwhile; acquire the partition again if this instance still owns it, else send the write to ' +
+        'its owner',
       options,
     )
   }

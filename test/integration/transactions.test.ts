@@ -167,7 +167,7 @@ describe('transactional writers per partition', () => {
     expect((await committed(topic)).length).toBe(2)
   })
 
-  it('commits nothing of an append when one of its topics lacks the partition, and the next append lands', async () => {
+  it('commits nothing of an append when one of its topics lacks the partition, and appends again once acquired again', async () => {
     const topic = await createTopic({ partitions: 3 })
     const movements = await createTopic({ partitions: 1, compact: false })
     const writer = instance(topic)
@@ -178,6 +178,9 @@ describe('transactional writers per partition', () => {
     ).rejects.toThrow(
       `failed while sending its records: Kafka took no record for partition 2 of ${movements}: the topic has fewer partitions`,
     )
+    // The failed transaction ended the lease: no new producer until the partition is acquired again.
+    await expect(writer.append(2, [balance(topic, '7', 11)])).rejects.toBeInstanceOf(Stopped)
+    await writer.acquire(2)
     await writer.append(2, [balance(topic, '7', 11)])
     expect((await committed(topic)).map((r) => JSON.parse(r.value ?? 'null')?.saldo)).toEqual([11])
     expect(await committed(movements)).toEqual([])
@@ -264,13 +267,15 @@ describe('transactional writers per partition', () => {
     expect((await committed(topic)).map((r) => JSON.parse(r.value ?? 'null')?.saldo)).toEqual([1, 4])
   })
 
-  it('never lets saldo apply a transaction that hit its deadline mid-way: it is aborted, the next append lands', async () => {
+  it('never lets saldo apply a transaction that hit its deadline mid-way: it is aborted, and appends go on once acquired again', async () => {
     const topic = await createTopic({ partitions: 1 })
     const service = readingService(topic)
     await waitUntilReady(service)
     const changes = readEvents((await service.get('/events')).body as ReadableStream<Uint8Array>)
     const { writer, pending } = await stalledWriter(topic, '9', 'afterSend', 3_000)
     await expect(pending).rejects.toThrow(/did not complete within WRITE_TIMEOUT_MS=3000 ms.*sending/)
+    await expect(writer.append(0, [balance(topic, '9', 3)])).rejects.toBeInstanceOf(Stopped)
+    await writer.acquire(0)
     const [placed] = await writer.append(0, [balance(topic, '9', 3)])
 
     expect(await servedOnceApplied(service, '9', placed)).toMatchObject({ saldo: 3 })

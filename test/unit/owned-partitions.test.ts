@@ -139,6 +139,21 @@ describe('OwnedPartitions', () => {
     expect(transactions.acquired).toEqual([0, 0])
   })
 
+  it('takes the partition over again through the group after any failed transaction, not only Stopped', async () => {
+    const { transactions, confirms, caughtUp, partitions, take } = owned({ 0: ME })
+    transactions.letAcquire()
+    const lease = await take(0)
+    transactions.failNext = new Error('the request timed out')
+    expect(partitions.append(lease, [record])).rejects.toThrow('the request timed out')
+    await waitFor(() => transactions.acquired.length === 2, { what: 'the partition taken over again' })
+    expect(confirms).toEqual([0])
+    expect(partitions.append(lease, [record])).rejects.toBeInstanceOf(PartitionMoving)
+    transactions.letAcquire()
+    // The new acquisition reads the partition to its end before it takes a write.
+    expect(await partitions.append(await take(0), [record])).toHaveLength(1)
+    expect(caughtUp).toEqual([0, 0])
+  })
+
   it('does not take a partition over again when the group no longer confirms it (a zombie would fence the owner)', async () => {
     const { transactions, partitions, take } = owned({ 0: ME }, 200, false)
     transactions.letAcquire()

@@ -34,7 +34,7 @@ describe('transaction errors', () => {
     expect(fenced.message).toContain('acquire the partition again once the group assigns it here')
     const stopped = new Stopped(0, 'consulta-saldo.contas.0')
     expect(stopped.name).toBe('Stopped')
-    expect(stopped.message).toContain('ended without Kafka saying whether it committed')
+    expect(stopped.message).toContain('a transaction on it failed')
     expect(stopped.message).toContain('acquire the partition again if this instance still owns it')
     expect(isFencing(stopped)).toBe(false)
   })
