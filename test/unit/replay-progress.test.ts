@@ -146,18 +146,15 @@ describe('ReplayProgress', () => {
 
   it('is not ready again after an interrupt until the next replay begins, whatever is applied meanwhile', () => {
     const progress = new ReplayProgress()
-    progress.begin(
-      map([
-        [0, 10],
-        [1, 10],
-      ]),
-      map([
-        [0, 0],
-        [1, 0],
-      ]),
-    )
-    progress.advance(0, 10)
-    progress.advance(1, 10)
+    /** A replay of every partition from 0 to its end in `ends`, applied to the end. */
+    const replayed = (ends: Array<[number, number]>) => {
+      progress.begin(map(ends), map(ends.map(([partition]) => [partition, 0])))
+      for (const [partition, end] of ends) progress.advance(partition, end)
+    }
+    replayed([
+      [0, 10],
+      [1, 10],
+    ])
     expect(progress.ready).toBe(true)
     // Partition 0 went backwards; partition 1's batch of the same fetch is still applied after it.
     progress.interrupt()
@@ -165,18 +162,10 @@ describe('ReplayProgress', () => {
     progress.holdingsSettled()
     progress.add(2, 0, 0)
     expect(progress.ready).toBe(false)
-    progress.begin(
-      map([
-        [0, 3],
-        [1, 12],
-      ]),
-      map([
-        [0, 0],
-        [1, 0],
-      ]),
-    )
-    progress.advance(0, 3)
-    progress.advance(1, 12)
+    replayed([
+      [0, 3],
+      [1, 12],
+    ])
     expect(progress.ready).toBe(true)
   })
 
