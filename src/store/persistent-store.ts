@@ -33,6 +33,10 @@ export const REPLAY_GROUP: GroupLimits = { rows: 1_000_000, ms: 5000, sliceRows:
 /** How often a group that could not be written after the replay is tried again, with no batch to carry it. */
 const RETRY_MS = 1000
 
+/** What a write of the snapshot was for: a partition's batch, or the snapshot as a whole. */
+type WriteScope = number | typeof SNAPSHOT
+const SNAPSHOT = 'snapshot'
+
 /**
  * The in-memory store (still the query path) with a write-through journal, so that a restart loads the
  * snapshot in STATE_DIR and replays only what came after it. In the tail, every batch is written
@@ -42,10 +46,6 @@ const RETRY_MS = 1000
  * (`endReplay`). A crash loses only whole groups, read again from Kafka; reads answer 503 until the
  * replay ends anyway.
  */
-/** What a write of the snapshot was for: a partition's batch, or the snapshot as a whole. */
-type WriteScope = number | typeof SNAPSHOT
-const SNAPSHOT = 'snapshot'
-
 export class PersistentStore implements BalanceStore {
   readonly #memory: MemoryStore
   readonly #journal: SqliteSnapshot
